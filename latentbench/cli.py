@@ -1,0 +1,266 @@
+"""The ``latentbench`` command: ``list``, ``run``, ``train``, ``check``, ``report``.
+
+Every error ends in one line naming the problem and the fix (``--debug`` shows the traceback)
+and a non-zero exit code; results already stored stay stored.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+__all__ = ["main"]
+
+
+def _add_common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--quiet", action="store_true", help="no progress bars or messages")
+    p.add_argument("--debug", action="store_true", help="show the traceback of an error")
+    p.add_argument("--specs", action="append", default=[], metavar="DIR", help="extra folder of task/reference-model specs")
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="latentbench", description="Benchmark and audit latent spaces.")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    ls = sub.add_parser("list", help="list tasks, suites, datasets or reference models")
+    ls.add_argument("what", choices=["tasks", "suites", "datasets", "models"])
+    ls.add_argument("--markdown", action="store_true", help="task documentation in Markdown (generated from the metadata)")
+    _add_common(ls)
+
+    run = sub.add_parser("run", help="evaluate models on a suite or tasks and print a leaderboard")
+    run.add_argument("models", nargs="+", metavar="MODEL",
+                     help="ref:NAME[@SEED], ref:all, null:random|identity|pca-whiten, latents.npz, or package.module:factory")
+    run.add_argument("--suite", help="a suite name (see `latentbench list suites`)")
+    run.add_argument("--tasks", help="comma-separated task names")
+    run.add_argument("--dataset", help="run every task on this dataset (a name or an .npz file)")
+    run.add_argument("--seeds", type=int, nargs="+", default=[0])
+    run.add_argument("--device", default="auto", help="auto, cpu or cuda")
+    run.add_argument("--store", help="results database (default ~/.cache/latentbench/results.db)")
+    run.add_argument("--out", help="folder for leaderboard.md/.json/.csv and results.json")
+    run.add_argument("--force", action="store_true", help="recompute results the store already has")
+    run.add_argument("--no-baselines", action="store_true", help="leave out the null baselines")
+    run.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples for intervals")
+    run.add_argument("--time-limit", type=float, help="seconds a task may run")
+    _add_common(run)
+
+    tr = sub.add_parser("train", help="train (or load from the cache) reference models")
+    tr.add_argument("refs", nargs="+", metavar="REF", help="reference model names, or all / all-full")
+    tr.add_argument("--seeds", type=int, nargs="+")
+    tr.add_argument("--device", default="auto")
+    tr.add_argument("--force", action="store_true", help="retrain even if a checkpoint is cached")
+    _add_common(tr)
+
+    ck = sub.add_parser("check", help="check that a model's adapter is sound before a long run")
+    ck.add_argument("model")
+    ck.add_argument("--dataset", default=None, help="dataset whose rows are fed to the model (default: digits, or a reference model's own)")
+    ck.add_argument("--device", default="cpu")
+    ck.add_argument("--no-smoke", action="store_true", help="skip the smoke run of the tasks")
+    _add_common(ck)
+
+    rp = sub.add_parser("report", help="write a leaderboard from the store (never recomputes)")
+    rp.add_argument("--store")
+    rp.add_argument("--models", nargs="+")
+    rp.add_argument("--suite", help="only the tasks of this suite")
+    rp.add_argument("--out", required=True)
+    _add_common(rp)
+    return p
+
+
+# ---------------------------------------------------------------------- commands
+def _cmd_list(args: argparse.Namespace) -> int:
+    from .tasks.registry import get_task, list_suites, list_tasks
+
+    if args.what == "tasks":
+        tasks = [get_task(n) for n in list_tasks()]
+        if args.markdown:
+            print(_tasks_markdown(tasks))
+            return 0
+        rows = [(t.name, t.family, f"{t.primary} {'↑' if t.primary_spec.direction == 'higher' else '↓' if t.primary_spec.direction == 'lower' else '(descriptive)'}",
+                 ",".join(sorted(str(c) for c in t.needs)), t.dataset, t.description) for t in tasks]
+        _table(["task", "family", "primary", "needs", "dataset", "summary"], rows)
+    elif args.what == "suites":
+        _table(["suite", "tasks", "description"], [(s.name, str(len(s.tasks)), s.description) for s in list_suites()])
+        for s in list_suites():
+            print(f"\n{s.name}: {', '.join(s.tasks)}")
+    elif args.what == "datasets":
+        from .data import DATASETS
+
+        rows = []
+        for name in DATASETS.names():
+            fn = DATASETS.get(name)
+            rows.append((name, (fn.__doc__ or "").strip().splitlines()[0] if fn.__doc__ else ""))
+        _table(["dataset", "summary"], rows)
+    else:
+        from .models.zoo import cached_metadata, list_reference_models
+
+        rows = []
+        for s in list_reference_models():
+            metas = cached_metadata(s)
+            trained = ", ".join(f"seed {m['seed']}: {m['train_seconds']:.0f}s on {m['device']} ({m['fingerprint'][:8]})" for m in metas) or "not trained"
+            latent = s.model.get("latent_dim", "")
+            rows.append((f"ref:{s.name}", s.tier, s.architecture, s.dataset, str(latent), trained, s.description))
+        rows += [(n, "baseline", "-", "any", "-", "-", c.__doc__.strip().splitlines()[0]) for n, c in _baselines().items()]
+        _table(["model", "tier", "architecture", "dataset", "latent", "trained", "description"], rows)
+    return 0
+
+
+def _baselines() -> dict[str, Any]:
+    from .models.baselines import BASELINES
+
+    return BASELINES
+
+
+def _tasks_markdown(tasks: list[Any]) -> str:
+    out = ["# latentbench tasks", "", "Generated by `latentbench list tasks --markdown` from the task metadata.", ""]
+    for t in tasks:
+        out += [f"## {t.name} (v{t.version})", "", t.description, "",
+                f"- family: {t.family}; class: `{type(t).__name__}` (v{t.class_version}); dataset: `{t.dataset}`",
+                f"- needs: {', '.join(sorted(map(str, t.needs)))}; dataset fields: {', '.join(sorted(t.requires)) or 'none'}",
+                f"- standardization of latents: {t.standardization}; parameters: {json.dumps(t.params)}",
+                f"- reference: {t.reference or '-'}", "", "| score | direction | unit | description |", "|---|---|---|---|"]
+        out += [f"| {s.name}{' (primary)' if s.name == t.primary else ''} | {s.direction} | {s.unit} | {s.description} |" for s in t.scores]
+        out.append("")
+    return "\n".join(out)
+
+
+def _table(header: list[str], rows: list[tuple[str, ...]]) -> None:
+    widths = [max(len(str(x)) for x in col) for col in zip(header, *rows)]
+    widths[-1] = min(widths[-1], 80)
+    fmt_row = lambda r: "  ".join(str(c)[: widths[i]].ljust(widths[i]) for i, c in enumerate(r)).rstrip()  # noqa: E731
+    print(fmt_row(header))
+    print("  ".join("-" * w for w in widths))
+    for r in rows:
+        print(fmt_row(r))
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from .adapters import resolve_device
+    from .models.loader import expand_model_names, load_model
+    from .progress import log
+    from .report.leaderboard import Leaderboard
+    from .runner import Evaluator
+    from .store import ResultStore
+    from .tasks.registry import resolve_tasks
+
+    tasks = resolve_tasks(args.tasks.split(",") if args.tasks else None, suite=args.suite)
+    device = resolve_device(args.device)
+    names = expand_model_names(args.models)
+    if not args.no_baselines:
+        names += [b for b in _baselines() if b not in names]
+    store = ResultStore(args.store)
+    evaluator = Evaluator(tasks, dataset=args.dataset, seeds=args.seeds, device=device, store=store, force=args.force,
+                          n_bootstrap=args.bootstrap, time_limit=args.time_limit)
+    t0 = time.perf_counter()
+    rows = []
+    for name in names:  # one model at a time: a model that cannot load does not stop the others' stored results
+        model = load_model(name, device=device, dataset=args.dataset)
+        rows += evaluator.run({name: model}).rows
+    from .results import Results
+
+    results = Results(rows, store_path=store.path)
+    board = Leaderboard.from_rows(results.rows)
+    header = (f"Generated by `latentbench run {' '.join(args.models)}" + (f" --suite {args.suite}" if args.suite else "") +
+              (f" --tasks {args.tasks}" if args.tasks else "") + f"` on {device}; seeds {args.seeds}; store `{store.path}`.")
+    print(board.to_markdown(header=header))
+    if args.out:
+        board.write(args.out, title=f"latentbench leaderboard{': ' + args.suite if args.suite else ''}", header=header)
+        results.to_json(Path(args.out) / "results.json")
+        log(f"wrote {args.out}/leaderboard.md, .json, .csv and results.json")
+    n_cached = sum(1 for r in rows if r.get("cached"))
+    log(f"{len(rows)} results ({n_cached} from the store) in {time.perf_counter() - t0:.1f} s; "
+        f"{len({(r['task'], r['model']) for r in results.failed})} failed, {len({(r['task'], r['model']) for r in results.skipped})} skipped")
+    return 0
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    from .adapters import resolve_device
+    from .models.zoo import list_reference_models, train_reference
+
+    device = resolve_device(args.device)
+    refs = []
+    for r in args.refs:
+        r = r.removeprefix("ref:")
+        if r in ("all", "all-quick", "all-full"):
+            tier = "full" if r == "all-full" else "quick"
+            refs += [s.name for s in list_reference_models() if s.tier == tier]
+        else:
+            refs.append(r)
+    rows = []
+    for name in refs:
+        for seed in args.seeds or [None]:
+            _, meta = train_reference(name, seed=seed, device=device, force=args.force)
+            final = meta.get("final", {})
+            rows.append((name, str(meta["seed"]), meta["device"], f"{meta['train_seconds']:.1f}",
+                         ", ".join(f"{k}={v:.4g}" for k, v in final.items() if k != "epoch"), meta["fingerprint"]))
+    _table(["model", "seed", "device", "seconds", "final", "fingerprint"], rows)
+    return 0
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    from .check import check
+
+    dataset = args.dataset
+    if dataset is None and args.model.startswith("ref:"):
+        from .models.zoo import get_reference_spec
+
+        dataset = get_reference_spec(args.model[4:].partition("@")[0]).dataset
+    report = check(args.model, dataset=dataset or "digits", device=args.device, smoke=not args.no_smoke)
+    print(report.to_text())
+    return 0 if report.passed else 1
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from .report.leaderboard import Leaderboard
+    from .store import ResultStore
+    from .tasks.registry import get_suite
+
+    store = ResultStore(args.store)
+    tasks = list(get_suite(args.suite).tasks) if args.suite else None
+    rows = store.rows(models=args.models, tasks=tasks)
+    if not rows:
+        raise SystemExit(f"latentbench: error: the store {store.path} has no results" + (" for those models/tasks" if args.models or tasks else ""))
+    board = Leaderboard.from_rows(rows)
+    header = f"Generated by `latentbench report` from `{store.path}`."
+    paths = board.write(args.out, header=header)
+    print(board.to_markdown(header=header))
+    print(f"wrote {', '.join(map(str, paths))}", file=sys.stderr)
+    return 0
+
+
+COMMANDS = {"list": _cmd_list, "run": _cmd_run, "train": _cmd_train, "check": _cmd_check, "report": _cmd_report}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``latentbench`` command."""
+    args = _parser().parse_args(argv)
+    from .exceptions import LatentBenchError
+    from .progress import set_quiet
+    from .specs import add_spec_dir
+
+    set_quiet(args.quiet)
+    try:
+        for d in args.specs:
+            add_spec_dir(d)
+        return COMMANDS[args.command](args)
+    except KeyboardInterrupt:
+        print("latentbench: interrupted; finished results are in the store, rerun the same command to resume", file=sys.stderr)
+        return 130
+    except LatentBenchError as exc:
+        if args.debug:
+            raise
+        print(f"latentbench: error: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:
+        if args.debug:
+            raise
+        print(f"latentbench: unexpected {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''} "
+              "(rerun with --debug for the traceback and please report it)", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,80 @@
+"""Datasets: the :class:`Dataset` container and the dataset registry (generators and shipped data).
+
+``load_dataset(name, **params)`` returns a registered dataset (cached per process) or, for a path
+ending in ``.npz``, the user's own data.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from pathlib import Path
+from typing import Any, Callable
+
+from ..registry import Registry
+from .base import FIELDS, Dataset, hash_json, make_splits
+
+__all__ = ["DATASETS", "Dataset", "FIELDS", "list_datasets", "load_dataset", "make_splits", "register_dataset"]
+
+#: Built-in datasets, by name; each entry is a function returning a Dataset (imported lazily).
+BUILTIN_DATASETS: dict[str, str] = {
+    "digits": "latentbench.data.loaders:load_digits",
+    "digits-binary": "latentbench.data.loaders:load_digits_binary",
+    "shapes": "latentbench.data.shapes:make_shapes",
+    "shapes-noisy": "latentbench.data.shapes:make_shapes_noisy",
+    "manifold-sphere": "latentbench.data.manifolds:make_sphere",
+    "manifold-torus": "latentbench.data.manifolds:make_torus",
+    "manifold-swiss-roll": "latentbench.data.manifolds:make_swiss_roll",
+    "manifold-circle": "latentbench.data.manifolds:make_circle",
+    "manifold-two-circles": "latentbench.data.manifolds:make_two_circles",
+    "manifold-linear": "latentbench.data.manifolds:make_linear",
+}
+
+DATASETS: Registry[Callable[..., Dataset]] = Registry("dataset", hint="Run `latentbench list datasets`, or pass a path to an .npz file.")
+for _name, _target in BUILTIN_DATASETS.items():
+    DATASETS.add(_name, _target)
+
+_CACHE: OrderedDict[str, Dataset] = OrderedDict()
+_CACHE_SIZE = 4
+
+
+def register_dataset(name: str, factory: Callable[..., Dataset] | str, *, replace: bool = False) -> None:
+    """Register a dataset factory (a function of keyword parameters returning a :class:`Dataset`)."""
+    DATASETS.add(name, factory, origin="register_dataset", replace=replace)
+
+
+def list_datasets() -> list[str]:
+    """Names of every registered dataset."""
+    return DATASETS.names()
+
+
+def load_dataset(name: str, **params: Any) -> Dataset:
+    """Load a registered dataset by name (or a ``.npz`` file by path), cached per process.
+
+    Parameters
+    ----------
+    name : str
+        A registered name (see :func:`list_datasets`) or a path to an ``.npz`` file.
+    **params
+        The generator's parameters (``seed``, ``n``, ...).
+    """
+    if name.endswith(".npz"):
+        from .loaders import load_npz
+
+        key = hash_json({"path": str(Path(name).resolve()), "mtime": Path(name).stat().st_mtime if Path(name).exists() else 0, **params})
+        factory: Callable[..., Dataset] = lambda **kw: load_npz(name, **kw)  # noqa: E731
+    else:
+        factory = DATASETS.get(name)
+        key = hash_json({"name": name, **params})
+    if key in _CACHE:
+        _CACHE.move_to_end(key)
+        return _CACHE[key]
+    try:
+        dataset = factory(**params)
+    except TypeError as exc:
+        from ..exceptions import SpecError
+
+        raise SpecError(f"dataset {name!r}: {exc}") from None
+    _CACHE[key] = dataset
+    while len(_CACHE) > _CACHE_SIZE:
+        _CACHE.popitem(last=False)
+    return dataset

@@ -1,0 +1,223 @@
+"""The :class:`Dataset` container: arrays for one named, versioned data set, with splits.
+
+Images are kept compact (``uint8`` or bit-packed) and converted to float32 per batch, so the
+full 737,280-image ``shapes`` grid fits in memory (377 MB bit-packed, 3 GB as uint8, 12 GB as
+float32). Every dataset and every split has a fingerprint that goes into the results store.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+
+from ..exceptions import InputValidationError
+from ..validation import check_consistent_length
+
+__all__ = ["Dataset", "FIELDS", "make_splits", "hash_arrays", "hash_json"]
+
+#: Optional per-row fields a dataset may carry, and what tasks can ``require``.
+FIELDS: tuple[str, ...] = ("labels", "factors", "sensitive", "domain", "is_anomaly")
+
+Storage = Literal["float", "uint8", "bits"]
+Kind = Literal["binary", "unit", "real"]
+
+
+def hash_json(obj: Any) -> str:
+    """A stable SHA-256 hex digest of a JSON-serialisable object (sorted keys)."""
+    return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def hash_arrays(*arrays: np.ndarray | None) -> str:
+    """A BLAKE2b hex digest of arrays' dtypes, shapes and bytes (``None`` entries count too)."""
+    h = hashlib.blake2b(digest_size=32)
+    for a in arrays:
+        if a is None:
+            h.update(b"<none>")
+            continue
+        a = np.ascontiguousarray(a)
+        h.update(f"{a.dtype.str}{a.shape}".encode())
+        h.update(memoryview(a).cast("B"))
+    return h.hexdigest()
+
+
+def make_splits(n: int, *, seed: int = 0, test_fraction: float = 0.1) -> dict[str, np.ndarray]:
+    """Seeded train/test row indices (each sorted); the test split holds ``round(n * test_fraction)`` rows."""
+    if not 0.0 < test_fraction < 1.0:
+        raise InputValidationError(f"'test_fraction' must be in (0, 1), got {test_fraction!r}")
+    rng = np.random.default_rng(np.random.SeedSequence([seed, 0x5917]))
+    perm = rng.permutation(n)
+    n_test = max(1, int(round(n * test_fraction)))
+    return {"train": np.sort(perm[n_test:]), "test": np.sort(perm[:n_test])}
+
+
+@dataclass(eq=False)
+class Dataset:
+    """Arrays for one named, versioned data set.
+
+    Parameters
+    ----------
+    name : str
+        The registered name (or the file's name for a dataset loaded from disk).
+    x : ndarray of shape (n_samples, ...)
+        Observations in compact storage (see ``storage``).
+    obs_shape : tuple of int
+        The shape of one observation as models see it: ``(c, h, w)`` for images, ``(d,)`` for vectors.
+    kind : {"binary", "unit", "real"}
+        Binary values in {0, 1} (Bernoulli likelihoods are real likelihoods), values in [0, 1], or any reals.
+    storage : {"float", "uint8", "bits"}, default="float"
+        ``float``: float32 values as they are; ``uint8``: values ``/ 255``; ``bits``: 0/1 values
+        bit-packed along the flattened observation (``np.packbits``).
+    version : int
+        Bumped whenever the generator or loader changes what it produces.
+    params : dict
+        The generator's parameters (seed included); with ``name`` and ``version`` they make the fingerprint.
+    factors : ndarray of shape (n_samples, n_factors), optional
+        Integer ground-truth generative factors, with ``factor_names`` and ``factor_sizes``.
+    labels, sensitive, domain, is_anomaly : ndarray of shape (n_samples,), optional
+        Class labels, a protected attribute, a domain index, an anomaly flag.
+    splits : dict of str to ndarray
+        Row indices of each split (``train``, ``test``; audits add ``auxiliary``, ``member``, ``non_member``).
+    metadata : dict
+        Known properties (intrinsic dimension, Betti numbers, factor grid...).
+    grid_index : ndarray of shape (n_samples,), optional
+        For a subset of a full factorial grid, each row's index in the full grid.
+    """
+
+    name: str
+    x: np.ndarray
+    obs_shape: tuple[int, ...]
+    kind: Kind = "real"
+    storage: Storage = "float"
+    version: int = 1
+    params: dict[str, Any] = field(default_factory=dict)
+    factors: np.ndarray | None = None
+    factor_names: tuple[str, ...] = ()
+    factor_sizes: tuple[int, ...] = ()
+    labels: np.ndarray | None = None
+    sensitive: np.ndarray | None = None
+    domain: np.ndarray | None = None
+    is_anomaly: np.ndarray | None = None
+    splits: dict[str, np.ndarray] = field(default_factory=dict)
+    metadata: dict[str, Any] = field(default_factory=dict)
+    grid_index: np.ndarray | None = None
+    content_fingerprint: bool = False
+    _fingerprint: str | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        self.obs_shape = tuple(int(s) for s in self.obs_shape)
+        check_consistent_length(
+            x=self.x, factors=self.factors, labels=self.labels, sensitive=self.sensitive,
+            domain=self.domain, is_anomaly=self.is_anomaly, grid_index=self.grid_index,
+        )
+        if self.factors is not None:
+            if self.factors.ndim != 2:
+                raise InputValidationError(f"dataset {self.name!r}: factors must be 2-D, got shape {self.factors.shape}")
+            k = self.factors.shape[1]
+            if not self.factor_names:
+                self.factor_names = tuple(f"factor{i}" for i in range(k))
+            if not self.factor_sizes:
+                self.factor_sizes = tuple(int(v) + 1 for v in self.factors.max(axis=0))
+            if len(self.factor_names) != k or len(self.factor_sizes) != k:
+                raise InputValidationError(
+                    f"dataset {self.name!r}: {k} factors but {len(self.factor_names)} names and {len(self.factor_sizes)} sizes"
+                )
+        n = len(self.x)
+        for split, rows in self.splits.items():
+            rows = np.asarray(rows, dtype=np.int64)
+            if rows.size and (rows.min() < 0 or rows.max() >= n):
+                raise InputValidationError(f"dataset {self.name!r}: split {split!r} has rows outside [0, {n})")
+            self.splits[split] = rows
+        if not self.splits:
+            self.splits = make_splits(n, seed=int(self.params.get("seed", 0)))
+
+    # ------------------------------------------------------------------ sizes and fields
+    def __len__(self) -> int:
+        return len(self.x)
+
+    @property
+    def n_features(self) -> int:
+        """Number of values in one flattened observation."""
+        return int(np.prod(self.obs_shape))
+
+    @property
+    def fields(self) -> frozenset[str]:
+        """The optional fields this dataset carries (see :data:`FIELDS`)."""
+        return frozenset(f for f in FIELDS if getattr(self, f) is not None)
+
+    def missing(self, required: Iterable[str]) -> list[str]:
+        """The required fields this dataset lacks."""
+        return [f for f in required if f not in self.fields]
+
+    # ------------------------------------------------------------------ observations
+    def get_x(self, rows: np.ndarray | slice | None = None, *, flat: bool = False) -> np.ndarray:
+        """Observations as float32, shape ``(len(rows), *obs_shape)`` (or ``(len(rows), n_features)`` if ``flat``)."""
+        raw = self.x if rows is None else self.x[rows]
+        m = len(raw)
+        if self.storage == "bits":
+            out = np.unpackbits(raw.reshape(m, -1), axis=1, count=self.n_features).astype(np.float32)
+        elif self.storage == "uint8":
+            out = raw.astype(np.float32) * np.float32(1.0 / 255.0)
+        else:
+            out = np.asarray(raw, dtype=np.float32)
+        return out.reshape((m, -1) if flat else (m, *self.obs_shape))
+
+    def iter_x(self, rows: np.ndarray, batch_size: int = 1024, *, flat: bool = False) -> Iterator[np.ndarray]:
+        """Yield float32 observation batches for ``rows`` in order."""
+        for start in range(0, len(rows), batch_size):
+            yield self.get_x(rows[start : start + batch_size], flat=flat)
+
+    def split(self, name: str) -> np.ndarray:
+        """Row indices of split ``name``."""
+        try:
+            return self.splits[name]
+        except KeyError:
+            raise InputValidationError(
+                f"dataset {self.name!r} has no split {name!r}; it has {sorted(self.splits)}"
+            ) from None
+
+    def field(self, name: str, split: str | None = None) -> np.ndarray:
+        """A per-row field (``labels``, ``factors``...), optionally restricted to a split."""
+        value = getattr(self, name, None)
+        if value is None:
+            raise InputValidationError(f"dataset {self.name!r} has no {name!r}; it has {sorted(self.fields)}")
+        return value if split is None else value[self.split(split)]
+
+    # ------------------------------------------------------------------ fingerprints
+    @property
+    def fingerprint(self) -> str:
+        """A 16-hex-digit identifier of what this dataset holds.
+
+        Generated datasets hash their name, version and parameters (the generator is deterministic);
+        datasets from files (``content_fingerprint=True``) hash their arrays.
+        """
+        if self._fingerprint is None:
+            if self.content_fingerprint:
+                digest = hash_arrays(self.x, self.factors, self.labels, self.sensitive, self.domain, self.is_anomaly)
+            else:
+                digest = hash_json({"name": self.name, "version": self.version, "params": self.params})
+            self._fingerprint = digest[:16]
+        return self._fingerprint
+
+    def split_fingerprint(self, split: str) -> str:
+        """A 16-hex-digit identifier of the dataset and one split's rows."""
+        return hash_json({"dataset": self.fingerprint, "split": split, "rows": hash_arrays(self.split(split))})[:16]
+
+    def describe(self) -> Mapping[str, Any]:
+        """A small JSON-able description (name, version, sizes, fields, splits, fingerprint)."""
+        return {
+            "name": self.name, "version": self.version, "params": self.params, "n": len(self),
+            "obs_shape": list(self.obs_shape), "kind": self.kind, "fields": sorted(self.fields),
+            "splits": {k: int(len(v)) for k, v in self.splits.items()}, "fingerprint": self.fingerprint,
+            "factor_names": list(self.factor_names), "factor_sizes": list(self.factor_sizes),
+            "metadata": self.metadata,
+        }
+
+    def __repr__(self) -> str:
+        fields = ",".join(sorted(self.fields)) or "-"
+        return (f"Dataset({self.name!r}, n={len(self)}, obs_shape={self.obs_shape}, kind={self.kind!r}, "
+                f"fields={fields}, splits={ {k: len(v) for k, v in self.splits.items()} })")

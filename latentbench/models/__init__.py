@@ -1,0 +1,1 @@
+"""Reference models (PCA, VAEs), null baselines, training and the checkpoint cache."""

@@ -1,0 +1,72 @@
+"""Turning a model string into a model: ``ref:NAME[@SEED]``, ``null:NAME``, ``latents.npz``, ``package.module:factory``."""
+
+from __future__ import annotations
+
+import inspect
+from pathlib import Path
+from typing import Any
+
+from ..adapters import PrecomputedAdapter, TorchAdapter
+from ..exceptions import AdapterError, SpecError
+from ..registry import import_target
+
+__all__ = ["load_model", "expand_model_names"]
+
+
+def expand_model_names(names: list[str], *, tier: str = "quick") -> list[str]:
+    """Expand ``ref:all`` into every reference model of ``tier`` (``ref:all-full`` for the full tier)."""
+    from .zoo import list_reference_models
+
+    out: list[str] = []
+    for n in names:
+        if n in ("ref:all", "ref:all-quick", "ref:all-full"):
+            want = "full" if n.endswith("full") else tier
+            out += [f"ref:{s.name}" for s in list_reference_models() if s.tier == want]
+        else:
+            out.append(n)
+    return out
+
+
+def load_model(spec: str, *, device: str = "cpu", dataset: str | None = None, train: bool = True) -> Any:
+    """Load the model a string names.
+
+    Parameters
+    ----------
+    spec : str
+        ``ref:NAME`` or ``ref:NAME@SEED`` (a reference model; trained on first use and cached),
+        ``null:random|identity|pca-whiten`` (a null baseline), a path to ``.npy``/``.npz`` latents, or
+        ``package.module:factory`` (a callable returning a model, or the model object itself).
+    device : str
+        Where torch models run.
+    dataset : str, optional
+        For precomputed latents: the dataset they belong to.
+
+    Returns
+    -------
+    model : Adapter or object accepted by :func:`latentbench.adapt`
+    """
+    if spec.startswith("ref:"):
+        from .zoo import load_reference
+
+        name, _, seed = spec[4:].partition("@")
+        model, meta = load_reference(name, seed=int(seed) if seed else None, device=device, train=train)
+        adapter = TorchAdapter(model, name=spec, device=device)
+        adapter.metadata = {k: meta.get(k) for k in ("spec_hash", "seed", "tier", "dataset", "train_seconds", "device", "device_name", "fingerprint", "final")}
+        return adapter
+    if spec.startswith("null:"):
+        from .baselines import make_baseline
+
+        return make_baseline(spec)
+    if spec.endswith((".npz", ".npy")):
+        if not Path(spec).exists():
+            raise SpecError(f"latents file {spec!r} does not exist")
+        return PrecomputedAdapter.from_file(spec, dataset=dataset)
+    if ":" in spec:
+        target = import_target(spec)
+        try:
+            # a function or class is a factory called without arguments; anything else is the model itself
+            model = target() if inspect.isfunction(target) or inspect.isclass(target) else target
+        except Exception as exc:
+            raise AdapterError(f"factory {spec!r} raised: {type(exc).__name__}: {exc}") from exc
+        return model
+    raise SpecError(f"cannot load model {spec!r}: use ref:NAME, null:NAME, a .npz/.npy latents file, or package.module:factory")

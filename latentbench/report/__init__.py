@@ -1,0 +1,1 @@
+"""Reports: leaderboards read from results (never recomputed)."""

@@ -1,0 +1,86 @@
+"""The :class:`Results` object returned by :func:`latentbench.evaluate`."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+__all__ = ["Results", "RESULTS_SCHEMA_VERSION"]
+
+RESULTS_SCHEMA_VERSION = 1
+
+
+class Results:
+    """Result rows (one per model, task, seed and metric) with conversions.
+
+    Each row is a dict with the store's columns (``model``, ``task``, ``metric``, ``value``,
+    ``ci_low``, ``ci_high``, ``ci_method``, ``n``, ``direction``, ``status``, ``message``, ...).
+    """
+
+    def __init__(self, rows: list[dict[str, Any]], *, store_path: str | None = None) -> None:
+        self.rows = rows
+        self.store_path = store_path
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        return iter(self.rows)
+
+    def value(self, task: str, metric: str | None = None, *, model: str | None = None, seed: int | None = None) -> float | None:
+        """The value of one metric (default: the task's primary); ``model``/``seed`` pick among several."""
+        for r in self.rows:
+            if r["task"] != task or (model is not None and r["model"] != model) or (seed is not None and r["seed"] != seed):
+                continue
+            if (metric is None and r["is_primary"]) or r["metric"] == metric:
+                return r["value"]
+        raise KeyError(f"no result for task {task!r}, metric {metric!r}" + (f", model {model!r}" if model else ""))
+
+    @property
+    def failed(self) -> list[dict[str, Any]]:
+        """Rows of jobs that raised."""
+        return [r for r in self.rows if r["status"] == "failed"]
+
+    @property
+    def skipped(self) -> list[dict[str, Any]]:
+        """Rows of jobs skipped (with the reason in ``message``)."""
+        return [r for r in self.rows if r["status"] == "skipped"]
+
+    def to_dataframe(self) -> Any:
+        """A long-format pandas DataFrame, one row per model, task, seed and metric."""
+        import pandas as pd
+
+        cols = ["model", "task", "family", "metric", "value", "ci_low", "ci_high", "ci_method", "stderr", "n",
+                "direction", "is_primary", "status", "message", "seed", "task_version", "dataset", "split", "seconds",
+                "model_fp", "params_hash", "split_fp", "dataset_fp", "run_id"]
+        return pd.DataFrame([{c: r.get(c) for c in cols} for r in self.rows], columns=cols)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-able dict with a schema version."""
+        rows = []
+        for r in self.rows:
+            r = dict(r)
+            if isinstance(r.get("params"), str):
+                r["params"] = json.loads(r["params"])
+            rows.append(r)
+        return {"schema_version": RESULTS_SCHEMA_VERSION, "store": self.store_path, "results": rows}
+
+    def to_json(self, path: str | Path | None = None) -> str:
+        """The results as JSON (written to ``path`` when given)."""
+        text = json.dumps(self.to_dict(), indent=1, sort_keys=True, default=str)
+        if path is not None:
+            Path(path).write_text(text)
+        return text
+
+    def to_markdown(self) -> str:
+        """A leaderboard table of the primary scores (see :mod:`latentbench.report`)."""
+        from .report.leaderboard import Leaderboard
+
+        return Leaderboard.from_rows(self.rows).to_markdown()
+
+    def __repr__(self) -> str:
+        models = sorted({str(r["model"]) for r in self.rows})
+        tasks = sorted({r["task"] for r in self.rows})
+        return f"Results({len(self.rows)} rows, models={models}, tasks={len(tasks)}, failed={len(self.failed)}, skipped={len(self.skipped)})"

@@ -1,0 +1,375 @@
+"""The :class:`Evaluator`: plans jobs (model x task x seed), encodes each dataset split once per
+model, runs the tasks on the cached latents and writes each finished job to the store at once.
+
+Randomness flows from one seed per job, derived per task with
+``SeedSequence([seed, crc32(task name)])``, so a result does not depend on which other tasks ran.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+import time
+import traceback
+import uuid
+import warnings
+import zlib
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from .adapters import Adapter, Capability, PrecomputedAdapter, adapt, resolve_device
+from .data import load_dataset
+from .data.base import Dataset, hash_json
+from .exceptions import (
+    AdapterError, InputValidationError, LatentBenchError, ResourceLimitError, TaskFailedError, UndefinedMetricWarning,
+)
+from .progress import log, progress
+from .provenance import git_commit, hostname, library_versions
+from .results import Results
+from .store import ResultStore
+from .tasks.base import Score, Task, TaskOutput
+from .tasks.registry import resolve_tasks
+
+__all__ = ["Evaluator", "LatentCache", "RunContext", "derive_seed", "evaluate"]
+
+
+def derive_seed(seed: int, task_name: str) -> np.random.SeedSequence:
+    """The per-task seed sequence: ``SeedSequence([seed, crc32(task_name)])``."""
+    return np.random.SeedSequence([int(seed), zlib.crc32(task_name.encode())])
+
+
+class LatentCache:
+    """Encodings of one model on one dataset, computed on first request and shared by every task."""
+
+    def __init__(self, adapter: Adapter, dataset: Dataset) -> None:
+        self.adapter, self.dataset = adapter, dataset
+        self._values: dict[tuple[str, str], Any] = {}
+        self.seconds = 0.0
+
+    def _get(self, kind: str, split: str, compute: Any) -> Any:
+        key = (kind, split)
+        if key not in self._values:
+            t0 = time.perf_counter()
+            try:
+                self._values[key] = compute(self.dataset.split(split))
+            except Exception as exc:  # remember the failure: every task asking again gets it at once
+                self._values[key] = exc
+            self.seconds += time.perf_counter() - t0
+        value = self._values[key]
+        if isinstance(value, Exception):
+            raise value
+        return value
+
+    def latents(self, split: str) -> np.ndarray:
+        """Codes of the split's rows, ``(n, latent_dim)`` (the posterior mean for probabilistic encoders)."""
+        return self._get("z", split, lambda rows: self.adapter.encode_rows(self.dataset, rows))
+
+    def posterior(self, split: str) -> tuple[np.ndarray, np.ndarray]:
+        """Posterior mean and log-variance of the split's rows."""
+        return self._get("posterior", split, lambda rows: self.adapter.posterior_rows(self.dataset, rows))
+
+
+class RunContext:
+    """What a task gets besides the adapter and the dataset.
+
+    Attributes
+    ----------
+    split : str
+        The split the task scores (``test`` unless the task says otherwise).
+    seed : int
+        The job's seed; ``rng`` is derived from it and the task's name.
+    rng : numpy.random.Generator
+    device : str
+    n_bootstrap : int
+        Resamples for bootstrap intervals.
+    """
+
+    def __init__(self, *, cache: LatentCache, task: Task, seed: int, device: str, n_bootstrap: int = 1000,
+                 time_limit: float | None = None) -> None:
+        self._cache = cache
+        self.task = task
+        self.split = task.split
+        self.seed = seed
+        self.seed_sequence = derive_seed(seed, task.name)
+        self.rng = np.random.default_rng(self.seed_sequence)
+        self.device = device
+        self.n_bootstrap = n_bootstrap
+        self.time_limit = time_limit
+        self._started = time.perf_counter()
+
+    def rows(self, split: str | None = None) -> np.ndarray:
+        """Row indices of a split (default: the task's)."""
+        return self._cache.dataset.split(split or self.split)
+
+    def latents(self, split: str | None = None) -> np.ndarray:
+        """The cached codes of a split."""
+        return self._cache.latents(split or self.split)
+
+    def posterior(self, split: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """The cached posterior (mean, log-variance) of a split."""
+        return self._cache.posterior(split or self.split)
+
+    def torch_generator(self) -> Any:
+        """A ``torch.Generator`` on the context's device, seeded from the job's seed."""
+        import torch
+
+        g = torch.Generator(device=self.device)
+        g.manual_seed(int(self.seed_sequence.generate_state(1, dtype=np.uint64)[0] % (2**63)))
+        return g
+
+    def mean_score(self, values: np.ndarray) -> Score:
+        """Mean of per-example values with a bootstrap interval (the per-example values are kept)."""
+        return Score.mean_of(values, self.rng, n_resamples=self.n_bootstrap)
+
+    def guard_size(self, n: int, limit: int, what: str, param: str) -> None:
+        """Raise :class:`ResourceLimitError` when ``n`` exceeds ``limit``, naming the parameter that sets it."""
+        if n > limit:
+            raise ResourceLimitError(f"{self.task.name}: {what} has {n} points, more than the limit {limit}; "
+                                     f"lower the sample size or raise the task parameter {param!r}")
+
+    def check_time(self) -> None:
+        """Raise :class:`ResourceLimitError` when the task has run past the per-task time limit."""
+        if self.time_limit is not None and time.perf_counter() - self._started > self.time_limit:
+            raise ResourceLimitError(f"{self.task.name} ran past its time limit of {self.time_limit:.0f} s; "
+                                     f"raise --time-limit or lower the task's sample sizes")
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0] if text else ''}".strip()
+
+
+class Evaluator:
+    """Run tasks on models and store the results.
+
+    Parameters
+    ----------
+    tasks : sequence of Task
+        What to run (see :func:`latentbench.tasks.registry.resolve_tasks`).
+    dataset : str, optional
+        Run every task on this dataset instead of its own.
+    seeds : sequence of int, default=(0,)
+    device : {"auto", "cpu", "cuda"}, default="auto"
+    store : ResultStore, str or None
+        Where results go; ``None`` uses an in-memory store (nothing is written to disk).
+    force : bool, default=False
+        Recompute jobs that the store already has.
+    n_bootstrap : int, default=1000
+    on_error : {"record", "raise"}, default="record"
+        A task that raises is recorded as failed (and the others go on), or the error propagates.
+    time_limit : float, optional
+        Seconds a task may run before it is stopped at its next check.
+    """
+
+    def __init__(self, tasks: Sequence[Task], *, dataset: str | None = None, seeds: Iterable[int] = (0,), device: str = "auto",
+                 store: ResultStore | str | None = None, force: bool = False, n_bootstrap: int = 1000,
+                 on_error: str = "record", time_limit: float | None = None) -> None:
+        if on_error not in ("record", "raise"):
+            raise InputValidationError(f"'on_error' must be 'record' or 'raise', got {on_error!r}")
+        self.tasks = list(tasks)
+        self.dataset = dataset
+        self.seeds = [int(s) for s in seeds]
+        if not self.seeds:
+            raise InputValidationError("'seeds' is empty; pass at least one seed")
+        self.device = resolve_device(device)
+        self.store = store if isinstance(store, ResultStore) else ResultStore(store or ":memory:")
+        self.force = force
+        self.n_bootstrap = n_bootstrap
+        self.on_error = on_error
+        self.time_limit = time_limit
+        self.run_id = uuid.uuid4().hex[:12]
+        self._run_recorded = False
+
+    def _record_run(self) -> None:
+        if not self._run_recorded:
+            self.store.add_run(self.run_id, argv=" ".join(sys.argv), device=self.device, versions=library_versions(),
+                               git_commit=git_commit(), host=hostname())
+            self._run_recorded = True
+
+    def _dataset_for(self, task: Task) -> Dataset:
+        if self.dataset:
+            params = task.dataset_params if self.dataset == task.dataset else {}
+            return load_dataset(self.dataset, **params)
+        return load_dataset(task.dataset, **task.dataset_params)
+
+    def run(self, models: Mapping[str, Any] | Any) -> Results:
+        """Evaluate every model on every task and seed; returns the results (also in the store)."""
+        if not isinstance(models, Mapping):
+            models = {None: models}
+        self._record_run()
+        rows: list[dict[str, Any]] = []
+        n_jobs = len(models) * len(self.tasks) * len(self.seeds)
+        bar = progress(range(n_jobs), total=n_jobs, desc="jobs", unit="job")
+        for name, model in models.items():
+            adapter = adapt(model, name=name, device=self.device)
+            adapter.to(self.device)
+            rows += self._run_model(adapter, bar)
+        for _ in bar:  # drain the bar
+            pass
+        return Results(rows, store_path=self.store.path)
+
+    def _run_model(self, adapter: Adapter, bar: Any) -> list[dict[str, Any]]:
+        rows: list[dict[str, Any]] = []
+        model_fp = adapter.fingerprint()
+        caches: dict[str, LatentCache] = {}
+        stored_model = False
+        for task in self.tasks:
+            dataset = self._dataset_for(task)
+            if dataset.fingerprint not in caches:
+                caches[dataset.fingerprint] = LatentCache(adapter, dataset)
+            cache = caches[dataset.fingerprint]
+            bind_error = self._bind(adapter, dataset)
+            if not stored_model and bind_error is None:
+                self.store.add_model(model_fp, adapter.name, adapter.kind, adapter.describe())
+                stored_model = True
+            for seed in self.seeds:
+                next(bar, None)
+                rows += self._run_job(adapter, model_fp, task, dataset, cache, seed, bind_error)
+        return rows
+
+    def _bind(self, adapter: Adapter, dataset: Dataset) -> str | None:
+        if isinstance(adapter, PrecomputedAdapter) and adapter.dataset_name and adapter.dataset_name != dataset.name:
+            return f"latents in {adapter.source} are for dataset {adapter.dataset_name!r}, not {dataset.name!r}"
+        trained_on = adapter.metadata.get("dataset")
+        if trained_on and trained_on != dataset.name:
+            return f"{adapter.name} was trained on {trained_on!r}; this task uses {dataset.name!r}"
+        adapter.bind(dataset)  # wrong sizes or a model that cannot run raise here, with a clear message
+        return None
+
+    def _job_base(self, adapter: Adapter, model_fp: str, task: Task, dataset: Dataset, seed: int) -> dict[str, Any]:
+        estimator = task.estimator(adapter)
+        params = {"estimator": estimator, "dataset_params": task.dataset_params}
+        return {
+            "model_fp": model_fp, "task": task.name, "task_version": task.version,
+            "params_hash": hash_json(params)[:16], "split_fp": dataset.split_fingerprint(task.split), "seed": seed,
+            "model": adapter.name, "family": task.family, "dataset": dataset.name, "dataset_fp": dataset.fingerprint,
+            "split": task.split, "params": params, "run_id": self.run_id,
+        }
+
+    def _run_job(self, adapter: Adapter, model_fp: str, task: Task, dataset: Dataset, cache: LatentCache, seed: int,
+                 bind_error: str | None) -> list[dict[str, Any]]:
+        base = self._job_base(adapter, model_fp, task, dataset, seed)
+        if not self.force and self.store.job_status(base) == "ok":
+            return [{**r, "cached": True} for r in self.store.job_rows(base)]
+        reason = bind_error or task.skip_reason(adapter, dataset)
+        if reason:
+            rows = [self._status_row(base, task, "skipped", reason, 0.0)]
+            self.store.write_job(rows)
+            return rows
+        ctx = RunContext(cache=cache, task=task, seed=seed, device=self.device, n_bootstrap=self.n_bootstrap,
+                         time_limit=self.time_limit)
+        encode_before = cache.seconds
+        t0 = time.perf_counter()
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", UndefinedMetricWarning)
+                output = task.run(adapter, dataset, ctx)
+            seconds = time.perf_counter() - t0 - (cache.seconds - encode_before)
+            rows = self._score_rows(base, task, output, seconds, caught)
+        except KeyboardInterrupt:
+            raise
+        except Exception as exc:
+            seconds = time.perf_counter() - t0
+            if self.on_error == "raise":
+                raise TaskFailedError(f"{task.name} failed on model {adapter.name!r}: {_one_line(exc)}") from exc
+            detail = "" if isinstance(exc, LatentBenchError) else " | " + traceback.format_exc(limit=-1).strip().splitlines()[-2].strip()
+            rows = [self._status_row(base, task, "failed", _one_line(exc) + detail, seconds)]
+            log(f"  {task.name} failed on {adapter.name}: {_one_line(exc)}")
+            self.store.write_job(rows)
+            return rows
+        artifacts = dict(output.artifacts)
+        for name, score in output.scores.items():
+            if score.per_example is not None:
+                artifacts[f"per_example/{name}"] = score.per_example
+        self.store.write_job(rows, artifacts)
+        return rows
+
+    def _status_row(self, base: dict[str, Any], task: Task, status: str, message: str, seconds: float) -> dict[str, Any]:
+        spec = task.primary_spec
+        return {**base, "metric": spec.name, "value": None, "ci_low": None, "ci_high": None, "ci_method": None, "stderr": None,
+                "n": None, "direction": spec.direction, "is_primary": 1, "status": status, "message": message, "seconds": seconds}
+
+    def _score_rows(self, base: dict[str, Any], task: Task, output: TaskOutput, seconds: float,
+                    caught: list[warnings.WarningMessage]) -> list[dict[str, Any]]:
+        if not isinstance(output, TaskOutput):
+            raise TypeError(f"{type(task).__name__}.run must return a TaskOutput, got {type(output).__name__}")
+        specs = task.score_specs
+        extra, lacking = set(output.scores) - set(specs), set(specs) - set(output.scores)
+        if extra or lacking:
+            raise TypeError(f"{type(task).__name__}.run returned scores {sorted(output.scores)} but declares {sorted(specs)}")
+        notes = sorted({str(w.message) for w in caught if issubclass(w.category, UndefinedMetricWarning)})
+        if output.info:
+            base = {**base, "params": {**base["params"], "info": output.info}}
+        rows = []
+        for name, spec in specs.items():
+            s = output.scores[name]
+            value = float(s.value) if s.value is not None else float("nan")
+            message = "; ".join(notes) or None
+            if not math.isfinite(value):
+                message = message or "undefined on this input"
+            lo, hi = spec.bounds
+            if math.isfinite(value) and ((lo is not None and value < lo - 1e-9) or (hi is not None and value > hi + 1e-9)):
+                raise ValueError(f"score {name!r} = {value} is outside its declared bounds {spec.bounds}")
+            rows.append({**base, "metric": name, "value": value if math.isfinite(value) else None,
+                         "ci_low": s.ci_low, "ci_high": s.ci_high, "ci_method": s.ci_method, "stderr": s.stderr, "n": s.n,
+                         "direction": spec.direction, "is_primary": int(name == task.primary), "status": "ok",
+                         "message": message, "seconds": seconds})
+        return rows
+
+
+def evaluate(model: Any, tasks: str | Task | Sequence[str | Task] | None = None, *, suite: str | None = None,
+             dataset: str | None = None, seeds: Iterable[int] = (0,), device: str = "auto",
+             store: ResultStore | str | None = None, force: bool = False, name: str | None = None,
+             n_bootstrap: int = 1000, on_error: str = "record") -> Results:
+    """Evaluate a model (or several) on tasks and return the results.
+
+    Parameters
+    ----------
+    model : object or mapping of str to object
+        Anything :func:`latentbench.adapt` accepts, a model spec string (``"ref:vae"``,
+        ``"package.module:factory"``, ``"latents.npz"``), or a mapping ``{name: model}``.
+    tasks : str, Task or sequence, optional
+        Registered task names (comma-separated allowed) or Task instances.
+    suite : str, optional
+        A suite name (``quick``, ``standard``).
+    dataset : str, optional
+        Run every task on this dataset.
+    seeds : iterable of int, default=(0,)
+    device : {"auto", "cpu", "cuda"}, default="auto"
+    store : ResultStore or path, optional
+        Where to keep results; ``None`` keeps them in memory only.
+    force : bool, default=False
+        Recompute what the store already has.
+    name : str, optional
+        A display name for a single model.
+
+    Returns
+    -------
+    Results
+        Convert with ``.to_dataframe()`` or ``.to_json()``.
+
+    Examples
+    --------
+    >>> import latentbench
+    >>> from sklearn.decomposition import PCA
+    >>> from latentbench.data import load_dataset
+    >>> d = load_dataset("digits")
+    >>> pca = PCA(8).fit(d.get_x(d.split("train"), flat=True))
+    >>> res = latentbench.evaluate(pca, tasks="reconstruction/digits", name="pca8")
+    >>> res.to_dataframe().loc[lambda df: df.metric == "mse", "value"].round(3).tolist()  # doctest: +SKIP
+    [0.03]
+    """
+    from .models.loader import load_model
+
+    task_list = resolve_tasks(tasks, suite=suite)
+    dev = resolve_device(device)
+    if isinstance(model, Mapping):
+        models = {k: load_model(v, device=dev, dataset=dataset) if isinstance(v, str) else v for k, v in model.items()}
+    else:
+        obj = load_model(model, device=dev, dataset=dataset) if isinstance(model, str) else model
+        models = {name or (model if isinstance(model, str) else None): obj}
+    return Evaluator(task_list, dataset=dataset, seeds=seeds, device=dev, store=store, force=force,
+                     n_bootstrap=n_bootstrap, on_error=on_error).run(models)

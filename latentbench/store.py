@@ -1,0 +1,198 @@
+"""The results store: one SQLite file (WAL mode) with every result and its provenance.
+
+A result's key is (model fingerprint, task, task version, parameters-and-estimator hash, split
+fingerprint, seed, metric). Each finished job is committed at once, so a crash loses at most the
+job in flight, and a rerun finds what it already has. The store knows nothing about any
+particular metric: it holds names, values, intervals, directions and statuses.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import sqlite3
+import time
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+__all__ = ["ResultStore", "default_store_path", "JOB_KEY", "RESULT_COLUMNS"]
+
+SCHEMA_VERSION = 1
+
+#: Columns that identify a job (one task on one model, dataset split and seed).
+JOB_KEY = ("model_fp", "task", "task_version", "params_hash", "split_fp", "seed")
+
+#: Every column of a result row, in order.
+RESULT_COLUMNS = (
+    "model_fp", "task", "task_version", "params_hash", "split_fp", "seed", "metric",
+    "model", "family", "dataset", "dataset_fp", "split", "value", "ci_low", "ci_high", "ci_method",
+    "stderr", "n", "direction", "is_primary", "status", "message", "seconds", "params", "run_id", "created",
+)
+
+_SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE IF NOT EXISTS runs (
+    run_id TEXT PRIMARY KEY, started REAL, argv TEXT, device TEXT, versions TEXT, git_commit TEXT, host TEXT
+);
+CREATE TABLE IF NOT EXISTS models (
+    model_fp TEXT PRIMARY KEY, name TEXT, adapter TEXT, description TEXT
+);
+CREATE TABLE IF NOT EXISTS results (
+    model_fp TEXT NOT NULL, task TEXT NOT NULL, task_version INTEGER NOT NULL, params_hash TEXT NOT NULL,
+    split_fp TEXT NOT NULL, seed INTEGER NOT NULL, metric TEXT NOT NULL,
+    model TEXT, family TEXT, dataset TEXT, dataset_fp TEXT, split TEXT,
+    value REAL, ci_low REAL, ci_high REAL, ci_method TEXT, stderr REAL, n INTEGER,
+    direction TEXT, is_primary INTEGER, status TEXT NOT NULL, message TEXT, seconds REAL,
+    params TEXT, run_id TEXT, created REAL,
+    PRIMARY KEY ({", ".join(JOB_KEY)}, metric)
+);
+CREATE TABLE IF NOT EXISTS artifacts (
+    model_fp TEXT NOT NULL, task TEXT NOT NULL, task_version INTEGER NOT NULL, params_hash TEXT NOT NULL,
+    split_fp TEXT NOT NULL, seed INTEGER NOT NULL, name TEXT NOT NULL, data BLOB,
+    PRIMARY KEY ({", ".join(JOB_KEY)}, name)
+);
+"""
+
+
+def default_store_path() -> Path:
+    """``$LATENTBENCH_HOME/results.db`` (default home: ``~/.cache/latentbench``)."""
+    return latentbench_home() / "results.db"
+
+
+def latentbench_home() -> Path:
+    """The cache folder: ``$LATENTBENCH_HOME`` or ``~/.cache/latentbench``."""
+    return Path(os.environ.get("LATENTBENCH_HOME", Path.home() / ".cache" / "latentbench")).expanduser()
+
+
+def _float(v: Any) -> float | None:
+    if v is None:
+        return None
+    v = float(v)
+    return v if np.isfinite(v) else None
+
+
+class ResultStore:
+    """SQLite results store.
+
+    Parameters
+    ----------
+    path : str or Path, optional
+        The database file (created with its folder); default :func:`default_store_path`.
+        ``":memory:"`` keeps everything in memory (tests).
+    """
+
+    def __init__(self, path: str | Path | None = None) -> None:
+        self.path = str(path) if path is not None else str(default_store_path())
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self._conn = sqlite3.connect(self.path, timeout=30.0)
+        self._conn.row_factory = sqlite3.Row
+        if self.path != ":memory:":
+            self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.execute("PRAGMA synchronous=NORMAL")
+        self._conn.executescript(_SCHEMA)
+        self._conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+        self._conn.commit()
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def __enter__(self) -> ResultStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        try:
+            yield self._conn
+            self._conn.commit()
+        except BaseException:
+            self._conn.rollback()
+            raise
+
+    # ------------------------------------------------------------------ writing
+    def add_run(self, run_id: str, *, argv: str, device: str, versions: Mapping[str, str], git_commit: str | None, host: str) -> None:
+        """Record a run's provenance."""
+        with self._tx() as c:
+            c.execute("INSERT OR REPLACE INTO runs VALUES (?,?,?,?,?,?,?)",
+                      (run_id, time.time(), argv, device, json.dumps(dict(versions), sort_keys=True), git_commit, host))
+
+    def add_model(self, model_fp: str, name: str, adapter: str, description: Mapping[str, Any]) -> None:
+        """Record a model's description (capabilities, latent size, training metadata)."""
+        with self._tx() as c:
+            c.execute("INSERT OR REPLACE INTO models VALUES (?,?,?,?)",
+                      (model_fp, name, adapter, json.dumps(description, sort_keys=True, default=str)))
+
+    def write_job(self, rows: Iterable[Mapping[str, Any]], artifacts: Mapping[str, np.ndarray] | None = None) -> None:
+        """Write one job's rows (and artifacts) in one transaction, replacing an earlier attempt."""
+        rows = [dict(r) for r in rows]
+        if not rows:
+            return
+        key = tuple(rows[0][k] for k in JOB_KEY)
+        now = time.time()
+        with self._tx() as c:
+            c.execute(f"DELETE FROM results WHERE {' AND '.join(f'{k}=?' for k in JOB_KEY)}", key)
+            c.execute(f"DELETE FROM artifacts WHERE {' AND '.join(f'{k}=?' for k in JOB_KEY)}", key)
+            for r in rows:
+                r.setdefault("created", now)
+                for k in ("value", "ci_low", "ci_high", "stderr", "seconds"):
+                    r[k] = _float(r.get(k))
+                if isinstance(r.get("params"), (dict, list)):
+                    r["params"] = json.dumps(r["params"], sort_keys=True, default=str)
+                c.execute(f"INSERT INTO results ({', '.join(RESULT_COLUMNS)}) VALUES ({', '.join('?' * len(RESULT_COLUMNS))})",
+                          tuple(r.get(k) for k in RESULT_COLUMNS))
+            for name, arr in (artifacts or {}).items():
+                buf = io.BytesIO()
+                np.save(buf, np.asarray(arr), allow_pickle=False)
+                c.execute("INSERT INTO artifacts VALUES (?,?,?,?,?,?,?,?)", (*key, name, buf.getvalue()))
+
+    # ------------------------------------------------------------------ reading
+    def job_status(self, key: Mapping[str, Any]) -> str | None:
+        """``ok``/``skipped``/``failed`` for a stored job, or ``None`` if it was never stored."""
+        row = self._conn.execute(
+            f"SELECT status FROM results WHERE {' AND '.join(f'{k}=?' for k in JOB_KEY)} LIMIT 1",
+            tuple(key[k] for k in JOB_KEY),
+        ).fetchone()
+        return None if row is None else row["status"]
+
+    def job_rows(self, key: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """The stored rows of one job."""
+        cur = self._conn.execute(f"SELECT * FROM results WHERE {' AND '.join(f'{k}=?' for k in JOB_KEY)}",
+                                 tuple(key[k] for k in JOB_KEY))
+        return [dict(r) for r in cur]
+
+    def rows(self, *, models: Iterable[str] | None = None, tasks: Iterable[str] | None = None) -> list[dict[str, Any]]:
+        """Every stored result row, optionally filtered by model names and task names."""
+        sql, args = "SELECT * FROM results", []
+        where = []
+        for col, vals in (("model", models), ("task", tasks)):
+            if vals is not None:
+                vals = list(vals)
+                where.append(f"{col} IN ({', '.join('?' * len(vals))})")
+                args += vals
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        return [dict(r) for r in self._conn.execute(sql + " ORDER BY task, model, seed, metric", args)]
+
+    def artifact(self, key: Mapping[str, Any], name: str) -> np.ndarray | None:
+        """One stored artifact array of a job, or ``None``."""
+        row = self._conn.execute(
+            f"SELECT data FROM artifacts WHERE {' AND '.join(f'{k}=?' for k in JOB_KEY)} AND name=?",
+            (*(key[k] for k in JOB_KEY), name),
+        ).fetchone()
+        return None if row is None else np.load(io.BytesIO(row["data"]), allow_pickle=False)
+
+    def runs(self) -> list[dict[str, Any]]:
+        """Every run's provenance."""
+        return [dict(r) for r in self._conn.execute("SELECT * FROM runs ORDER BY started")]
+
+    def models(self) -> list[dict[str, Any]]:
+        """Every model's stored description."""
+        return [dict(r) for r in self._conn.execute("SELECT * FROM models ORDER BY name")]

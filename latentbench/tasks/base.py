@@ -1,0 +1,236 @@
+"""The :class:`Task` base class and the records a task returns.
+
+A task class holds the logic of one kind of measurement (thin glue between a dataset, an
+adapter and metric functions); a *registered task* is a task class configured by a TOML spec in
+``tasks/`` (its name, dataset, parameters and version). One class serves many registered tasks.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
+
+import numpy as np
+
+from ..adapters import Capability
+from ..exceptions import SpecError
+from ..stats import bootstrap_mean_ci, normal_ci
+
+if TYPE_CHECKING:
+    from ..adapters import Adapter
+    from ..data.base import Dataset
+    from ..runner import RunContext
+
+__all__ = ["Direction", "Score", "ScoreSpec", "Task", "TaskOutput", "FAMILIES"]
+
+Direction = Literal["higher", "lower", "none"]
+
+#: The task families, in report order.
+FAMILIES: tuple[str, ...] = (
+    "reconstruction", "likelihood", "collapse", "disentanglement", "dimension", "topology",
+    "semantics", "anomaly", "transfer", "fairness", "privacy",
+)
+
+STANDARDIZATIONS = ("none", "zscore", "whiten")
+
+
+@dataclass(frozen=True)
+class ScoreSpec:
+    """One score a task reports.
+
+    Parameters
+    ----------
+    name : str
+        The metric's key.
+    direction : {"higher", "lower", "none"}
+        Which way is better; ``"none"`` marks a descriptive number that is shown but never ranked.
+    description : str
+        One line for the docs.
+    bounds : tuple of (float or None, float or None)
+        The range of valid values; values outside are an error in the task.
+    unit : str
+        "nats", "bits/dim", "dB", ...
+    """
+
+    name: str
+    direction: Direction
+    description: str = ""
+    bounds: tuple[float | None, float | None] = (None, None)
+    unit: str = ""
+
+    def __post_init__(self) -> None:
+        if self.direction not in ("higher", "lower", "none"):
+            raise SpecError(f"score {self.name!r}: direction must be 'higher', 'lower' or 'none', got {self.direction!r}")
+
+
+@dataclass
+class Score:
+    """A value with its uncertainty.
+
+    ``ci_method`` names how the interval was made (``bootstrap``, ``subsample``, ``mc-stderr``,
+    ``seeds``) and ``per_example`` keeps the per-example values behind a mean so that reports can
+    make paired comparisons between models without recomputing.
+    """
+
+    value: float
+    ci_low: float | None = None
+    ci_high: float | None = None
+    ci_method: str | None = None
+    stderr: float | None = None
+    n: int | None = None
+    per_example: np.ndarray | None = field(default=None, repr=False)
+
+    @classmethod
+    def mean_of(cls, values: np.ndarray, rng: np.random.Generator, *, n_resamples: int = 1000,
+                keep: bool = True, confidence: float = 0.95) -> Score:
+        """The mean of per-example ``values`` with a percentile-bootstrap interval."""
+        values = np.asarray(values, dtype=np.float64)
+        lo, hi = bootstrap_mean_ci(values, rng, n_resamples=n_resamples, confidence=confidence)
+        se = float(values.std(ddof=1) / math.sqrt(len(values))) if len(values) > 1 else None
+        return cls(float(values.mean()), lo, hi, "bootstrap", se, len(values), values.astype(np.float32) if keep else None)
+
+    @classmethod
+    def with_stderr(cls, value: float, stderr: float, n: int, *, method: str = "mc-stderr") -> Score:
+        """A value with a normal interval from a standard error."""
+        lo, hi = normal_ci(value, stderr)
+        return cls(float(value), lo, hi, method, float(stderr), n)
+
+    @classmethod
+    def plain(cls, value: float, n: int | None = None) -> Score:
+        """A value without an interval (a count, an exact quantity)."""
+        return cls(float(value), n=n)
+
+
+@dataclass
+class TaskOutput:
+    """What :meth:`Task.run` returns: scores by name, optional artifacts and estimator details."""
+
+    scores: dict[str, Score]
+    artifacts: dict[str, np.ndarray] = field(default_factory=dict)
+    info: dict[str, Any] = field(default_factory=dict)
+
+
+class Task:
+    """Base class of every task.
+
+    Subclasses set the class attributes below and implement :meth:`run`. The constructor only
+    stores the spec (name, dataset, parameters); parameters not in ``defaults`` are an error.
+
+    Attributes
+    ----------
+    family : str
+        One of :data:`FAMILIES`.
+    class_version : int
+        Bumped when the class's computation changes in a way that changes numbers.
+    summary : str
+        One line.
+    needs : frozenset of Capability
+        What the model must be able to do.
+    requires : frozenset of str
+        Dataset fields needed (``labels``, ``factors``, ``sensitive``, ``domain``, ``is_anomaly``).
+    scores : tuple of ScoreSpec
+        Every score ``run`` returns.
+    primary : str
+        The main score's name.
+    standardization : {"none", "zscore", "whiten"}
+        What the task does to latents before its metrics.
+    reference : str
+        The paper(s) implemented.
+    defaults : dict
+        The parameters and their defaults.
+    """
+
+    family: ClassVar[str] = ""
+    class_version: ClassVar[int] = 1
+    summary: ClassVar[str] = ""
+    needs: ClassVar[frozenset[Capability]] = frozenset({Capability.ENCODE})
+    requires: ClassVar[frozenset[str]] = frozenset()
+    scores: ClassVar[tuple[ScoreSpec, ...]] = ()
+    primary: ClassVar[str] = ""
+    standardization: ClassVar[str] = "none"
+    reference: ClassVar[str] = ""
+    defaults: ClassVar[Mapping[str, Any]] = {}
+    split: ClassVar[str] = "test"
+
+    def __init__(self, *, name: str | None = None, dataset: str = "digits", dataset_params: Mapping[str, Any] | None = None,
+                 version: int = 1, params: Mapping[str, Any] | None = None, summary: str | None = None) -> None:
+        self.name = name or self.class_name()
+        self.dataset = dataset
+        self.dataset_params = dict(dataset_params or {})
+        self.version = int(version)
+        given = dict(params or {})
+        unknown = [k for k in given if k not in self.defaults]
+        if unknown:
+            close = difflib.get_close_matches(unknown[0], list(self.defaults), n=1)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+            raise SpecError(f"task {self.name!r}: unknown parameter {unknown[0]!r} for {type(self).__name__}.{hint} "
+                            f"Parameters: {', '.join(sorted(self.defaults)) or '(none)'}")
+        self.params = {**self.defaults, **given}
+        self.spec_summary = summary
+
+    # ------------------------------------------------------------------ metadata
+    @classmethod
+    def class_name(cls) -> str:
+        return getattr(cls, "registered_as", cls.__name__)
+
+    @classmethod
+    def validate_class(cls) -> None:
+        """Check the class-level declaration (used at registration)."""
+        name = cls.__name__
+        if cls.family not in FAMILIES:
+            raise SpecError(f"{name}.family must be one of {FAMILIES}, got {cls.family!r}")
+        if not cls.scores:
+            raise SpecError(f"{name} declares no scores")
+        names = [s.name for s in cls.scores]
+        if len(set(names)) != len(names):
+            raise SpecError(f"{name} declares a score twice: {names}")
+        if cls.primary not in names:
+            raise SpecError(f"{name}.primary {cls.primary!r} is not one of its scores {names}")
+        if cls.standardization not in STANDARDIZATIONS:
+            raise SpecError(f"{name}.standardization must be one of {STANDARDIZATIONS}")
+        if Capability.ENCODE not in cls.needs:
+            raise SpecError(f"{name}.needs must include Capability.ENCODE")
+
+    @property
+    def score_specs(self) -> dict[str, ScoreSpec]:
+        return {s.name: s for s in self.scores}
+
+    @property
+    def primary_spec(self) -> ScoreSpec:
+        return self.score_specs[self.primary]
+
+    @property
+    def description(self) -> str:
+        return self.spec_summary or self.summary
+
+    def estimator(self, adapter: Adapter) -> dict[str, Any]:
+        """Everything that can change this task's numbers for ``adapter``: it is hashed into the result key.
+
+        The default is the class, its version, the parameters and the standardization; tasks whose
+        numbers depend on a model property (the likelihood family) add it here.
+        """
+        return {"class": type(self).__name__, "class_version": self.class_version,
+                "params": self.params, "standardization": self.standardization}
+
+    def skip_reason(self, adapter: Adapter, dataset: Dataset) -> str | None:
+        """Why this task cannot run on this model and dataset, or ``None``."""
+        lacking = adapter.missing(self.needs)
+        if lacking:
+            return (f"needs {', '.join(map(str, lacking))}; model has "
+                    f"{', '.join(sorted(map(str, adapter.capabilities)))}")
+        fields = dataset.missing(self.requires)
+        if fields:
+            return f"dataset {dataset.name!r} has no {', '.join(fields)}"
+        return None
+
+    # ------------------------------------------------------------------ work
+    def run(self, adapter: Adapter, data: Dataset, ctx: RunContext) -> TaskOutput:
+        """Compute this task's scores. Keys of the returned scores must equal the declared ones."""
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.params.items())
+        return f"{type(self).__name__}({self.name!r}, dataset={self.dataset!r}{', ' + args if args else ''})"

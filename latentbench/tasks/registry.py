@@ -1,0 +1,191 @@
+"""The task registry: task classes (an explicit built-in table) and registered tasks (TOML specs).
+
+A registered task is ``tasks/<family>/<name>.toml``::
+
+    name = "reconstruction/digits"   # the name users type
+    task = "reconstruction"          # a task class from TASK_CLASSES
+    version = 1                      # bump when the spec changes numbers
+    dataset = "digits"
+    summary = "..."                  # optional, else the class's summary
+    [dataset_params]                 # optional
+    [params]                         # the task class's parameters
+
+A suite is ``tasks/suites/<name>.toml`` with ``name``, ``description`` and ``tasks = [...]``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..exceptions import DuplicateNameError, SpecError, UnknownNameError
+from ..registry import Registry
+from ..specs import read_toml, spec_roots
+from .base import Task
+
+__all__ = ["TASK_CLASSES", "Suite", "get_suite", "get_task", "list_suites", "list_tasks", "register_task", "resolve_tasks"]
+
+#: Built-in task classes, by the name specs use. Imported lazily on first use.
+BUILTIN_TASK_CLASSES: dict[str, str] = {
+    "reconstruction": "latentbench.tasks.reconstruction:Reconstruction",
+    "likelihood": "latentbench.tasks.likelihood:Likelihood",
+    "collapse": "latentbench.tasks.collapse:PosteriorCollapse",
+}
+
+TASK_CLASSES: Registry[type[Task]] = Registry("task class", hint="Run `latentbench list tasks` to see the registered tasks.")
+for _name, _target in BUILTIN_TASK_CLASSES.items():
+    TASK_CLASSES.add(_name, _target)
+
+
+def register_task(cls: type[Task] | None = None, *, name: str | None = None, replace: bool = False) -> Any:
+    """Register a task class (usable as a decorator); specs refer to it by ``name`` (default: the class name, lower-case)."""
+
+    def deco(c: type[Task]) -> type[Task]:
+        if not (isinstance(c, type) and issubclass(c, Task)):
+            raise SpecError(f"register_task expects a Task subclass, got {c!r}")
+        c.validate_class()
+        key = name or c.__name__.lower()
+        TASK_CLASSES.add(key, c, origin=f"{c.__module__}.{c.__qualname__}", replace=replace)
+        c.registered_as = key  # type: ignore[attr-defined]
+        return c
+
+    return deco(cls) if cls is not None else deco
+
+
+@dataclass(frozen=True)
+class TaskSpecFile:
+    name: str
+    task: str
+    version: int
+    dataset: str
+    dataset_params: dict[str, Any]
+    params: dict[str, Any]
+    summary: str | None
+    path: Path
+
+
+@dataclass(frozen=True)
+class Suite:
+    """A named list of registered tasks."""
+
+    name: str
+    description: str
+    tasks: tuple[str, ...]
+    path: Path
+
+
+_SPEC_CACHE: dict[str, Any] = {}
+
+
+def _load_specs() -> tuple[dict[str, TaskSpecFile], dict[str, Suite]]:
+    roots = tuple(spec_roots())
+    if _SPEC_CACHE.get("roots") == roots:
+        return _SPEC_CACHE["tasks"], _SPEC_CACHE["suites"]
+    tasks: dict[str, TaskSpecFile] = {}
+    suites: dict[str, Suite] = {}
+    for root in roots:
+        task_dir = root / "tasks" if (root / "tasks").is_dir() else root
+        for path in sorted(task_dir.rglob("*.toml")):
+            raw = read_toml(path)
+            if path.parent.name == "suites":
+                _add_suite(suites, raw, path)
+            else:
+                _add_task(tasks, raw, path)
+    for suite in suites.values():
+        for t in suite.tasks:
+            if t not in tasks:
+                raise UnknownNameError("task", t, tasks, f"(listed in suite {suite.name!r}, {suite.path})")
+    _SPEC_CACHE.update(roots=roots, tasks=tasks, suites=suites)
+    return tasks, suites
+
+
+def _add_task(tasks: dict[str, TaskSpecFile], raw: dict[str, Any], path: Path) -> None:
+    missing = [k for k in ("name", "task", "version", "dataset") if k not in raw]
+    if missing:
+        raise SpecError(f"{path}: missing {', '.join(missing)}")
+    extra = set(raw) - {"name", "task", "version", "dataset", "dataset_params", "params", "summary"}
+    if extra:
+        raise SpecError(f"{path}: unknown keys {sorted(extra)}")
+    name = raw["name"]
+    if name in tasks:
+        raise DuplicateNameError(f"task {name!r} is defined twice: {tasks[name].path} and {path}")
+    tasks[name] = TaskSpecFile(name, raw["task"], int(raw["version"]), raw["dataset"], dict(raw.get("dataset_params", {})),
+                               dict(raw.get("params", {})), raw.get("summary"), path)
+
+
+def _add_suite(suites: dict[str, Suite], raw: dict[str, Any], path: Path) -> None:
+    if "name" not in raw or "tasks" not in raw:
+        raise SpecError(f"{path}: a suite needs 'name' and 'tasks'")
+    if raw["name"] in suites:
+        raise DuplicateNameError(f"suite {raw['name']!r} is defined twice: {suites[raw['name']].path} and {path}")
+    suites[raw["name"]] = Suite(raw["name"], raw.get("description", ""), tuple(raw["tasks"]), path)
+
+
+def list_tasks() -> list[str]:
+    """Names of every registered task."""
+    return sorted(_load_specs()[0])
+
+
+def list_suites() -> list[Suite]:
+    """Every suite."""
+    return [s for _, s in sorted(_load_specs()[1].items())]
+
+
+def get_suite(name: str) -> Suite:
+    """The suite called ``name``."""
+    suites = _load_specs()[1]
+    if name not in suites:
+        raise UnknownNameError("suite", name, suites, "Run `latentbench list suites`.")
+    return suites[name]
+
+
+def get_task(name: str) -> Task:
+    """Instantiate the registered task ``name`` from its spec."""
+    tasks = _load_specs()[0]
+    if name not in tasks:
+        raise UnknownNameError("task", name, tasks, "Run `latentbench list tasks`.")
+    spec = tasks[name]
+    cls = TASK_CLASSES.get(spec.task)
+    if not getattr(cls, "registered_as", None):
+        cls.validate_class()
+        cls.registered_as = spec.task  # type: ignore[attr-defined]
+    try:
+        return cls(name=spec.name, dataset=spec.dataset, dataset_params=spec.dataset_params, version=spec.version,
+                   params=spec.params, summary=spec.summary)
+    except SpecError as exc:
+        raise SpecError(f"{spec.path}: {exc}") from None
+
+
+def resolve_tasks(tasks: str | Task | list[str | Task] | tuple[str | Task, ...] | None = None, *, suite: str | None = None) -> list[Task]:
+    """Turn suite and task names (or Task instances) into a list of tasks; every unknown name is reported at once."""
+    items: list[str | Task] = []
+    if suite:
+        items.extend(get_suite(suite).tasks)
+    if isinstance(tasks, (str, Task)):
+        tasks = [tasks]
+    for t in tasks or []:
+        if isinstance(t, str) and "," in t:
+            items.extend(s.strip() for s in t.split(",") if s.strip())
+        else:
+            items.append(t)
+    if not items:
+        raise SpecError("no tasks given: pass --suite NAME or --tasks a,b (see `latentbench list suites`)")
+    known = _load_specs()[0]
+    unknown = [t for t in items if isinstance(t, str) and t not in known and t not in _load_specs()[1]]
+    if unknown:
+        raise UnknownNameError("task", unknown[0], known, "Run `latentbench list tasks`." +
+                               (f" Also unknown: {', '.join(unknown[1:])}." if len(unknown) > 1 else ""))
+    out: list[Task] = []
+    seen: set[str] = set()
+    for t in items:
+        if isinstance(t, str) and t in _load_specs()[1] and t not in known:
+            names: list[str | Task] = list(get_suite(t).tasks)
+        else:
+            names = [t]
+        for item in names:
+            task = get_task(item) if isinstance(item, str) else item
+            if task.name not in seen:
+                seen.add(task.name)
+                out.append(task)
+    return out

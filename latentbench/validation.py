@@ -1,0 +1,159 @@
+"""Input validation shared by metrics, adapters and datasets.
+
+One helper checks an array argument and raises :class:`~latentbench.exceptions.InputValidationError`
+with a message that names the argument, shows what was received and says what was expected.
+Metric functions accept NumPy arrays or torch tensors; :func:`check_array` returns a NumPy array
+(tensors are moved to the CPU) and :func:`check_tensor` keeps a tensor on its device.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from .exceptions import InputValidationError
+
+__all__ = ["check_array", "check_consistent_length", "check_tensor", "is_tensor", "check_param"]
+
+
+def is_tensor(x: Any) -> bool:
+    """True for a torch tensor, without importing torch when it is not loaded."""
+    return type(x).__module__.startswith("torch") and hasattr(x, "detach")
+
+
+def _describe(x: Any) -> str:
+    shape = getattr(x, "shape", None)
+    dtype = getattr(x, "dtype", None)
+    if shape is not None:
+        return f"{type(x).__name__} of shape {tuple(shape)} and dtype {dtype}"
+    return f"{type(x).__name__}"
+
+
+def check_array(
+    x: Any,
+    name: str,
+    *,
+    ndim: int | Sequence[int] | None = 2,
+    dtype: Any = np.float64,
+    finite: bool = True,
+    min_rows: int = 1,
+    min_cols: int = 1,
+) -> np.ndarray:
+    """Validate an array argument and return it as a NumPy array.
+
+    Parameters
+    ----------
+    x : array-like or torch.Tensor
+        The value to check.
+    name : str
+        The argument's name, used in the error message.
+    ndim : int, sequence of int or None, default=2
+        Allowed numbers of dimensions; ``None`` accepts any.
+    dtype : numpy dtype or None, default=np.float64
+        The dtype of the returned array; ``None`` keeps the input's.
+    finite : bool, default=True
+        Reject NaN and infinite values (only checked for floating dtypes).
+    min_rows, min_cols : int, default=1
+        The smallest accepted size of the first and (for 2-D input) second axis.
+
+    Returns
+    -------
+    array : ndarray
+        The validated array (a view where no conversion was needed).
+
+    Raises
+    ------
+    InputValidationError
+        With a one-line message naming ``name``, what was received and what was expected.
+    """
+    if is_tensor(x):
+        x = x.detach().cpu().numpy()
+    try:
+        arr = np.asarray(x) if dtype is None else np.asarray(x, dtype=dtype)
+    except (TypeError, ValueError) as exc:
+        raise InputValidationError(f"{name} must be a numeric array, got {_describe(x)} ({exc})") from None
+    if ndim is not None:
+        allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)
+        if arr.ndim not in allowed:
+            want = " or ".join(f"{d}-D" for d in allowed)
+            hint = " (use x.reshape(-1, 1) for a single feature)" if arr.ndim == 1 and 2 in allowed else ""
+            raise InputValidationError(f"{name} must be {want}, got shape {arr.shape}{hint}")
+    if arr.ndim >= 1 and arr.shape[0] < min_rows:
+        raise InputValidationError(f"{name} needs at least {min_rows} rows, got {arr.shape[0]}")
+    if arr.ndim >= 2 and arr.shape[1] < min_cols:
+        raise InputValidationError(f"{name} needs at least {min_cols} columns, got shape {arr.shape}")
+    if finite and arr.dtype.kind in "fc":
+        bad = ~np.isfinite(arr)
+        if bad.any():
+            n_nan = int(np.isnan(arr).sum())
+            n_inf = int(bad.sum()) - n_nan
+            first = np.argwhere(bad)[0]
+            raise InputValidationError(
+                f"{name} contains {n_nan} NaN and {n_inf} infinite values (first at index "
+                f"{tuple(int(i) for i in first)}); check the model's output or drop those rows"
+            )
+    return arr
+
+
+def check_tensor(x: Any, name: str, *, ndim: int | Sequence[int] | None = 2, finite: bool = True) -> Any:
+    """Like :func:`check_array` but keep a torch tensor on its device (NumPy input stays NumPy)."""
+    if not is_tensor(x):
+        return check_array(x, name, ndim=ndim, finite=finite)
+    import torch
+
+    allowed = None if ndim is None else ((ndim,) if isinstance(ndim, int) else tuple(ndim))
+    if allowed is not None and x.ndim not in allowed:
+        want = " or ".join(f"{d}-D" for d in allowed)
+        raise InputValidationError(f"{name} must be {want}, got shape {tuple(x.shape)}")
+    if finite and x.is_floating_point() and not bool(torch.isfinite(x).all()):
+        raise InputValidationError(f"{name} contains NaN or infinite values; check the model's output")
+    return x
+
+
+def check_consistent_length(**arrays: Any) -> int:
+    """Check that every array has the same first dimension; return it.
+
+    Raises
+    ------
+    InputValidationError
+        Naming each argument with its length.
+    """
+    lengths = {k: len(v) for k, v in arrays.items() if v is not None}
+    if len(set(lengths.values())) > 1:
+        detail = ", ".join(f"{k}: {n}" for k, n in lengths.items())
+        raise InputValidationError(f"inconsistent numbers of samples ({detail}); the arrays must be aligned row by row")
+    return next(iter(lengths.values())) if lengths else 0
+
+
+def check_param(value: Any, name: str, *, low: float | None = None, high: float | None = None,
+                integer: bool = False, options: Sequence[Any] | None = None) -> Any:
+    """Check a scalar parameter; the message follows "'name' must be ..., got ...".
+
+    Parameters
+    ----------
+    value : object
+        The value to check.
+    name : str
+        The parameter's name.
+    low, high : float, optional
+        Inclusive bounds.
+    integer : bool, default=False
+        Require an integer.
+    options : sequence, optional
+        The allowed values.
+    """
+    if options is not None:
+        if value not in options:
+            raise InputValidationError(f"'{name}' must be one of {list(options)}, got {value!r}")
+        return value
+    if integer and (isinstance(value, bool) or not isinstance(value, (int, np.integer))):
+        raise InputValidationError(f"'{name}' must be an integer, got {value!r}")
+    if not integer and (isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating))):
+        raise InputValidationError(f"'{name}' must be a number, got {value!r}")
+    if low is not None and value < low:
+        raise InputValidationError(f"'{name}' must be >= {low}, got {value!r}")
+    if high is not None and value > high:
+        raise InputValidationError(f"'{name}' must be <= {high}, got {value!r}")
+    return value
