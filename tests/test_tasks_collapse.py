@@ -1,0 +1,68 @@
+"""The collapse task on a collapsed and a healthy VAE trained here (a few seconds each on the CPU)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import latentbench
+from latentbench.adapters import TorchAdapter
+from latentbench.models.zoo import ReferenceSpec, train_reference
+
+torch.set_num_threads(1)
+
+
+def _vae(beta: float, epochs: int = 40) -> TorchAdapter:
+    spec = ReferenceSpec(name=f"test-vae-beta{beta:g}", architecture="mlp-vae", tier="quick", dataset="digits",
+                         model={"latent_dim": 8, "hidden": [128], "likelihood": "gaussian", "beta": beta},
+                         training={"epochs": epochs, "batch_size": 64, "lr": 2e-3, "seed": 0})
+    model, meta = train_reference(spec, device="cpu")
+    adapter = TorchAdapter(model, name=spec.name)
+    adapter.metadata = {"train_seconds": meta["train_seconds"]}
+    return adapter
+
+
+@pytest.fixture(scope="module")
+def vae_pair(tmp_path_factory):
+    import os
+
+    old = os.environ.get("LATENTBENCH_HOME")
+    os.environ["LATENTBENCH_HOME"] = str(tmp_path_factory.mktemp("home"))
+    try:
+        yield _vae(1.0), _vae(200.0)
+    finally:
+        if old is None:
+            os.environ.pop("LATENTBENCH_HOME", None)
+        else:
+            os.environ["LATENTBENCH_HOME"] = old
+
+
+def test_collapsed_vae_has_no_active_units_and_no_information(vae_pair):
+    healthy, collapsed = vae_pair
+    res = latentbench.evaluate({"healthy": healthy, "collapsed": collapsed}, tasks="collapse/digits")
+    v = lambda m, k: res.value("collapse/digits", k, model=m)  # noqa: E731
+    print({m: {k: round(v(m, k), 4) for k in ("active_units", "kl_total", "collapsed_dims", "mutual_info")} for m in ("healthy", "collapsed")})
+    assert v("collapsed", "active_units") == 0
+    assert v("collapsed", "kl_total") < 0.05
+    assert v("collapsed", "collapsed_dims") == 8
+    assert abs(v("collapsed", "mutual_info")) < 0.05
+    assert v("healthy", "active_units") >= 3
+    assert v("healthy", "kl_total") > 1  # a 40-epoch VAE carries a few nats; the collapsed one carries none
+    assert v("healthy", "mutual_info") > 1
+
+
+def test_training_is_deterministic_on_cpu(tmp_path, monkeypatch):
+    monkeypatch.setenv("LATENTBENCH_HOME", str(tmp_path / "a"))
+    spec = ReferenceSpec(name="det", architecture="mlp-vae", tier="quick", dataset="digits",
+                         model={"latent_dim": 4, "hidden": [32]}, training={"epochs": 3, "batch_size": 128, "seed": 7})
+    _, meta1 = train_reference(spec)
+    monkeypatch.setenv("LATENTBENCH_HOME", str(tmp_path / "b"))
+    _, meta2 = train_reference(spec)
+    assert [h["loss"] for h in meta1["history"]] == [h["loss"] for h in meta2["history"]]
+    assert meta1["fingerprint"] == meta2["fingerprint"]
+    # loaded from the cache, the same weights
+    model3, meta3 = train_reference(spec)
+    assert meta3["fingerprint"] == meta2["fingerprint"]
+    assert TorchAdapter(model3).fingerprint() == meta2["fingerprint"]
+    assert np.isfinite(meta1["final"]["loss"])
