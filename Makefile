@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml
 setup: $(STAMP)
 
 quick: $(STAMP)
-	$(BIN)/latentbench run ref:pca ref:vae ref:vae-binary --suite quick --out reports/quick
+	$(BIN)/latentbench run ref:all --suite quick --out reports/quick
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

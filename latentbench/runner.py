@@ -236,6 +236,10 @@ class Evaluator:
         trained_on = adapter.metadata.get("dataset")
         if trained_on and trained_on != dataset.name:
             return f"{adapter.name} was trained on {trained_on!r}; this task uses {dataset.name!r}"
+        trained_fp = adapter.metadata.get("dataset_fingerprint")
+        if trained_fp and trained_fp != dataset.fingerprint:
+            return (f"{adapter.name} was trained on another draw of {dataset.name!r} (fingerprint {trained_fp}, "
+                    f"here {dataset.fingerprint}): its test rows are not held out from training")
         adapter.bind(dataset)  # wrong sizes or a model that cannot run raise here, with a clear message
         return None
 

@@ -70,27 +70,29 @@ def as_factors(factors: Any, name: str = "factors") -> tuple[np.ndarray, np.ndar
     Returns
     -------
     codes : ndarray of int64, shape (n_samples, n_factors)
-        Column ``k`` holds ``factors[:, k] - factors[:, k].min()`` when that range is small,
-        otherwise the rank of the value among the column's distinct values. Values absent from
-        the sample leave empty classes, which change no entropy or mutual information.
+        A Fortran-ordered array (contiguous columns). Column ``k`` holds
+        ``factors[:, k] - factors[:, k].min()`` when that range is small, otherwise the rank of
+        the value among the column's distinct values. Values absent from the sample leave empty
+        classes, which change no entropy or mutual information.
     sizes : ndarray of int64, shape (n_factors,)
         The number of classes of each re-coded column (``codes[:, k].max() + 1``).
     """
     arr = check_factors(factors, name)
     n = arr.shape[0]
-    codes = np.empty(arr.shape, dtype=np.int64)
+    codes_t = np.array(arr.T, dtype=np.int64, order="C")  # factor-major: contiguous columns
     sizes = np.empty(arr.shape[1], dtype=np.int64)
     for k in range(arr.shape[1]):
-        col = arr[:, k]
+        col = codes_t[k]
         lo, hi = int(col.min()), int(col.max())
         if hi - lo < 2 * n + 64:
-            codes[:, k] = col - lo
+            if lo != 0:
+                col -= lo
             sizes[k] = hi - lo + 1
         else:
             uniq, inv = np.unique(col, return_inverse=True)
-            codes[:, k] = inv.reshape(-1)
+            col[:] = inv.reshape(-1)
             sizes[k] = len(uniq)
-    return codes, sizes
+    return codes_t.T, sizes
 
 
 def entropy_from_counts(counts: np.ndarray) -> float:
@@ -207,7 +209,7 @@ def histogram_bins(codes: np.ndarray, n_bins: int) -> tuple[np.ndarray, np.ndarr
     bins : ndarray of int64, shape (n_latents, n_samples)
         Bin indices in ``0 .. n_bins - 1`` (latent-major).
     constant : ndarray of bool, shape (n_latents,)
-        Columns whose values all fall into one bin.
+        Constant columns (all their values fall into one bin).
     """
     tables, constant = _bin_setup(codes, n_bins)
     xt = np.ascontiguousarray(codes.T)
@@ -234,7 +236,7 @@ def _bin_setup(codes: np.ndarray, n_bins: int) -> tuple[tuple[np.ndarray, ...], 
     """Bin edges and lookup tables for :func:`_digitize_rows`, and the constant-column mask."""
     lo, hi = _column_min_max(codes)
     edges = histogram_edges(lo, hi, n_bins)
-    constant = (lo == hi) | (n_bins == 1)
+    constant = lo == hi
     n_lat = codes.shape[1]
     if n_bins > 1:
         width = (edges[:, -1] - edges[:, 0]) / (n_bins - 1)
@@ -265,7 +267,7 @@ def histogram_bins_torch(codes: Any, n_bins: int) -> tuple[Any, Any]:
     edges = np.stack([_bin_edges(np.array([lo[j], hi[j]]), n_bins, j) for j in range(n_lat)])
     edges_t = torch.as_tensor(edges, dtype=codes.dtype, device=codes.device).contiguous()
     bins = torch.searchsorted(edges_t, codes.T.contiguous(), right=True) - 1  # (n_latents, n)
-    constant = (bins.min(dim=1).values == bins.max(dim=1).values).cpu().numpy()
+    constant = lo == hi
     return bins, constant
 
 
@@ -352,7 +354,7 @@ def histogram_mutual_info(
     -------
     mi : ndarray of float64, shape (n_latents, n_factors)
     constant : ndarray of bool, shape (n_latents,)
-        Latents whose values all fall into one bin (their mutual information is exactly 0).
+        Constant latents (one bin, so their mutual information is exactly 0).
     """
     n, n_lat = codes.shape
     tables, constant = _bin_setup(codes, n_bins)

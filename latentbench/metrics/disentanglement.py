@@ -13,12 +13,14 @@ Conventions
   :func:`bootstrap_accuracy` rather than for storage.
 * Randomness comes only from an explicit ``rng: numpy.random.Generator`` argument; functions
   without one are deterministic.
-* A degenerate input warns. An *undefined* score (a factor with a single value, nothing left to
-  average) raises :class:`~latentbench.exceptions.UndefinedMetricWarning` and returns NaN. A
-  *collapsed* representation (every latent constant for MIG, every latent pruned for the FactorVAE
-  score) is not undefined but uninformative: it gets DL's value 0.0 together with a
-  :class:`~latentbench.exceptions.LatentBenchWarning`, so that a collapsed model ranks last
-  instead of dropping out of an average.
+* A degenerate input warns. An *undefined* part (a factor with a single value in the sample) is
+  excluded with an :class:`~latentbench.exceptions.UndefinedMetricWarning` (NaN in the per-factor
+  lists), and a score with nothing left to average is NaN. A *collapsed* representation (every
+  latent dimension constant, or for the FactorVAE score every dimension pruned) is not undefined
+  but uninformative: every metric warns with a :class:`~latentbench.exceptions.LatentBenchWarning`
+  and returns what DL's formula gives (0 for MIG, SAP, D, C and modularity; chance-level
+  accuracies; AUC 0.5; 0.0 for the FactorVAE score), so that a collapsed model ranks last instead
+  of dropping out of an average.
 
 The metrics
 -----------
@@ -171,6 +173,19 @@ def _nanmean_or_warn(values: np.ndarray, metric: str) -> float:
     return float(values[ok].mean())
 
 
+def _warn_if_collapsed(codes: np.ndarray, metric: str, consequence: str) -> None:
+    """LatentBenchWarning when every latent dimension is constant (a collapsed representation)."""
+    if codes.shape[0] > 0 and bool(np.all(codes == codes[:1])):
+        warnings.warn(f"{metric}: every latent dimension is constant; {consequence}", LatentBenchWarning, stacklevel=3)
+
+
+def _valid_factors(fac: np.ndarray, sizes: np.ndarray, metric: str) -> list[int]:
+    """Factors with at least two values in the sample; warns about the others."""
+    bad = [k for k in range(fac.shape[1]) if np.count_nonzero(np.bincount(fac[:, k], minlength=int(sizes[k]))) < 2]
+    _warn_single_valued(bad, metric)
+    return [k for k in range(fac.shape[1]) if k not in bad]
+
+
 def _use_torch(codes: Any, backend: str) -> bool:
     check_param(backend, "backend", options=("auto", "numpy", "torch"))
     if backend == "auto":
@@ -203,7 +218,8 @@ def _histogram_mi(codes: Any, factors: Any, n_bins: int, backend: str, min_cols:
         f, sizes = D.as_factors(factors)
         check_consistent_length(codes=c, factors=f)
         mi, constant = D.histogram_mutual_info(c, n_bins, f, sizes)
-        ent = np.array([D.entropy_from_counts(np.bincount(f[:, k], minlength=int(sizes[k]))) for k in range(f.shape[1])])
+        ent = np.array([D.entropy_from_counts(np.bincount(f[:, k], minlength=int(sizes[k])))
+                        for k in range(f.shape[1])])
         used = "numpy"
     return {"mi": mi, "entropy": ent, "constant": np.asarray(constant, dtype=bool), "n": int(c.shape[0]),
             "n_bins": n_bins, "backend": used}
@@ -294,7 +310,7 @@ def mig_sampled_score(
     n_samples: int = 10000,
     max_rows: int | None = None,
     device: Any = None,
-    chunk_elements: int = 1 << 24,
+    chunk_elements: int | None = None,
 ) -> dict[str, Any]:
     """MIG with the sampled entropy estimator of Chen et al. 2018 (their beta-TC-VAE code).
 
@@ -326,15 +342,18 @@ def mig_sampled_score(
         fewer rows use all of them.
     max_rows : int, optional
         Use a random subsample of this many rows as the dataset (the mixture components and the
-        strata). The cost is about ``(S N + sum_k sum_v S_v N_v) * n_latents`` log-densities, so
-        on a CPU use a few thousand rows; ``None`` uses all rows (Chen et al. used the full
+        strata). The cost is about ``(S N + sum_k sum_v S_v N_v) * n_latents`` log-densities
+        (with ``S = N = 5000``, 10 latents and the shapes factors about 4e8: ~6 s on one CPU
+        core), so on a CPU use a few thousand rows; ``None`` uses all rows (Chen et al. used the full
         737,280-image grid on a GPU). Small strata bias ``H(z_j | v_k = v)`` low, so keep
         ``N / |v_k|`` in the hundreds at least.
     device : str or torch.device, optional
         Where to compute; default: the device of ``mean`` if it is a tensor, else the CPU.
-    chunk_elements : int, default=2**24
-        Largest number of log-density entries evaluated at once (memory about
-        ``3 * 8 * chunk_elements`` bytes); log-sum-exps are accumulated over component chunks.
+    chunk_elements : int, optional
+        Largest block of log-densities (draws x components, one latent at a time) evaluated at
+        once; log-sum-exps are accumulated over component blocks, so memory stays about
+        ``3 * 8 * chunk_elements`` bytes. Default: ``2**16`` on the CPU (cache-sized; about
+        15 ns per log-density on one core), ``2**24`` on CUDA.
 
     Returns
     -------
@@ -348,17 +367,23 @@ def mig_sampled_score(
 
     rng = _check_rng(rng)
     check_param(n_samples, "n_samples", low=1, integer=True)
-    check_param(chunk_elements, "chunk_elements", low=1, integer=True)
+    if chunk_elements is not None:
+        check_param(chunk_elements, "chunk_elements", low=1, integer=True)
     if max_rows is not None:
         check_param(max_rows, "max_rows", low=2, integer=True)
     mu = check_tensor(mean, "mean", ndim=2)
     lv = check_tensor(logvar, "logvar", ndim=2)
     if tuple(mu.shape) != tuple(lv.shape):
-        raise InputValidationError(f"mean and logvar must have the same shape, got {tuple(mu.shape)} and {tuple(lv.shape)}")
+        raise InputValidationError(
+            f"mean and logvar must have the same shape, got {tuple(mu.shape)} and {tuple(lv.shape)}"
+        )
     if mu.shape[1] < 2:
         raise InputValidationError(f"mean needs at least 2 latent dimensions, got shape {tuple(mu.shape)}")
     f = D.check_factors(factors, "factors")
     n_all = check_consistent_length(mean=mu, logvar=lv, factors=f)
+    if bool((mu == mu[:1]).all()):
+        warnings.warn("sampled MIG: every posterior mean is the same; the mutual informations are ~0",
+                      LatentBenchWarning, stacklevel=2)
     if device is None:
         device = mu.device if is_tensor(mu) else "cpu"
     dev = torch.device(device)
@@ -379,29 +404,33 @@ def mig_sampled_score(
     mu_t, lv_t = to_dev(mu), to_dev(lv)
     eps = torch.as_tensor(rng.standard_normal((n, n_lat)), device=dev)
     z = mu_t + torch.exp(0.5 * lv_t) * eps
-    inv_var = torch.exp(-lv_t)
+    hiv = -0.5 * torch.exp(-lv_t)  # -1 / (2 sigma^2)
     log_norm = -0.5 * (np.log(2 * np.pi) + lv_t)
+    chunk = int(chunk_elements) if chunk_elements is not None else (1 << 24 if dev.type == "cuda" else 1 << 16)
 
     def entropy(members: np.ndarray) -> Any:
         """Estimated H(z_j) of the mixture of the given rows' posteriors, shape (n_latents,)."""
         m = len(members)
         draws = members if m <= n_samples else rng.choice(members, size=int(n_samples), replace=False)
         comp = torch.as_tensor(members, device=dev)
-        c_mu, c_iv, c_ln = mu_t[comp], inv_var[comp], log_norm[comp]
-        zs = z[torch.as_tensor(draws, device=dev)]
-        bm = max(1, min(m, chunk_elements // n_lat))
-        bs = max(1, chunk_elements // (bm * n_lat))
-        total = torch.zeros(n_lat, dtype=torch.float64, device=dev)
-        for a in range(0, len(draws), bs):
-            zb = zs[a : a + bs, None, :]  # (bs, 1, L)
-            acc = None
-            for c in range(0, m, bm):
-                d = zb - c_mu[None, c : c + bm]
-                ld = c_ln[None, c : c + bm] - 0.5 * d * d * c_iv[None, c : c + bm]  # (bs, bm, L)
-                lse = torch.logsumexp(ld, dim=1)
-                acc = lse if acc is None else torch.logaddexp(acc, lse)
-            total += acc.sum(dim=0)
-        return np.log(m) - (total / len(draws)).cpu().numpy()
+        c_mu, c_hiv, c_ln = mu_t[comp].T.contiguous(), hiv[comp].T.contiguous(), log_norm[comp].T.contiguous()
+        zs = z[torch.as_tensor(draws, device=dev)].T.contiguous()  # (L, S)
+        bm = max(1, min(m, chunk))
+        bs = max(1, chunk // bm)
+        out = np.empty(n_lat)
+        for j in range(n_lat):  # one latent at a time: 2-D blocks, in place, sized for the cache
+            total = torch.zeros((), dtype=torch.float64, device=dev)
+            for a in range(0, len(draws), bs):
+                zb = zs[j, a : a + bs, None]  # (bs, 1)
+                acc = None
+                for c in range(0, m, bm):
+                    d = zb - c_mu[j, None, c : c + bm]  # (bs, bm)
+                    d.mul_(d).mul_(c_hiv[j, None, c : c + bm]).add_(c_ln[j, None, c : c + bm])
+                    lse = torch.logsumexp(d, dim=1)
+                    acc = lse if acc is None else torch.logaddexp(acc, lse)
+                total += acc.sum()
+            out[j] = np.log(m) - float(total) / len(draws)
+        return out
 
     all_rows = np.arange(n)
     h_marg = entropy(all_rows)
@@ -446,7 +475,7 @@ def dci_score(
     *,
     rng: np.random.Generator,
     predictor: str = "gbt",
-    lasso_c: float = 0.1,
+    lasso_c: float = 1.0,
     return_correct: bool = False,
 ) -> dict[str, Any]:
     """Disentanglement, completeness and informativeness (Eastwood & Williams 2018).
@@ -477,8 +506,11 @@ def dci_score(
         ``C=lasso_c``) on codes standardised with the training mean and standard deviation;
         importance of a latent = sum over classes of ``|coef|``, each column rescaled to sum 1
         like GBT importances. The two predictors give different D, C and I values.
-    lasso_c : float, default=0.1
-        Inverse L1 strength for ``predictor="lasso"`` (smaller: sparser importances).
+    lasso_c : float, default=1.0
+        Inverse L1 strength for ``predictor="lasso"`` (on standardised codes). Strong penalties
+        (``lasso_c`` of 0.1 and below) keep one or two latents per factor even when the codes are
+        noise or a rotation of the factors, which inflates D and C; at 1.0 noise codes score
+        D, C ~0.05 and a random rotation ~0.15 (GBT: ~0.002 on noise).
     return_correct : bool, default=False
         Add ``correct_test``, a float array (n_test, n_factors) of 1.0/0.0 per test example
         (NaN columns for excluded factors), for :func:`bootstrap_accuracy`.
@@ -495,13 +527,21 @@ def dci_score(
 
     Notes
     -----
-    A factor with a single value in the training set cannot be classified: it is excluded with an
-    :class:`UndefinedMetricWarning` and D and C are computed on the remaining factors.
+    * A factor with a single value in the training set cannot be classified: it is excluded with
+      an :class:`UndefinedMetricWarning` and D and C are computed on the remaining factors.
+    * The classifiers see the latents in a canonical order (sorted by their training values), so
+      the scores are exactly invariant to a permutation of the latent dimensions (GBT and
+      liblinear otherwise break ties between features by column order).
+    * With a single factor D is 1 by definition (entropy over one factor), and with a single
+      latent C is 1; DL would divide by ``log(1)``.
     """
     rng = _check_rng(rng)
     check_param(predictor, "predictor", options=("gbt", "lasso"))
     check_param(lasso_c, "lasso_c", low=0)
+    if not lasso_c > 0:
+        raise InputValidationError(f"'lasso_c' must be > 0, got {lasso_c!r}")
     ctr, ftr, cte, fte = _train_test(codes_train, factors_train, codes_test, factors_test)
+    _warn_if_collapsed(ctr, "DCI", "no importances (D = C = 0) and chance-level informativeness")
     n_lat, n_fac = ctr.shape[1], ftr.shape[1]
     imp = np.full((n_lat, n_fac), np.nan)
     acc_tr = np.full(n_fac, np.nan)
@@ -509,12 +549,15 @@ def dci_score(
     correct = np.full((cte.shape[0], n_fac), np.nan)
     bad = [k for k in range(n_fac) if len(np.unique(ftr[:, k])) < 2]
     _warn_single_valued(bad, "DCI")
+    # Fit on the latents in a canonical order (by their training values' bytes) and map the
+    # importances back: the classifiers break ties between features by visiting order, so this
+    # makes the scores exactly invariant to a permutation of the latent dimensions.
+    canon = np.array(sorted(range(n_lat), key=lambda j: np.ascontiguousarray(ctr[:, j]).tobytes()), dtype=np.int64)
+    xtr, xte = ctr[:, canon], cte[:, canon]
     if predictor == "lasso":
-        mu, sd = ctr.mean(axis=0), ctr.std(axis=0)
+        mu, sd = xtr.mean(axis=0), xtr.std(axis=0)
         sd[sd == 0] = 1.0
-        xtr, xte = (ctr - mu) / sd, (cte - mu) / sd
-    else:
-        xtr, xte = ctr, cte
+        xtr, xte = (xtr - mu) / sd, (xte - mu) / sd
     for k in range(n_fac):
         if k in bad:
             continue
@@ -523,11 +566,11 @@ def dci_score(
             from sklearn.ensemble import GradientBoostingClassifier
 
             model = GradientBoostingClassifier(random_state=seed).fit(xtr, ftr[:, k])
-            imp[:, k] = np.abs(model.feature_importances_)
+            imp[canon, k] = np.abs(model.feature_importances_)
         else:
             model, coef = _l1_logistic(xtr, ftr[:, k], lasso_c, seed)
             col = np.abs(coef).sum(axis=0)
-            imp[:, k] = col / col.sum() if col.sum() > 0 else col
+            imp[canon, k] = col / col.sum() if col.sum() > 0 else col
         acc_tr[k] = np.mean(model.predict(xtr) == ftr[:, k])
         hit = model.predict(xte) == fte[:, k]
         correct[:, k] = hit
@@ -690,6 +733,7 @@ def sap_score(
     """
     check_param(classifier, "classifier", options=("linear_svc", "threshold"))
     ctr, ftr, cte, fte = _train_test(codes_train, factors_train, codes_test, factors_test, min_cols=2)
+    _warn_if_collapsed(ctr, "SAP", "every score is the same and SAP is 0")
     n_lat, n_fac = ctr.shape[1], ftr.shape[1]
     bad = [k for k in range(n_fac) if len(np.unique(ftr[:, k])) < 2]
     _warn_single_valued(bad, "SAP")
@@ -791,11 +835,18 @@ def factor_vae_score(
     fac, sizes = D.as_factors(f)
     n, n_lat = c.shape
     n_fac = fac.shape[1]
+    valid = np.asarray(_valid_factors(fac, sizes, "FactorVAE score"), dtype=np.int64)
     var_rows = rng.integers(0, n, size=int(n_variance))
     global_var = c[var_rows].var(axis=0, ddof=1)
     active = np.flatnonzero(np.sqrt(global_var) >= prune_threshold)
     base = {"batch_size": int(batch_size), "n_train": int(n_train), "n_eval": int(n_eval),
             "n_variance": int(n_variance), "active_dims": active.tolist(), "n_active_dims": int(len(active))}
+    if len(valid) == 0:
+        warnings.warn("FactorVAE score: no factor takes two values; returning NaN",
+                      UndefinedMetricWarning, stacklevel=2)
+        nan = float("nan")
+        return {"factor_vae": nan, "train_accuracy": nan, "eval_accuracy": nan,
+                "votes_train": np.zeros((n_fac, n_lat)).tolist(), **base}
     if len(active) == 0:
         warnings.warn(f"FactorVAE score: every latent dimension has standard deviation below {prune_threshold}; "
                       "returning DL's accuracy 0.0", LatentBenchWarning, stacklevel=2)
@@ -807,10 +858,10 @@ def factor_vae_score(
 
     def votes(n_points: int) -> np.ndarray:
         out = np.zeros((n_fac, len(active)), dtype=np.int64)
-        ks = rng.integers(0, n_fac, size=n_points)
+        ks = valid[rng.integers(0, len(valid), size=n_points)]
         anchors = rng.integers(0, n, size=n_points)
         step = max(1, (1 << 21) // (batch_size * len(active)))
-        for k in range(n_fac):
+        for k in valid:
             sel = anchors[ks == k]
             for s in range(0, len(sel), step):
                 a = sel[s : s + step]
@@ -873,16 +924,23 @@ def beta_vae_score(
     for name, val in (("batch_size", batch_size), ("n_train", n_train), ("n_eval", n_eval)):
         check_param(val, name, low=1, integer=True)
     c, f = _pair(codes, factors)
+    _warn_if_collapsed(c, "beta-VAE score", "every feature is 0 and the accuracy is that of a constant guess")
     fac, sizes = D.as_factors(f)
     n, n_lat = c.shape
-    n_fac = fac.shape[1]
+    valid = np.asarray(_valid_factors(fac, sizes, "beta-VAE score"), dtype=np.int64)
+    info = {"batch_size": int(batch_size), "n_train": int(n_train), "n_eval": int(n_eval)}
+    if len(valid) < 2:
+        warnings.warn("beta-VAE score: fewer than 2 factors take two values; returning NaN",
+                      UndefinedMetricWarning, stacklevel=2)
+        nan = float("nan")
+        return {"beta_vae": nan, "train_accuracy": nan, "eval_accuracy": nan, **info}
     groups = D.FactorGroups.build(fac, sizes)
 
     def points(n_points: int) -> tuple[np.ndarray, np.ndarray]:
-        labels = rng.integers(0, n_fac, size=n_points)
+        labels = valid[rng.integers(0, len(valid), size=n_points)]
         feats = np.empty((n_points, n_lat))
         step = max(1, (1 << 21) // (batch_size * n_lat))
-        for k in range(n_fac):
+        for k in valid:
             idx = np.flatnonzero(labels == k)
             for s in range(0, len(idx), step):
                 ii = idx[s : s + step]
@@ -894,15 +952,14 @@ def beta_vae_score(
     xtr, ytr = points(int(n_train))
     xev, yev = points(int(n_eval))
     if len(np.unique(ytr)) < 2:
-        warnings.warn("beta-VAE score: the training points cover a single factor; returning NaN",
-                      UndefinedMetricWarning, stacklevel=2)
-        return {"beta_vae": float("nan"), "train_accuracy": float("nan"), "eval_accuracy": float("nan"),
-                "batch_size": int(batch_size), "n_train": int(n_train), "n_eval": int(n_eval)}
+        warnings.warn("beta-VAE score: the training points cover a single factor (n_train too small); "
+                      "returning NaN", UndefinedMetricWarning, stacklevel=2)
+        nan = float("nan")
+        return {"beta_vae": nan, "train_accuracy": nan, "eval_accuracy": nan, **info}
     model = LogisticRegression(random_state=_seed(rng), max_iter=1000).fit(xtr, ytr)
     train_acc = float(np.mean(model.predict(xtr) == ytr))
     eval_acc = float(np.mean(model.predict(xev) == yev))
-    return {"beta_vae": eval_acc, "train_accuracy": train_acc, "eval_accuracy": eval_acc,
-            "batch_size": int(batch_size), "n_train": int(n_train), "n_eval": int(n_eval)}
+    return {"beta_vae": eval_acc, "train_accuracy": train_acc, "eval_accuracy": eval_acc, **info}
 
 
 # ---------------------------------------------------------------- modularity and explicitness
@@ -934,6 +991,9 @@ def modularity_score(codes: Any, factors: Any, *, n_bins: int = 20, backend: str
         ``n``, ``n_bins``.
     """
     r = _histogram_mi(codes, factors, n_bins, backend, min_cols=1)
+    if r["constant"].all():
+        warnings.warn("modularity: every latent dimension is constant; each gets DL's modularity 0",
+                      LatentBenchWarning, stacklevel=2)
     ent = r["entropy"]
     bad = [k for k in range(len(ent)) if not ent[k] > 0]
     _warn_single_valued(bad, "modularity")
@@ -977,6 +1037,7 @@ def explicitness_score(codes_train: Any, factors_train: Any, codes_test: Any, fa
     from sklearn.linear_model import LogisticRegression
 
     ctr, ftr, cte, fte = _train_test(codes_train, factors_train, codes_test, factors_test)
+    _warn_if_collapsed(ctr, "explicitness", "the classifiers are constant and every AUC is 0.5")
     mu, sd = ctr.mean(axis=0), ctr.std(axis=0)
     sd[sd == 0] = 1.0
     xtr, xte = (ctr - mu) / sd, (cte - mu) / sd

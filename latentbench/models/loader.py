@@ -51,7 +51,7 @@ def load_model(spec: str, *, device: str = "cpu", dataset: str | None = None, tr
         name, _, seed = spec[4:].partition("@")
         model, meta = load_reference(name, seed=int(seed) if seed else None, device=device, train=train)
         adapter = TorchAdapter(model, name=spec, device=device)
-        adapter.metadata = {k: meta.get(k) for k in ("spec_hash", "seed", "tier", "dataset", "train_seconds", "device", "device_name", "fingerprint", "final")}
+        adapter.metadata = {k: meta.get(k) for k in ("spec_hash", "seed", "tier", "dataset", "dataset_fingerprint", "train_seconds", "device", "device_name", "fingerprint", "final")}
         return adapter
     if spec.startswith("null:"):
         from .baselines import make_baseline

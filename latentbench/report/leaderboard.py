@@ -153,11 +153,11 @@ class Leaderboard:
                 row.cells[model] = _aggregate(rs)
             out_rows.append(row)
         out_rows = _fold_status_only_rows(out_rows)
-        shown = defaultdict(int)
+        shown: dict[str, set[tuple[Any, ...]]] = defaultdict(set)
         for row in out_rows:
-            shown[(row.task, row.metric)] += 1
-        kept_apart = [f"{t} · {mt}: {n} variants (task version, estimator or dataset split differ)"
-                      for (t, mt), n in sorted(shown.items()) if n > 1]
+            shown[row.task].add((row.task_version, row.variant))
+        kept_apart = [f"{t} has {len(v)} variants ({'; '.join(f'v{ver} {var}'.strip() for ver, var in sorted(v))})"
+                      for t, v in sorted(shown.items()) if len(v) > 1]
         fam_index = {f: i for i, f in enumerate(FAMILIES)}
         out_rows.sort(key=lambda r: (fam_index.get(r.family, 99), r.task, r.task_version, r.variant, not r.is_primary))
         return cls(out_rows, _model_order(all_models), kept_apart)

@@ -1,0 +1,109 @@
+"""Shared test setup: an isolated ``LATENTBENCH_HOME`` per test, one torch thread, the ``slow`` marker,
+and tiny torch models (linear encoders/decoders) for the harness tests.
+
+Nothing here trains the VAE reference models; harness tests use the tiny modules below and
+``ref:pca`` (fitted in closed form in a fraction of a second).
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+torch.set_num_threads(1)
+
+
+def pytest_collection_modifyitems(config, items):
+    if os.environ.get("LATENTBENCH_SLOW") == "1":
+        return
+    skip = pytest.mark.skip(reason="slow: set LATENTBENCH_SLOW=1 to run")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_latentbench(tmp_path_factory, monkeypatch):
+    """Every test gets its own LATENTBENCH_HOME (never ~/.cache) and leaves no global state behind:
+    extra spec folders, registered task classes and datasets, and the quiet flag are restored."""
+    home = tmp_path_factory.mktemp("lbhome")
+    monkeypatch.setenv("LATENTBENCH_HOME", str(home))
+    from latentbench import progress, specs
+    from latentbench.data import DATASETS
+    from latentbench.tasks.registry import TASK_CLASSES
+
+    monkeypatch.setattr(specs, "_EXTRA_DIRS", [])
+    monkeypatch.setattr(progress, "_QUIET", progress._QUIET)
+    for reg in (TASK_CLASSES, DATASETS):
+        monkeypatch.setattr(reg, "_entries", dict(reg._entries))
+        monkeypatch.setattr(reg, "_origins", dict(reg._origins))
+    yield home
+
+
+# ------------------------------------------------------------------------------------------ tiny models
+def _init(linear: nn.Linear, seed: int, scale: float = 0.1) -> nn.Linear:
+    rng = np.random.default_rng(seed)
+    with torch.no_grad():
+        linear.weight.copy_(torch.from_numpy(rng.standard_normal(tuple(linear.weight.shape)) * scale))
+        linear.bias.copy_(torch.from_numpy(rng.standard_normal(tuple(linear.bias.shape)) * scale))
+    return linear
+
+
+class TinyAE(nn.Module):
+    """Linear encoder returning z and a linear decoder; no likelihood, no prior."""
+
+    def __init__(self, n_features: int = 64, latent_dim: int = 3, seed: int = 0) -> None:
+        super().__init__()
+        self.enc = _init(nn.Linear(n_features, latent_dim), seed)
+        self.dec = _init(nn.Linear(latent_dim, n_features), seed + 1)
+
+    def encode(self, x):
+        return self.enc(x.reshape(len(x), -1))
+
+    def decode(self, z):
+        return self.dec(z)
+
+
+class TinyVAE(nn.Module):
+    """Linear Gaussian encoder returning (mean, logvar), a sigmoid decoder, a Bernoulli likelihood
+    and an N(0, I) prior: every capability, declared only through attributes."""
+
+    prior = "standard_normal"
+    likelihood = "bernoulli"
+
+    def __init__(self, n_features: int = 64, latent_dim: int = 3, seed: int = 0) -> None:
+        super().__init__()
+        self.latent_dim = latent_dim
+        self.enc = _init(nn.Linear(n_features, 2 * latent_dim), seed)
+        self.dec = _init(nn.Linear(latent_dim, n_features), seed + 1)
+
+    def encode(self, x):
+        h = self.enc(x.reshape(len(x), -1))
+        mean, logvar = h.chunk(2, dim=1)
+        return mean, logvar.clamp(-3.0, 1.0) - 1.0
+
+    def decode(self, z):
+        return torch.sigmoid(self.dec(z))
+
+
+@pytest.fixture
+def tiny_ae():
+    """A factory of TinyAE modules (deterministic weights per seed)."""
+    return TinyAE
+
+
+@pytest.fixture
+def tiny_vae():
+    """A factory of TinyVAE modules (deterministic weights per seed)."""
+    return TinyVAE
+
+
+@pytest.fixture
+def digits():
+    from latentbench.data import load_dataset
+
+    return load_dataset("digits")
