@@ -122,7 +122,8 @@ def _tasks_markdown(tasks: list[Any]) -> str:
                 f"- needs: {', '.join(sorted(map(str, t.needs)))}; dataset fields: {', '.join(sorted(t.requires)) or 'none'}",
                 f"- standardization of latents: {t.standardization}; parameters: {json.dumps(t.params)}",
                 f"- reference: {t.reference or '-'}", "", "| score | direction | unit | description |", "|---|---|---|---|"]
-        out += [f"| {s.name}{' (primary)' if s.name == t.primary else ''} | {s.direction} | {s.unit} | {s.description} |" for s in t.scores]
+        out += [f"| {s.name}{' (primary)' if s.name == t.primary else ''} | {s.direction} | {s.unit} | {s.description.replace('|', chr(92) + '|')} |"
+                for s in t.scores]
         out.append("")
     return "\n".join(out)
 
