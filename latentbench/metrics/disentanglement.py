@@ -80,12 +80,18 @@ Differences from disentanglement_lib
 ------------------------------------
 * Sample-major arrays; observations with a factor fixed are drawn from the given rows (above).
 * Factors with a single value are excluded with a warning (DL divides by a zero entropy, or
-  crashes in the classifiers).
-* DCI ``predictor="lasso"``: a faster option not in DL (L1 logistic regression, ``|coef|``
-  importances). DCI, SAP, explicitness and beta-VAE classifiers get seeds or ``max_iter`` where DL
-  relied on library defaults (see each function).
+  crashes in the classifiers, or lets them vote in FactorVAE / beta-VAE as if they were fixed).
+* MIG needs 2 latent dimensions (DL indexes the second-best latent); DCI with one factor (or one
+  latent) gives D (or C) = 1 where DL divides by ``log 1``.
+* DCI fits its classifiers on the latents in a canonical order, so it is exactly invariant to a
+  permutation of the latent dimensions; ``predictor="lasso"`` is a faster option not in DL (L1
+  logistic regression, ``|coef|`` importances). Classifiers get seeds from ``rng`` (GBT) or a
+  fixed ``random_state``, and ``max_iter=1000`` for lbfgs (beta-VAE, explicitness) where DL kept
+  the library defaults.
+* SAP offers ``classifier="threshold"`` besides DL's ``LinearSVC``.
 * Explicitness uses the fitted classifier's classes for the one-vs-rest AUCs (DL binarises the
-  test labels on their own, which misaligns columns when a class is missing from the test set).
+  test labels on their own, which misaligns columns when a class is missing from the test set),
+  and leaves constant dimensions unscaled (DL divides by their zero standard deviation).
 """
 
 from __future__ import annotations

@@ -31,6 +31,16 @@ BUILTIN_TASK_CLASSES: dict[str, str] = {
     "reconstruction": "latentbench.tasks.reconstruction:Reconstruction",
     "likelihood": "latentbench.tasks.likelihood:Likelihood",
     "collapse": "latentbench.tasks.collapse:PosteriorCollapse",
+    "fairness": "latentbench.tasks.fairness:BiasAudit",
+    "privacy": "latentbench.tasks.privacy:PrivacyAudit",
+    "mig": "latentbench.tasks.disentanglement:MIG",
+    "mig-sampled": "latentbench.tasks.disentanglement:MIGSampled",
+    "dci": "latentbench.tasks.disentanglement:DCI",
+    "sap": "latentbench.tasks.disentanglement:SAP",
+    "factor-vae-score": "latentbench.tasks.disentanglement:FactorVAEScore",
+    "beta-vae-score": "latentbench.tasks.disentanglement:BetaVAEScore",
+    "modularity": "latentbench.tasks.disentanglement:Modularity",
+    "traversals": "latentbench.tasks.disentanglement:Traversals",
 }
 
 TASK_CLASSES: Registry[type[Task]] = Registry("task class", hint="Run `latentbench list tasks` to see the registered tasks.")

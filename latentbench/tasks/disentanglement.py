@@ -1,0 +1,247 @@
+"""Disentanglement tasks: thin glue between a dataset with ground-truth factors, the cached
+latents and the metric functions of :mod:`latentbench.metrics.disentanglement`.
+
+Every task scores the codes of the task's split (the posterior mean for probabilistic encoders,
+as disentanglement_lib's ``mean`` representation). Metrics that train classifiers split those rows
+into a fitting part and an evaluation part (``train_fraction``), seeded per job. Metrics that need
+observations with one factor fixed draw them from the same rows (a full-factorial dataset such
+as ``shapes`` makes that exact), so precomputed latents work too.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..adapters import Capability
+from ..metrics import disentanglement as dm
+from ..stats import subsample_ci
+from .base import Score, ScoreSpec, Task, TaskOutput
+
+__all__ = ["BetaVAEScore", "DCI", "FactorVAEScore", "MIG", "MIGSampled", "Modularity", "SAP", "Traversals"]
+
+_FACTORS = frozenset({"factors"})
+
+
+def _scored_rows(ctx, max_samples: int) -> tuple[np.ndarray, np.ndarray]:  # type: ignore[no-untyped-def]
+    """Positions (into the split) of at most ``max_samples`` rows, and the split's codes."""
+    z = ctx.latents()
+    n = len(z)
+    pos = np.sort(ctx.rng.choice(n, max_samples, replace=False)) if n > max_samples else np.arange(n)
+    return pos, z
+
+
+def _fit_eval_split(n: int, fraction: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    perm = rng.permutation(n)
+    k = int(round(n * fraction))
+    return np.sort(perm[:k]), np.sort(perm[k:])
+
+
+class MIG(Task):
+    """Mutual Information Gap with the histogram estimator of disentanglement_lib (Chen et al. 2018).
+
+    Each latent dimension is discretized into ``n_bins`` equal-width bins over its observed range;
+    MI with each factor is normalized by the factor's entropy and the gap between the two most
+    informative latents is averaged over factors. The interval comes from subsampling half the
+    rows without replacement (repeated rows would inflate the plug-in MI), so it describes the
+    estimator's spread at n/2 and is conservative for n.
+    """
+
+    family = "disentanglement"
+    summary = "Mutual Information Gap (histogram estimator, 20 bins, as disentanglement_lib)."
+    needs = frozenset({Capability.ENCODE})
+    requires = _FACTORS
+    scores = (ScoreSpec("mig", "higher", "mean over factors of the normalized MI gap", (0.0, 1.0)),)
+    primary = "mig"
+    reference = "Chen, Li, Grosse & Duvenaud (2018), Isolating Sources of Disentanglement in VAEs; Locatello et al. (2019)"
+    defaults = {"n_bins": 20, "max_samples": 10000, "ci_rounds": 20}
+
+    def run(self, adapter, data, ctx):  # type: ignore[no-untyped-def]
+        pos, z = _scored_rows(ctx, self.params["max_samples"])
+        codes, factors = z[pos], data.field("factors", self.split)[pos]
+        res = dm.mig_score(codes, factors, n_bins=self.params["n_bins"])
+        lo, hi, _ = subsample_ci(lambda r: dm.mig_score(codes[r], factors[r], n_bins=self.params["n_bins"])["mig"],
+                                 len(codes), ctx.rng, n_rounds=self.params["ci_rounds"])
+        score = Score(res["mig"], lo, hi, "subsample(m=n/2)", n=len(codes))
+        return TaskOutput({"mig": score}, artifacts={"mig_per_factor": np.asarray(res["mig_per_factor"], dtype=float)},
+                          info={"estimator": "histogram", "factor_names": list(data.factor_names)})
+
+
+class MIGSampled(Task):
+    """MIG with the sampled estimator of the original beta-TC-VAE code (entropies from q(z|x)).
+
+    Needs the posterior. On the CPU it runs on at most ``max_rows`` rows (stored as n); on a GPU
+    the whole split can be used.
+    """
+
+    family = "disentanglement"
+    summary = "Mutual Information Gap with the sampled q(z|x) entropy estimator of Chen et al. (2018)."
+    needs = frozenset({Capability.ENCODE, Capability.POSTERIOR})
+    requires = _FACTORS
+    scores = (ScoreSpec("mig_sampled", "higher", "MIG with entropies estimated from q(z|x)", (0.0, 1.0)),)
+    primary = "mig_sampled"
+    reference = "Chen, Li, Grosse & Duvenaud (2018)"
+    defaults = {"n_samples": 10000, "max_rows": 5000}
+
+    def run(self, adapter, data, ctx):  # type: ignore[no-untyped-def]
+        mean, logvar = ctx.posterior()
+        res = dm.mig_sampled_score(mean, logvar, data.field("factors", self.split), rng=ctx.rng,
+                                   n_samples=self.params["n_samples"], max_rows=self.params["max_rows"])
+        return TaskOutput({"mig_sampled": Score.plain(res["mig"], res["n"])},
+                          info={"estimator": "sampled", "rows_used": res["n"]})
+
+
+class DCI(Task):
+    """Disentanglement, completeness and informativeness (Eastwood & Williams 2018).
+
+    One classifier per factor (``predictor``: gradient-boosted trees as disentanglement_lib, or
+    ``lasso``, an L1 logistic regression that is much faster). The informativeness interval
+    resamples the evaluation predictions (the trees are never refit).
+    """
+
+    family = "disentanglement"
+    summary = "DCI disentanglement, completeness and informativeness from per-factor predictors."
+    needs = frozenset({Capability.ENCODE})
+    requires = _FACTORS
+    scores = (
+        ScoreSpec("disentanglement", "higher", "importance-weighted 1 - entropy of each latent's factor importances", (0.0, 1.0)),
+        ScoreSpec("completeness", "higher", "importance-weighted 1 - entropy of each factor's latent importances", (0.0, 1.0)),
+        ScoreSpec("informativeness", "higher", "mean accuracy of the per-factor predictors on held-out rows", (0.0, 1.0)),
+    )
+    primary = "disentanglement"
+    reference = "Eastwood & Williams (2018), A Framework for the Quantitative Evaluation of Disentangled Representations"
+    defaults = {"predictor": "gbt", "max_samples": 3000, "train_fraction": 0.8, "lasso_c": 1.0}
+
+    def run(self, adapter, data, ctx):  # type: ignore[no-untyped-def]
+        pos, z = _scored_rows(ctx, self.params["max_samples"])
+        codes, factors = z[pos], data.field("factors", self.split)[pos]
+        tr, te = _fit_eval_split(len(codes), self.params["train_fraction"], ctx.rng)
+        res = dm.dci_score(codes[tr], factors[tr], codes[te], factors[te], rng=ctx.rng, predictor=self.params["predictor"],
+                           lasso_c=self.params["lasso_c"], return_correct=True)
+        boot = dm.bootstrap_accuracy(res["correct_test"], rng=ctx.rng, n_boot=ctx.n_bootstrap)
+        scores = {
+            "disentanglement": Score.plain(res["disentanglement"], len(te)),
+            "completeness": Score.plain(res["completeness"], len(te)),
+            "informativeness": Score(res["informativeness_test"], boot["low"], boot["high"], "bootstrap(test predictions)", n=len(te)),
+        }
+        return TaskOutput(scores, artifacts={"importance_matrix": np.asarray(res["importance_matrix"], dtype=float)},
+                          info={"predictor": self.params["predictor"], "n_fit": len(tr), "n_eval": len(te)})
+
+
+class SAP(Task):
+    """Separated Attribute Predictability (Kumar et al. 2018), disentanglement_lib's classification variant."""
+
+    family = "disentanglement"
+    summary = "SAP: gap in single-latent predictability of each factor between the two best latents."
+    needs = frozenset({Capability.ENCODE})
+    requires = _FACTORS
+    scores = (ScoreSpec("sap", "higher", "mean over factors of the top-2 gap in single-latent accuracy", (0.0, 1.0)),)
+    primary = "sap"
+    reference = "Kumar, Sattigeri & Balakrishnan (2018), Variational Inference of Disentangled Latent Concepts"
+    defaults = {"classifier": "linear_svc", "max_samples": 3000, "train_fraction": 0.67}
+
+    def run(self, adapter, data, ctx):  # type: ignore[no-untyped-def]
+        pos, z = _scored_rows(ctx, self.params["max_samples"])
+        codes, factors = z[pos], data.field("factors", self.split)[pos]
+        tr, te = _fit_eval_split(len(codes), self.params["train_fraction"], ctx.rng)
+        res = dm.sap_score(codes[tr], factors[tr], codes[te], factors[te], classifier=self.params["classifier"])
+        return TaskOutput({"sap": Score.plain(res["sap"], len(te))}, info={"classifier": self.params["classifier"]})
+
+
+class FactorVAEScore(Task):
+    """FactorVAE score (Kim & Mnih 2018): majority-vote accuracy of predicting the fixed factor from
+    the least-variant (normalized) latent of batches with one factor fixed."""
+
+    family = "disentanglement"
+    summary = "FactorVAE score: predict the fixed factor from the least-variant latent in batches."
+    needs = frozenset({Capability.ENCODE})
+    requires = _FACTORS
+    scores = (ScoreSpec("factor_vae", "higher", "evaluation accuracy of the majority-vote classifier", (0.0, 1.0)),)
+    primary = "factor_vae"
+    reference = "Kim & Mnih (2018), Disentangling by Factorising"
+    standardization = "zscore"
+    defaults = {"batch_size": 64, "n_train": 10000, "n_eval": 5000, "n_variance": 10000, "prune_threshold": 0.05}
+
+    def run(self, adapter, data, ctx):  # type: ignore[no-untyped-def]
+        z = ctx.latents()
+        p = self.params
+        res = dm.factor_vae_score(z, data.field("factors", self.split), rng=ctx.rng, batch_size=p["batch_size"],
+                                  n_train=p["n_train"], n_eval=p["n_eval"], n_variance=p["n_variance"], prune_threshold=p["prune_threshold"])
+        return TaskOutput({"factor_vae": Score.plain(res["factor_vae"], p["n_eval"])}, info={"train_accuracy": res["train_accuracy"]})
+
+
+class BetaVAEScore(Task):
+    """beta-VAE score (Higgins et al. 2017): a linear classifier predicts which factor was held fixed
+    from the mean absolute difference of codes of pairs sharing that factor."""
+
+    family = "disentanglement"
+    summary = "beta-VAE score: linear prediction of the fixed factor from paired code differences."
+    needs = frozenset({Capability.ENCODE})
+    requires = _FACTORS
+    scores = (ScoreSpec("beta_vae", "higher", "evaluation accuracy of the linear classifier", (0.0, 1.0)),)
+    primary = "beta_vae"
+    reference = "Higgins et al. (2017), beta-VAE: Learning Basic Visual Concepts with a Constrained Variational Framework"
+    defaults = {"batch_size": 64, "n_train": 10000, "n_eval": 5000}
+
+    def run(self, adapter, data, ctx):  # type: ignore[no-untyped-def]
+        z = ctx.latents()
+        p = self.params
+        res = dm.beta_vae_score(z, data.field("factors", self.split), rng=ctx.rng, batch_size=p["batch_size"],
+                                n_train=p["n_train"], n_eval=p["n_eval"])
+        return TaskOutput({"beta_vae": Score.plain(res["beta_vae"], p["n_eval"])}, info={"train_accuracy": res["train_accuracy"]})
+
+
+class Modularity(Task):
+    """Modularity and explicitness (Ridgeway & Mozer 2018)."""
+
+    family = "disentanglement"
+    summary = "Modularity (each latent informs one factor) and explicitness (factors linearly decodable)."
+    needs = frozenset({Capability.ENCODE})
+    requires = _FACTORS
+    scores = (
+        ScoreSpec("modularity", "higher", "mean over latents of 1 - normalized deviation from an ideal one-factor profile", (0.0, 1.0)),
+        ScoreSpec("explicitness", "higher", "mean one-vs-rest ROC AUC of logistic regressions", (0.0, 1.0)),
+    )
+    primary = "modularity"
+    reference = "Ridgeway & Mozer (2018), Learning Deep Disentangled Embeddings with the F-Statistic Loss"
+    defaults = {"n_bins": 20, "max_samples": 3000, "train_fraction": 0.67}
+
+    def run(self, adapter, data, ctx):  # type: ignore[no-untyped-def]
+        pos, z = _scored_rows(ctx, self.params["max_samples"])
+        codes, factors = z[pos], data.field("factors", self.split)[pos]
+        tr, te = _fit_eval_split(len(codes), self.params["train_fraction"], ctx.rng)
+        mod = dm.modularity_score(codes[tr], factors[tr], n_bins=self.params["n_bins"])
+        exp = dm.explicitness_score(codes[tr], factors[tr], codes[te], factors[te])
+        return TaskOutput({"modularity": Score.plain(mod["modularity"], len(tr)), "explicitness": Score.plain(exp["explicitness"], len(te))})
+
+
+class Traversals(Task):
+    """Latent traversals: decode each latent dimension swept across its observed range around a few anchors.
+
+    The grid (dimensions x steps x anchors, as images) is saved as an artifact for the report. The
+    score counts dimensions whose sweep changes the decoded image by more than ``threshold`` (mean
+    absolute change per pixel): a descriptive number, never ranked.
+    """
+
+    family = "disentanglement"
+    summary = "Latent traversal grids for the report, and how many latents visibly change the decoding."
+    needs = frozenset({Capability.ENCODE, Capability.DECODE})
+    scores = (ScoreSpec("decoder_active_dims", "none", "latents whose sweep changes the decoded image visibly", (0.0, None)),)
+    primary = "decoder_active_dims"
+    reference = "Higgins et al. (2017) (traversal figures)"
+    defaults = {"n_anchors": 3, "n_steps": 7, "threshold": 0.01, "max_dims": 16}
+
+    def run(self, adapter, data, ctx):  # type: ignore[no-untyped-def]
+        z = ctx.latents()
+        p = self.params
+        d = min(z.shape[1], p["max_dims"])
+        anchors = z[np.sort(ctx.rng.choice(len(z), min(p["n_anchors"], len(z)), replace=False))]
+        lo, hi = np.quantile(z, 0.02, axis=0), np.quantile(z, 0.98, axis=0)
+        steps = np.linspace(0.0, 1.0, p["n_steps"])
+        grid = np.repeat(anchors[None, :, None, :], d, axis=0).repeat(p["n_steps"], axis=2)  # (d, anchors, steps, latent)
+        for j in range(d):
+            grid[j, :, :, j] = lo[j] + steps[None, :] * (hi[j] - lo[j])
+        decoded = adapter.decode(grid.reshape(-1, z.shape[1])).reshape(d, len(anchors), p["n_steps"], -1)
+        change = np.abs(np.diff(decoded, axis=2)).mean(axis=(1, 2, 3))
+        images = np.clip(decoded, 0.0, 1.0).reshape(d, len(anchors), p["n_steps"], *data.obs_shape)
+        return TaskOutput({"decoder_active_dims": Score.plain(int((change > p["threshold"]).sum()), len(anchors))},
+                          artifacts={"traversal_grid": (images * 255).round().astype(np.uint8), "traversal_change": change})
