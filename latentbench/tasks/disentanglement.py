@@ -22,18 +22,21 @@ __all__ = ["BetaVAEScore", "DCI", "FactorVAEScore", "MIG", "MIGSampled", "Modula
 _FACTORS = frozenset({"factors"})
 
 
-def _scored_rows(ctx, max_samples: int) -> tuple[np.ndarray, np.ndarray]:  # type: ignore[no-untyped-def]
-    """Positions (into the split) of at most ``max_samples`` rows, and the split's codes."""
-    z = ctx.latents()
-    n = len(z)
-    pos = np.sort(ctx.rng.choice(n, max_samples, replace=False)) if n > max_samples else np.arange(n)
-    return pos, z
+def _codes_and_factors(task: Task, data, ctx) -> tuple[np.ndarray, np.ndarray]:  # type: ignore[no-untyped-def]
+    """Codes and factors of at most ``max_samples`` rows of the task's split (seeded subsample)."""
+    z, factors = ctx.latents(), data.field("factors", task.split)
+    n, m = len(z), task.params["max_samples"]
+    pos = np.sort(ctx.rng.choice(n, m, replace=False)) if n > m else np.arange(n)
+    return z[pos], factors[pos]
 
 
-def _fit_eval_split(n: int, fraction: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    perm = rng.permutation(n)
-    k = int(round(n * fraction))
-    return np.sort(perm[:k]), np.sort(perm[k:])
+def _fit_eval(task: Task, data, ctx):  # type: ignore[no-untyped-def]
+    """``(codes_fit, factors_fit, codes_eval, factors_eval)``: the scored rows split by ``train_fraction``."""
+    codes, factors = _codes_and_factors(task, data, ctx)
+    perm = ctx.rng.permutation(len(codes))
+    k = int(round(len(codes) * task.params["train_fraction"]))
+    fit, ev = np.sort(perm[:k]), np.sort(perm[k:])
+    return codes[fit], factors[fit], codes[ev], factors[ev]
 
 
 class MIG(Task):
@@ -56,8 +59,7 @@ class MIG(Task):
     defaults = {"n_bins": 20, "max_samples": 10000, "ci_rounds": 20}
 
     def run(self, adapter, data, ctx):  # type: ignore[no-untyped-def]
-        pos, z = _scored_rows(ctx, self.params["max_samples"])
-        codes, factors = z[pos], data.field("factors", self.split)[pos]
+        codes, factors = _codes_and_factors(self, data, ctx)
         res = dm.mig_score(codes, factors, n_bins=self.params["n_bins"])
         lo, hi, _ = subsample_ci(lambda r: dm.mig_score(codes[r], factors[r], n_bins=self.params["n_bins"])["mig"],
                                  len(codes), ctx.rng, n_rounds=self.params["ci_rounds"])
@@ -112,19 +114,17 @@ class DCI(Task):
     defaults = {"predictor": "gbt", "max_samples": 3000, "train_fraction": 0.8, "lasso_c": 1.0}
 
     def run(self, adapter, data, ctx):  # type: ignore[no-untyped-def]
-        pos, z = _scored_rows(ctx, self.params["max_samples"])
-        codes, factors = z[pos], data.field("factors", self.split)[pos]
-        tr, te = _fit_eval_split(len(codes), self.params["train_fraction"], ctx.rng)
-        res = dm.dci_score(codes[tr], factors[tr], codes[te], factors[te], rng=ctx.rng, predictor=self.params["predictor"],
+        c_fit, f_fit, c_ev, f_ev = _fit_eval(self, data, ctx)
+        res = dm.dci_score(c_fit, f_fit, c_ev, f_ev, rng=ctx.rng, predictor=self.params["predictor"],
                            lasso_c=self.params["lasso_c"], return_correct=True)
         boot = dm.bootstrap_accuracy(res["correct_test"], rng=ctx.rng, n_boot=ctx.n_bootstrap)
         scores = {
-            "disentanglement": Score.plain(res["disentanglement"], len(te)),
-            "completeness": Score.plain(res["completeness"], len(te)),
-            "informativeness": Score(res["informativeness_test"], boot["low"], boot["high"], "bootstrap(test predictions)", n=len(te)),
+            "disentanglement": Score.plain(res["disentanglement"], len(c_ev)),
+            "completeness": Score.plain(res["completeness"], len(c_ev)),
+            "informativeness": Score(res["informativeness_test"], boot["low"], boot["high"], "bootstrap(test predictions)", n=len(c_ev)),
         }
         return TaskOutput(scores, artifacts={"importance_matrix": np.asarray(res["importance_matrix"], dtype=float)},
-                          info={"predictor": self.params["predictor"], "n_fit": len(tr), "n_eval": len(te)})
+                          info={"predictor": self.params["predictor"], "n_fit": len(c_fit), "n_eval": len(c_ev)})
 
 
 class SAP(Task):
@@ -140,11 +140,9 @@ class SAP(Task):
     defaults = {"classifier": "linear_svc", "max_samples": 3000, "train_fraction": 0.67}
 
     def run(self, adapter, data, ctx):  # type: ignore[no-untyped-def]
-        pos, z = _scored_rows(ctx, self.params["max_samples"])
-        codes, factors = z[pos], data.field("factors", self.split)[pos]
-        tr, te = _fit_eval_split(len(codes), self.params["train_fraction"], ctx.rng)
-        res = dm.sap_score(codes[tr], factors[tr], codes[te], factors[te], classifier=self.params["classifier"])
-        return TaskOutput({"sap": Score.plain(res["sap"], len(te))}, info={"classifier": self.params["classifier"]})
+        c_fit, f_fit, c_ev, f_ev = _fit_eval(self, data, ctx)
+        res = dm.sap_score(c_fit, f_fit, c_ev, f_ev, classifier=self.params["classifier"])
+        return TaskOutput({"sap": Score.plain(res["sap"], len(c_ev))}, info={"classifier": self.params["classifier"]})
 
 
 class FactorVAEScore(Task):
@@ -162,9 +160,8 @@ class FactorVAEScore(Task):
     defaults = {"batch_size": 64, "n_train": 10000, "n_eval": 5000, "n_variance": 10000, "prune_threshold": 0.05}
 
     def run(self, adapter, data, ctx):  # type: ignore[no-untyped-def]
-        z = ctx.latents()
         p = self.params
-        res = dm.factor_vae_score(z, data.field("factors", self.split), rng=ctx.rng, batch_size=p["batch_size"],
+        res = dm.factor_vae_score(ctx.latents(), data.field("factors", self.split), rng=ctx.rng, batch_size=p["batch_size"],
                                   n_train=p["n_train"], n_eval=p["n_eval"], n_variance=p["n_variance"], prune_threshold=p["prune_threshold"])
         return TaskOutput({"factor_vae": Score.plain(res["factor_vae"], p["n_eval"])}, info={"train_accuracy": res["train_accuracy"]})
 
@@ -183,9 +180,8 @@ class BetaVAEScore(Task):
     defaults = {"batch_size": 64, "n_train": 10000, "n_eval": 5000}
 
     def run(self, adapter, data, ctx):  # type: ignore[no-untyped-def]
-        z = ctx.latents()
         p = self.params
-        res = dm.beta_vae_score(z, data.field("factors", self.split), rng=ctx.rng, batch_size=p["batch_size"],
+        res = dm.beta_vae_score(ctx.latents(), data.field("factors", self.split), rng=ctx.rng, batch_size=p["batch_size"],
                                 n_train=p["n_train"], n_eval=p["n_eval"])
         return TaskOutput({"beta_vae": Score.plain(res["beta_vae"], p["n_eval"])}, info={"train_accuracy": res["train_accuracy"]})
 
@@ -206,12 +202,11 @@ class Modularity(Task):
     defaults = {"n_bins": 20, "max_samples": 3000, "train_fraction": 0.67}
 
     def run(self, adapter, data, ctx):  # type: ignore[no-untyped-def]
-        pos, z = _scored_rows(ctx, self.params["max_samples"])
-        codes, factors = z[pos], data.field("factors", self.split)[pos]
-        tr, te = _fit_eval_split(len(codes), self.params["train_fraction"], ctx.rng)
-        mod = dm.modularity_score(codes[tr], factors[tr], n_bins=self.params["n_bins"])
-        exp = dm.explicitness_score(codes[tr], factors[tr], codes[te], factors[te])
-        return TaskOutput({"modularity": Score.plain(mod["modularity"], len(tr)), "explicitness": Score.plain(exp["explicitness"], len(te))})
+        c_fit, f_fit, c_ev, f_ev = _fit_eval(self, data, ctx)
+        mod = dm.modularity_score(c_fit, f_fit, n_bins=self.params["n_bins"])
+        exp = dm.explicitness_score(c_fit, f_fit, c_ev, f_ev)
+        return TaskOutput({"modularity": Score.plain(mod["modularity"], len(c_fit)),
+                           "explicitness": Score.plain(exp["explicitness"], len(c_ev))})
 
 
 class Traversals(Task):
