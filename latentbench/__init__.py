@@ -22,7 +22,7 @@ _LAZY = {
     "Adapter": "latentbench.adapters",
     "Capability": "latentbench.adapters",
     "adapt": "latentbench.adapters",
-    "check": "latentbench.check",
+    "check": "latentbench.conformance",
     "Dataset": "latentbench.data",
     "load_dataset": "latentbench.data",
     "register_dataset": "latentbench.data",

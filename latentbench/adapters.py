@@ -192,21 +192,24 @@ class Adapter:
                 )
         return arr
 
-    def encode(self, x: Any) -> np.ndarray:
-        """Latent codes ``z`` of shape ``(n, latent_dim)`` (float64) for observations ``x``."""
+    def encode(self, x: Any, *, row_offset: int = 0) -> np.ndarray:
+        """Latent codes ``z`` of shape ``(n, latent_dim)`` (float64) for observations ``x``.
+
+        ``row_offset`` is added to row numbers in error messages (when ``x`` is a slice of a larger set).
+        """
         self.require(Capability.ENCODE, purpose="encode")
         x = _as_batch(x, "x")
         outs = []
         for s in range(0, len(x), self.batch_size):
             xb = x[s : s + self.batch_size]
             out = self._call("encode", self._encode_batch, xb)
-            outs.append(self._check_out("encode", out, len(xb), ndim=2, row0=s, width=self.latent_dim))
+            outs.append(self._check_out("encode", out, len(xb), ndim=2, row0=row_offset + s, width=self.latent_dim))
         z = np.concatenate(outs).astype(np.float64, copy=False) if outs else np.zeros((0, self.latent_dim or 0))
         if self.latent_dim is None and len(z):
             self.latent_dim = z.shape[1]
         return z
 
-    def posterior(self, x: Any) -> tuple[np.ndarray, np.ndarray]:
+    def posterior(self, x: Any, *, row_offset: int = 0) -> tuple[np.ndarray, np.ndarray]:
         """Mean and log-variance of the diagonal Gaussian q(z|x), each ``(n, latent_dim)`` float64."""
         self.require(Capability.POSTERIOR, purpose="posterior")
         x = _as_batch(x, "x")
@@ -216,8 +219,8 @@ class Adapter:
             out = self._call("posterior", self._posterior_batch, xb)
             if not (isinstance(out, (tuple, list)) and len(out) == 2):
                 raise AdapterError(f"model {self.name!r}: posterior must return (mean, logvar), got {type(out).__name__}")
-            m = self._check_out("posterior mean", out[0], len(xb), ndim=2, row0=s, width=self.latent_dim)
-            lv = self._check_out("posterior log-variance", out[1], len(xb), ndim=2, row0=s, width=m.shape[1])
+            m = self._check_out("posterior mean", out[0], len(xb), ndim=2, row0=row_offset + s, width=self.latent_dim)
+            lv = self._check_out("posterior log-variance", out[1], len(xb), ndim=2, row0=row_offset + s, width=m.shape[1])
             means.append(m)
             logvars.append(lv)
         return np.concatenate(means).astype(np.float64), np.concatenate(logvars).astype(np.float64)
@@ -263,11 +266,11 @@ class Adapter:
     # ------------------------------------------------------------------ datasets
     def encode_rows(self, dataset: Any, rows: np.ndarray) -> np.ndarray:
         """Encode the dataset's ``rows`` batch by batch (images are converted per batch)."""
-        return _concat(self.encode(xb) for xb in dataset.iter_x(rows, self.batch_size))
+        return _concat(self.encode(xb, row_offset=i * self.batch_size) for i, xb in enumerate(dataset.iter_x(rows, self.batch_size)))
 
     def posterior_rows(self, dataset: Any, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Posterior mean and log-variance for the dataset's ``rows``."""
-        parts = [self.posterior(xb) for xb in dataset.iter_x(rows, self.batch_size)]
+        parts = [self.posterior(xb, row_offset=i * self.batch_size) for i, xb in enumerate(dataset.iter_x(rows, self.batch_size))]
         return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
 
     # ------------------------------------------------------------------ identity
@@ -317,6 +320,40 @@ def _as_batch(x: Any, name: str, ndim: int | None = None) -> np.ndarray:
 def _concat(parts: Iterable[np.ndarray]) -> np.ndarray:
     parts = list(parts)
     return np.concatenate(parts) if parts else np.zeros((0, 0))
+
+
+def _cell_is_set(cell: Any) -> bool:
+    try:
+        cell.cell_contents
+    except ValueError:
+        return False
+    return True
+
+
+def _state_bytes(obj: Any, depth: int = 0) -> bytes:
+    """Bytes that change when the numbers an object holds change (arrays, tensors, modules, containers)."""
+    if depth > 4:
+        return repr(type(obj)).encode()
+    if isinstance(obj, np.ndarray):
+        return obj.dtype.str.encode() + repr(obj.shape).encode() + np.ascontiguousarray(obj).tobytes()
+    if is_tensor(obj):
+        return _state_bytes(_to_numpy(obj), depth + 1)
+    if callable(getattr(obj, "state_dict", None)):
+        try:
+            return b"".join(k.encode() + _state_bytes(v, depth + 1) for k, v in sorted(obj.state_dict().items()))
+        except Exception:  # not a torch-style state_dict
+            pass
+    if isinstance(obj, (list, tuple)):
+        return b"(" + b",".join(_state_bytes(v, depth + 1) for v in obj) + b")"
+    if isinstance(obj, dict):
+        return b"{" + b",".join(repr(k).encode() + b":" + _state_bytes(v, depth + 1) for k, v in sorted(obj.items(), key=lambda kv: repr(kv[0]))) + b"}"
+    if isinstance(obj, (str, bytes, int, float, bool, type(None))):
+        return repr(obj).encode()
+    if inspect.isfunction(obj) or inspect.ismethod(obj) or inspect.isclass(obj) or inspect.ismodule(obj):
+        return getattr(obj, "__qualname__", getattr(obj, "__name__", "")).encode()
+    if hasattr(obj, "__dict__"):
+        return type(obj).__qualname__.encode() + _state_bytes(vars(obj), depth + 1)
+    return repr(type(obj)).encode()
 
 
 def _digest(*chunks: bytes) -> str:
@@ -559,17 +596,23 @@ class CallableAdapter(Adapter):
         return rng.standard_normal((n, self.latent_dim))
 
     def fingerprint(self) -> str:
+        """Hash of each function's code and of the state it carries (closure cells, defaults, the
+        object a bound method belongs to), so two closures holding different weights differ."""
         chunks = []
         for key, fn in sorted(self._fns.items()):
             if fn is None:
                 continue
-            code = getattr(fn, "__code__", None)
+            code = getattr(fn, "__code__", None) or getattr(getattr(fn, "__func__", None), "__code__", None)
             try:
                 src = inspect.getsource(fn).encode()
             except (OSError, TypeError):
                 src = b""
-            chunks += [key.encode(), getattr(fn, "__qualname__", repr(fn)).encode(), src,
-                       code.co_code if code is not None else b"", repr(getattr(fn, "__defaults__", None)).encode()]
+            chunks += [key.encode(), getattr(fn, "__qualname__", repr(fn)).encode(), src, code.co_code if code is not None else b""]
+            chunks += [_state_bytes(getattr(fn, "__defaults__", None))]
+            chunks += [_state_bytes(c.cell_contents) for c in (getattr(fn, "__closure__", None) or ()) if _cell_is_set(c)]
+            owner = getattr(fn, "__self__", None)
+            if owner is not None:
+                chunks.append(_state_bytes(owner))
         return _digest(*chunks)
 
 

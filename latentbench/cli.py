@@ -33,11 +33,12 @@ def _parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="evaluate models on a suite or tasks and print a leaderboard")
     run.add_argument("models", nargs="+", metavar="MODEL",
-                     help="ref:NAME[@SEED], ref:all, null:random|identity|pca-whiten, latents.npz, or package.module:factory")
+                     help="ref:NAME[@SEED[,SEED...]] (training seeds), ref:all[@SEEDS], null:random|identity|pca-whiten, latents.npz, or package.module:factory")
     run.add_argument("--suite", help="a suite name (see `latentbench list suites`)")
     run.add_argument("--tasks", help="comma-separated task names")
     run.add_argument("--dataset", help="run every task on this dataset (a name or an .npz file)")
-    run.add_argument("--seeds", type=int, nargs="+", default=[0])
+    run.add_argument("--seeds", type=int, nargs="+", default=[0],
+                     help="evaluation seeds (the tasks' randomness); training seeds go in the model name: ref:NAME@0,1,2")
     run.add_argument("--device", default="auto", help="auto, cpu or cuda")
     run.add_argument("--store", help="results database (default ~/.cache/latentbench/results.db)")
     run.add_argument("--out", help="folder for leaderboard.md/.json/.csv and results.json")
@@ -49,7 +50,7 @@ def _parser() -> argparse.ArgumentParser:
 
     tr = sub.add_parser("train", help="train (or load from the cache) reference models")
     tr.add_argument("refs", nargs="+", metavar="REF", help="reference model names, or all / all-full")
-    tr.add_argument("--seeds", type=int, nargs="+")
+    tr.add_argument("--seeds", type=int, nargs="+", help="training seeds, one checkpoint each (default: the spec's seed)")
     tr.add_argument("--device", default="auto")
     tr.add_argument("--force", action="store_true", help="retrain even if a checkpoint is cached")
     _add_common(tr)
@@ -61,12 +62,40 @@ def _parser() -> argparse.ArgumentParser:
     ck.add_argument("--no-smoke", action="store_true", help="skip the smoke run of the tasks")
     _add_common(ck)
 
-    rp = sub.add_parser("report", help="write a leaderboard from the store (never recomputes)")
-    rp.add_argument("--store")
+    rp = sub.add_parser("report", help="write the leaderboard (Markdown, HTML, LaTeX, CSV, JSON, plots) from the store (never recomputes)")
+    rp.add_argument("--store", help="results database, or a .json export of one (default ~/.cache/latentbench/results.db)")
     rp.add_argument("--models", nargs="+")
     rp.add_argument("--suite", help="only the tasks of this suite")
     rp.add_argument("--out", required=True)
+    rp.add_argument("--title", default=None, help="title of the leaderboard")
+    rp.add_argument("--note", action="append", default=[], help="a line for the header (repeatable)")
+    rp.add_argument("--alpha", type=float, default=0.05, help="family-wise error rate of the tie tests in a row (Holm)")
+    rp.add_argument("--resamples", type=int, default=2000, help="paired-bootstrap resamples of the tie tests")
+    rp.add_argument("--no-plots", action="store_true", help="skip the matplotlib plots")
+    rp.add_argument("--export", metavar="FILE.json", help="also write the rows, runs, models and artifacts used as a JSON export")
     _add_common(rp)
+
+    cp = sub.add_parser("compare", help="place one model among the reference models, with paired tests (never recomputes)")
+    cp.add_argument("model", help="the model name as stored (e.g. mypackage.models:make_model, latents.npz, ref:vae@1)")
+    cp.add_argument("--against", nargs="+", default=["ref:all"], help="ref:all (default) or reference names")
+    cp.add_argument("--store", help="results database, or a .json export of one")
+    cp.add_argument("--suite", help="only the tasks of this suite")
+    cp.add_argument("--alpha", type=float, default=0.05)
+    cp.add_argument("--resamples", type=int, default=2000)
+    cp.add_argument("--out", help="folder for compare.md and compare.json")
+    _add_common(cp)
+
+    au = sub.add_parser("audit", help="audit a model for bias amplification, leakage and privacy risk; write an audit report")
+    au.add_argument("model", metavar="MODEL", help="ref:NAME, null:random|identity|pca-whiten, latents.npz, or package.module:factory")
+    au.add_argument("--dataset", help="an audit dataset (sensitive attribute, auxiliary/member splits); default: the audit suite's digits-fair")
+    au.add_argument("--auxiliary", metavar="AUX.npz", help="with precomputed latents: the attacker's (x, z) pairs (arrays x, z, optional sensitive)")
+    au.add_argument("--out", help="folder for audit.md, audit.html and results.json")
+    au.add_argument("--device", default="auto", help="auto, cpu or cuda")
+    au.add_argument("--store", help="results database (default ~/.cache/latentbench/results.db)")
+    au.add_argument("--force", action="store_true", help="recompute results the store already has")
+    au.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples for intervals")
+    au.add_argument("--seed", type=int, default=0)
+    _add_common(au)
     return p
 
 
@@ -163,7 +192,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from .results import Results
 
     results = Results(rows, store_path=store.path)
-    board = Leaderboard.from_rows(results.rows)
+    board = Leaderboard.from_rows(results.rows, data=store)  # the store has the per-example values for the tie tests
     header = (f"Generated by `latentbench run {' '.join(args.models)}" + (f" --suite {args.suite}" if args.suite else "") +
               (f" --tasks {args.tasks}" if args.tasks else "") + f"` on {device}; seeds {args.seeds}; store `{store.path}`.")
     print(board.to_markdown(header=header))
@@ -202,7 +231,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    from .check import check
+    from .conformance import check
 
     dataset = args.dataset
     if dataset is None and args.model.startswith("ref:"):
@@ -214,25 +243,78 @@ def _cmd_check(args: argparse.Namespace) -> int:
     return 0 if report.passed else 1
 
 
+def _report_command_line(args: argparse.Namespace) -> str:
+    import shlex
+
+    parts = ["latentbench", "report"]
+    for flag, value in (("--store", args.store), ("--suite", args.suite), ("--title", args.title), ("--export", args.export)):
+        if value:
+            parts += [flag, str(value)]
+    if args.models:
+        parts += ["--models", *args.models]
+    for n in args.note:
+        parts += ["--note", n]
+    if args.alpha != 0.05:
+        parts += ["--alpha", str(args.alpha)]
+    if args.resamples != 2000:
+        parts += ["--resamples", str(args.resamples)]
+    if args.no_plots:
+        parts.append("--no-plots")
+    return " ".join(shlex.quote(p) for p in [*parts, "--out", args.out])
+
+
 def _cmd_report(args: argparse.Namespace) -> int:
-    from .report.leaderboard import Leaderboard
-    from .store import ResultStore
+    from .progress import log
+    from .report.build import write_report
+    from .report.data import load_report_data
     from .tasks.registry import get_suite
 
-    store = ResultStore(args.store)
     tasks = list(get_suite(args.suite).tasks) if args.suite else None
-    rows = store.rows(models=args.models, tasks=tasks)
-    if not rows:
-        raise SystemExit(f"latentbench: error: the store {store.path} has no results" + (" for those models/tasks" if args.models or tasks else ""))
-    board = Leaderboard.from_rows(rows)
-    header = f"Generated by `latentbench report` from `{store.path}`."
-    paths = board.write(args.out, header=header)
-    print(board.to_markdown(header=header))
-    print(f"wrote {', '.join(map(str, paths))}", file=sys.stderr)
+    data = load_report_data(args.store, models=args.models, tasks=tasks)
+    if not data.rows:
+        raise SystemExit(f"latentbench: error: the store {data.source} has no results" + (" for those models/tasks" if args.models or tasks else ""))
+    title = args.title or f"latentbench leaderboard{': ' + args.suite if args.suite else ''}"
+    header = [f"Generated by `{_report_command_line(args)}` from the stored results (nothing is recomputed; "
+              "run that command again to regenerate every file).", *args.note]
+    result = write_report(data, args.out, title=title, header=header, models=args.models, alpha=args.alpha,
+                          n_resamples=args.resamples, plots=not args.no_plots, export=args.export, suite_tasks=tasks)
+    print(result.markdown)
+    log(f"wrote {len(result.paths)} files into {args.out} in {result.seconds:.1f} s")
     return 0
 
 
-COMMANDS = {"list": _cmd_list, "run": _cmd_run, "train": _cmd_train, "check": _cmd_check, "report": _cmd_report}
+def _cmd_compare(args: argparse.Namespace) -> int:
+    from .progress import log
+    from .report.compare import compare
+    from .report.data import load_report_data
+    from .tasks.registry import get_suite
+
+    tasks = list(get_suite(args.suite).tasks) if args.suite else None
+    data = load_report_data(args.store, tasks=tasks)
+    result = compare(data, args.model, against=args.against, alpha=args.alpha, n_resamples=args.resamples)
+    text = result.to_markdown()
+    print(text)
+    if args.out:
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "compare.md").write_text(text)
+        (out / "compare.json").write_text(result.to_json())
+        log(f"wrote {out / 'compare.md'} and compare.json")
+    return 0
+
+
+def _cmd_audit(args: argparse.Namespace) -> int:
+    from .audit import audit
+    from .store import ResultStore
+
+    report, _ = audit(args.model, dataset=args.dataset, auxiliary=args.auxiliary, out=args.out, device=args.device,
+                      store=ResultStore(args.store), force=args.force, n_bootstrap=args.bootstrap, seed=args.seed)
+    print(report.to_markdown())
+    return 0
+
+
+COMMANDS = {"list": _cmd_list, "run": _cmd_run, "train": _cmd_train, "check": _cmd_check, "report": _cmd_report,
+            "compare": _cmd_compare, "audit": _cmd_audit}
 
 
 def main(argv: list[str] | None = None) -> int:

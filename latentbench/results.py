@@ -77,8 +77,10 @@ class Results:
     def to_markdown(self) -> str:
         """A leaderboard table of the primary scores (see :mod:`latentbench.report`)."""
         from .report.leaderboard import Leaderboard
+        from .store import ResultStore
 
-        return Leaderboard.from_rows(self.rows).to_markdown()
+        store = ResultStore(self.store_path) if self.store_path not in (None, ":memory:") else None
+        return Leaderboard.from_rows(self.rows, data=store).to_markdown()
 
     def __repr__(self) -> str:
         models = sorted({str(r["model"]) for r in self.rows})

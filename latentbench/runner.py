@@ -41,6 +41,10 @@ def derive_seed(seed: int, task_name: str) -> np.random.SeedSequence:
     return np.random.SeedSequence([int(seed), zlib.crc32(task_name.encode())])
 
 
+class _BindFailure(str):
+    """A model that could not be prepared for a dataset: its tasks there are recorded as failed."""
+
+
 class LatentCache:
     """Encodings of one model on one dataset, computed on first request and shared by every task."""
 
@@ -62,6 +66,11 @@ class LatentCache:
         if isinstance(value, Exception):
             raise value
         return value
+
+    def peek(self, kind: str, split: str) -> Any:
+        """An already computed value (``"z"`` or ``"posterior"``) or ``None``; never computes."""
+        value = self._values.get((kind, split))
+        return None if isinstance(value, Exception) else value
 
     def latents(self, split: str) -> np.ndarray:
         """Codes of the split's rows, ``(n, latent_dim)`` (the posterior mean for probabilistic encoders)."""
@@ -137,6 +146,15 @@ class RunContext:
                                      f"raise --time-limit or lower the task's sample sizes")
 
 
+def _where(exc: BaseException) -> str:
+    """`` (at file:line in function)`` of the innermost frame of an exception's traceback."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    if not frames:
+        return ""
+    f = frames[-1]
+    return f" (at {f.filename.rsplit('/', 1)[-1]}:{f.lineno} in {f.name})"
+
+
 def _one_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return f"{type(exc).__name__}: {text[0] if text else ''}".strip()
@@ -182,6 +200,7 @@ class Evaluator:
         self.time_limit = time_limit
         self.run_id = uuid.uuid4().hex[:12]
         self._run_recorded = False
+        self._latent_samples: set[tuple[str, str, str]] = set()
 
     def _record_run(self) -> None:
         if not self._run_recorded:
@@ -240,7 +259,12 @@ class Evaluator:
         if trained_fp and trained_fp != dataset.fingerprint:
             return (f"{adapter.name} was trained on another draw of {dataset.name!r} (fingerprint {trained_fp}, "
                     f"here {dataset.fingerprint}): its test rows are not held out from training")
-        adapter.bind(dataset)  # wrong sizes or a model that cannot run raise here, with a clear message
+        try:
+            adapter.bind(dataset)
+        except InputValidationError:
+            raise  # precomputed latents of the wrong size: the user must fix the file, nothing can run
+        except AdapterError as exc:
+            return _BindFailure(f"cannot use {adapter.name!r} on dataset {dataset.name!r}: {exc}")
         return None
 
     def _job_base(self, adapter: Adapter, model_fp: str, task: Task, dataset: Dataset, seed: int) -> dict[str, Any]:
@@ -257,7 +281,11 @@ class Evaluator:
                  bind_error: str | None) -> list[dict[str, Any]]:
         base = self._job_base(adapter, model_fp, task, dataset, seed)
         if not self.force and self.store.job_status(base) == "ok":
-            return [{**r, "cached": True} for r in self.store.job_rows(base)]
+            return [{**r, "model": adapter.name, "cached": True} for r in self.store.job_rows(base)]
+        if isinstance(bind_error, _BindFailure):
+            rows = [self._status_row(base, task, "failed", str(bind_error), 0.0)]
+            self.store.write_job(rows)
+            return rows
         reason = bind_error or task.skip_reason(adapter, dataset)
         if reason:
             rows = [self._status_row(base, task, "skipped", reason, 0.0)]
@@ -279,7 +307,7 @@ class Evaluator:
             seconds = time.perf_counter() - t0
             if self.on_error == "raise":
                 raise TaskFailedError(f"{task.name} failed on model {adapter.name!r}: {_one_line(exc)}") from exc
-            detail = "" if isinstance(exc, LatentBenchError) else " | " + traceback.format_exc(limit=-1).strip().splitlines()[-2].strip()
+            detail = "" if isinstance(exc, LatentBenchError) else _where(exc)
             rows = [self._status_row(base, task, "failed", _one_line(exc) + detail, seconds)]
             log(f"  {task.name} failed on {adapter.name}: {_one_line(exc)}")
             self.store.write_job(rows)
@@ -288,8 +316,26 @@ class Evaluator:
         for name, score in output.scores.items():
             if score.per_example is not None:
                 artifacts[f"per_example/{name}"] = score.per_example
+        artifacts.update(self._latent_sample(model_fp, cache, task.split))
         self.store.write_job(rows, artifacts)
         return rows
+
+    def _latent_sample(self, model_fp: str, cache: LatentCache, split: str) -> dict[str, np.ndarray]:
+        """A small fixed sample of codes, stored once per model, dataset and split, for the report's
+        projections; taken from codes already computed (never encodes for it)."""
+        key = (model_fp, cache.dataset.fingerprint, split)
+        if key in self._latent_samples:
+            return {}
+        z = cache.peek("z", split)
+        if z is None:
+            post = cache.peek("posterior", split)
+            z = post[0] if post is not None else None
+        if z is None:
+            return {}
+        self._latent_samples.add(key)
+        from .report.data import latent_sample_artifacts
+
+        return latent_sample_artifacts(cache.dataset, split, z)
 
     def _status_row(self, base: dict[str, Any], task: Task, status: str, message: str, seconds: float) -> dict[str, Any]:
         spec = task.primary_spec

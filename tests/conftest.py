@@ -27,21 +27,25 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture(autouse=True)
-def _isolated_latentbench(tmp_path_factory, monkeypatch):
+def _isolated_latentbench(tmp_path_factory):
     """Every test gets its own LATENTBENCH_HOME (never ~/.cache) and leaves no global state behind:
-    extra spec folders, registered task classes and datasets, and the quiet flag are restored."""
-    home = tmp_path_factory.mktemp("lbhome")
-    monkeypatch.setenv("LATENTBENCH_HOME", str(home))
+    extra spec folders, registered task classes and datasets, and the quiet flag are restored.
+
+    A private MonkeyPatch is used so that a test calling ``monkeypatch.undo()`` keeps its isolation.
+    """
     from latentbench import progress, specs
     from latentbench.data import DATASETS
     from latentbench.tasks.registry import TASK_CLASSES
 
-    monkeypatch.setattr(specs, "_EXTRA_DIRS", [])
-    monkeypatch.setattr(progress, "_QUIET", progress._QUIET)
-    for reg in (TASK_CLASSES, DATASETS):
-        monkeypatch.setattr(reg, "_entries", dict(reg._entries))
-        monkeypatch.setattr(reg, "_origins", dict(reg._origins))
-    yield home
+    home = tmp_path_factory.mktemp("lbhome")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("LATENTBENCH_HOME", str(home))
+        mp.setattr(specs, "_EXTRA_DIRS", [])
+        mp.setattr(progress, "_QUIET", progress._QUIET)
+        for reg in (TASK_CLASSES, DATASETS):
+            mp.setattr(reg, "_entries", dict(reg._entries))
+            mp.setattr(reg, "_origins", dict(reg._origins))
+        yield home
 
 
 # ------------------------------------------------------------------------------------------ tiny models

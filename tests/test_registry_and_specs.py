@@ -37,7 +37,8 @@ def write(path, text):
 
 # ------------------------------------------------------------------------------------------ built-in specs
 def test_builtin_tasks_are_listed():
-    assert list_tasks() == BUILTIN_TASKS
+    assert set(BUILTIN_TASKS) <= set(list_tasks())
+    assert list_tasks() == sorted(list_tasks())
     assert (builtin_spec_root() / "tasks").is_dir() and (builtin_spec_root() / "reference_models").is_dir()
 
 
@@ -47,9 +48,8 @@ def test_every_task_spec_loads_and_its_class_validates(name):
     cls = type(task)
     cls.validate_class()
     assert task.name == name
-    family, _, dataset = name.partition("/")
-    assert task.family == family and family in FAMILIES
-    assert task.dataset == dataset and dataset in list_datasets()
+    assert task.family in FAMILIES
+    assert task.dataset in list_datasets()
     assert task.version >= 1
     assert task.primary in task.score_specs
     assert task.description  # a summary from the spec or the class
@@ -76,13 +76,18 @@ def test_every_suites_tasks_exist():
         assert s.tasks, s.name
         for t in s.tasks:
             assert t in list_tasks(), (s.name, t)
-    assert get_suite("quick").tasks == ("reconstruction/digits", "likelihood/digits", "collapse/digits")
-    assert set(get_suite("standard").tasks) == set(BUILTIN_TASKS)
+    quick = get_suite("quick").tasks
+    assert {"reconstruction/digits", "likelihood/digits", "collapse/digits"} <= set(quick)
+    assert len(set(quick)) == len(quick)  # no task twice
+    assert set(get_suite("standard").tasks) <= set(list_tasks())
 
 
 def test_resolve_tasks_from_suite_and_names_deduplicates():
+    quick = list(get_suite("quick").tasks)
     names = [t.name for t in resolve_tasks("reconstruction/digits,collapse/digits", suite="quick")]
-    assert names == ["reconstruction/digits", "likelihood/digits", "collapse/digits"]
+    assert names == quick  # both are in the suite already: not repeated
+    names = [t.name for t in resolve_tasks(["likelihood/digits", "reconstruction/digits", "likelihood/digits"])]
+    assert names == ["likelihood/digits", "reconstruction/digits"]
     assert [t.name for t in resolve_tasks(["quick"])] == list(get_suite("quick").tasks)  # a suite name among tasks
     with pytest.raises(SpecError, match="no tasks given"):
         resolve_tasks(None)
@@ -335,8 +340,6 @@ def test_add_spec_dir_with_task_files_directly(tmp_path):
     assert "collapse/flat" in list_tasks()
 
 
-@pytest.mark.xfail(reason="BUG: a --specs folder holding only reference_models/ is scanned as a folder of task specs "
-                          "(tasks/registry.py _load_specs: task_dir falls back to the root)", strict=True)
 def test_add_spec_dir_with_only_reference_models(tmp_path):
     from latentbench.models.zoo import list_reference_models
 
@@ -348,9 +351,10 @@ def test_add_spec_dir_with_only_reference_models(tmp_path):
         [model]
         latent_dim = 5
     """)
+    builtin = set(list_tasks())
     add_spec_dir(tmp_path)
     assert "pca5" in [s.name for s in list_reference_models()]
-    assert list_tasks() == BUILTIN_TASKS
+    assert set(list_tasks()) == builtin
 
 
 def test_add_spec_dir_with_reference_models_and_tasks(tmp_path):
@@ -368,9 +372,10 @@ def test_add_spec_dir_with_reference_models_and_tasks(tmp_path):
         name = "just-recon"
         tasks = ["reconstruction/digits"]
     """)
+    builtin = set(list_tasks())
     add_spec_dir(tmp_path)
     assert get_reference_spec("pca5").model == {"latent_dim": 5}
-    assert list_tasks() == BUILTIN_TASKS
+    assert set(list_tasks()) == builtin
     assert get_suite("just-recon").tasks == ("reconstruction/digits",)
 
 
@@ -467,15 +472,14 @@ def test_task_instance_runs_through_evaluate_without_registration():
 
 
 # ------------------------------------------------------------------------------------------ skip messages
-@pytest.mark.xfail(reason="BUG: Task.skip_reason lists the missing capabilities in frozenset (hash) order, so the "
-                          "stored message changes between processes (tasks/base.py skip_reason)", strict=True)
 def test_skip_reason_is_the_same_in_every_process():
     code = ("from latentbench.tasks.registry import get_task; import latentbench, numpy as np; "
             "print(get_task('likelihood/digits').skip_reason(latentbench.adapt(np.zeros((3, 2))), None))")
+    procs = [subprocess.Popen([sys.executable, "-c", code], env={**os.environ, "PYTHONHASHSEED": seed},
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for seed in ("0", "1")]
     outs = set()
-    for seed in ("0", "1"):
-        env = {**os.environ, "PYTHONHASHSEED": seed}
-        out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
-        assert out.returncode == 0, out.stderr
-        outs.add(out.stdout.strip())
+    for p in procs:
+        out, err = p.communicate(timeout=120)
+        assert p.returncode == 0, err
+        outs.add(out.strip())
     assert len(outs) == 1, outs

@@ -86,7 +86,7 @@ def load_npz(path: str | Path, *, seed: int = 0, test_fraction: float = 0.2, nam
         names = arrays["split"].astype(str)
         if len(names) != len(x):
             raise InputValidationError(f"{path}: 'split' has {len(names)} rows but x has {len(x)}")
-        splits = {s: np.nonzero(names == s)[0] for s in np.unique(names)}
+        splits = {str(s): np.nonzero(names == s)[0] for s in np.unique(names)}
         if "test" not in splits:
             raise InputValidationError(f"{path}: 'split' names {sorted(splits)} but no 'test' split; tasks score the test split")
     else:

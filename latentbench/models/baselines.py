@@ -35,10 +35,33 @@ class _DatasetBoundBaseline(Adapter):
         return hash_json({"baseline": self.name, **self.recipe})[:16]
 
     def bind(self, dataset: Any) -> Adapter:
+        """Remember the dataset; the baseline is fitted on first use (a skipped task costs nothing)."""
         if self._bound_fp != dataset.fingerprint:
-            self._fit(dataset)
-            self._bound_fp = dataset.fingerprint
+            self._pending = dataset
+            self.latent_dim = self._latent_dim_for(dataset)
         return self
+
+    def _ensure_fitted(self) -> None:
+        pending = getattr(self, "_pending", None)
+        if pending is not None:
+            self._fit(pending)
+            self._bound_fp, self._pending = pending.fingerprint, None
+
+    def _latent_dim_for(self, dataset: Any) -> int | None:
+        return self.latent_dim
+
+    def encode_rows(self, dataset: Any, rows: np.ndarray) -> np.ndarray:
+        self.bind(dataset)
+        self._ensure_fitted()
+        return super().encode_rows(dataset, rows)
+
+    def decode(self, z: Any) -> np.ndarray:
+        self._ensure_fitted()
+        return super().decode(z)
+
+    def encode(self, x: Any, *, row_offset: int = 0) -> np.ndarray:
+        self._ensure_fitted()
+        return super().encode(x, row_offset=row_offset)
 
     def _fit(self, dataset: Any) -> None:
         raise NotImplementedError
@@ -78,6 +101,9 @@ class IdentityBaseline(_DatasetBoundBaseline):
     def _fit(self, dataset: Any) -> None:
         self.latent_dim = dataset.n_features
 
+    def _latent_dim_for(self, dataset: Any) -> int | None:
+        return dataset.n_features
+
     def _encode_batch(self, x: np.ndarray) -> np.ndarray:
         return x.reshape(len(x), -1)
 
@@ -93,7 +119,7 @@ class WhitenedPCABaseline(_DatasetBoundBaseline):
     def __init__(self, max_components: int = 64, max_fit_rows: int = 20000) -> None:
         super().__init__("null:pca-whiten")
         self.capabilities = frozenset({Capability.ENCODE, Capability.DECODE})
-        self.recipe = {"max_components": max_components, "max_fit_rows": max_fit_rows}
+        self.recipe = {"max_components": max_components, "max_fit_rows": max_fit_rows, "solver": "full if n_features <= 1024 else randomized"}
         self.max_components, self.max_fit_rows = max_components, max_fit_rows
         self._pca: Any = None
 
@@ -105,7 +131,9 @@ class WhitenedPCABaseline(_DatasetBoundBaseline):
             rows = np.sort(np.random.default_rng(0).choice(rows, self.max_fit_rows, replace=False))
         x = dataset.get_x(rows, flat=True)
         k = min(self.max_components, x.shape[1], len(x) - 1)
-        self._pca = PCA(n_components=k, whiten=True, svd_solver="full", random_state=0).fit(x)
+        # exact SVD for small inputs; seeded randomized SVD for images (a full SVD of 9,000 x 4,096 takes minutes)
+        solver = "full" if x.shape[1] <= 1024 else "randomized"
+        self._pca = PCA(n_components=k, whiten=True, svd_solver=solver, random_state=0).fit(x)
         self.latent_dim = k
 
     def _encode_batch(self, x: np.ndarray) -> np.ndarray:

@@ -217,7 +217,7 @@ class Task:
 
     def skip_reason(self, adapter: Adapter, dataset: Dataset) -> str | None:
         """Why this task cannot run on this model and dataset, or ``None``."""
-        lacking = adapter.missing(self.needs)
+        lacking = sorted(adapter.missing(self.needs), key=str)
         if lacking:
             return (f"needs {', '.join(map(str, lacking))}; model has "
                     f"{', '.join(sorted(map(str, adapter.capabilities)))}")

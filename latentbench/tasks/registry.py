@@ -95,7 +95,12 @@ def _load_specs() -> tuple[dict[str, TaskSpecFile], dict[str, Suite]]:
     tasks: dict[str, TaskSpecFile] = {}
     suites: dict[str, Suite] = {}
     for root in roots:
-        task_dir = root / "tasks" if (root / "tasks").is_dir() else root
+        if (root / "tasks").is_dir():
+            task_dir = root / "tasks"
+        elif any(root.glob("*.toml")) or (root / "suites").is_dir():
+            task_dir = root  # a folder of task specs given directly
+        else:
+            continue  # e.g. a folder with only reference_models/
         for path in sorted(task_dir.rglob("*.toml")):
             raw = read_toml(path)
             if path.parent.name == "suites":

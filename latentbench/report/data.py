@@ -1,0 +1,324 @@
+"""What a report reads: result rows, run provenance, model descriptions and artifacts.
+
+A report never recomputes. It reads a :class:`~latentbench.store.ResultStore` (the SQLite file)
+or a JSON export of one (:func:`export_store`; the committed reference results are such a file),
+and every number it prints comes from there.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..exceptions import InputValidationError
+from ..store import JOB_KEY, RESULT_COLUMNS, ResultStore
+
+__all__ = ["EXPORT_FORMAT", "EXPORT_SCHEMA_VERSION", "LATENT_SAMPLE", "ReportData", "export_store", "job_key",
+           "latent_sample_artifacts", "load_report_data"]
+
+EXPORT_FORMAT = "latentbench-store-export"
+EXPORT_SCHEMA_VERSION = 1
+
+#: Artifact name of the latent sample the runner may store with a job (see :mod:`latentbench.report.plots`).
+LATENT_SAMPLE = "latents/z"
+
+
+def latent_sample_artifacts(dataset: Any, split: str, z: np.ndarray, *, max_points: int = 500,
+                            max_dim: int = 256) -> dict[str, np.ndarray]:
+    """A small, fixed sample of a split's latent codes, as artifacts the report projects to 2-D.
+
+    The rows are drawn from the split's fingerprint alone, so every model stores the same rows
+    of a dataset. Meant for the runner, once per model, dataset and split (see the report issue).
+
+    Parameters
+    ----------
+    dataset : Dataset
+        Gives the labels (or else the first ground-truth factor) that colour the projection.
+    split : str
+    z : ndarray of shape (n_split_rows, latent_dim)
+        The split's codes, in the split's row order.
+    max_points : int, default=500
+        At most this many rows (float32 codes: 500 x 10 latents is 20 kB).
+    max_dim : int, default=256
+        Wider codes (an identity baseline on images) are not stored: nothing is returned.
+
+    Returns
+    -------
+    dict of str to ndarray
+        ``latents/z`` (float32, (m, d)), ``latents/rows`` (indices into the dataset),
+        ``latents/labels`` and ``latents/label_name`` (a 0-d string array) when the dataset has labels or factors;
+        empty when ``d > max_dim``.
+    """
+    z = np.asarray(z)
+    rows = dataset.split(split)
+    if z.ndim != 2 or len(z) != len(rows):
+        raise InputValidationError(f"latent_sample_artifacts: 'z' must have shape ({len(rows)}, d), got {z.shape}")
+    if z.shape[1] > max_dim:
+        return {}
+    fp = dataset.split_fingerprint(split)
+    rng = np.random.default_rng(int(fp[:12], 16) if all(c in "0123456789abcdef" for c in fp[:12]) else 0)
+    idx = np.sort(rng.choice(len(rows), min(max_points, len(rows)), replace=False))
+    out = {LATENT_SAMPLE: z[idx].astype(np.float32), "latents/rows": rows[idx].astype(np.int64)}
+    if getattr(dataset, "labels", None) is not None:
+        out["latents/labels"] = np.asarray(dataset.labels)[rows[idx]]
+        out["latents/label_name"] = np.array("label")
+    elif getattr(dataset, "factors", None) is not None:
+        out["latents/labels"] = np.asarray(dataset.factors)[rows[idx], 0]
+        out["latents/label_name"] = np.array(str(dataset.factor_names[0]) if dataset.factor_names else "factor0")
+    return out
+
+
+def job_key(row: Mapping[str, Any]) -> tuple[Any, ...]:
+    """The job key of a result row: ``(model_fp, task, task_version, params_hash, split_fp, seed)``."""
+    return tuple(row[k] for k in JOB_KEY)
+
+
+def _parse_json(value: Any) -> Any:
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError:
+            return value
+    return value
+
+
+class ReportData:
+    """Result rows with their provenance, read from a store.
+
+    Parameters
+    ----------
+    store : ResultStore
+        Where rows and artifacts live (an in-memory store when read from a JSON export).
+    models : iterable of str, optional
+        Keep only these model names.
+    tasks : iterable of str, optional
+        Keep only these task names.
+    source : str, optional
+        How the data were named on the command line (shown in the report header).
+
+    Attributes
+    ----------
+    rows : list of dict
+        Every kept result row (store columns; ``params`` parsed into a dict).
+    runs : dict of str to dict
+        Run provenance by ``run_id``: ``device``, ``versions`` (dict), ``git_commit``, ``argv``, ``host``.
+    models : dict of str to dict
+        Model descriptions by model fingerprint: ``name``, ``adapter``, ``description`` (dict).
+    """
+
+    def __init__(self, store: ResultStore, *, models: Iterable[str] | None = None, tasks: Iterable[str] | None = None,
+                 source: str | None = None) -> None:
+        self.store = store
+        self.source = source or store.path
+        rows = store.rows(models=list(models) if models is not None else None, tasks=list(tasks) if tasks is not None else None)
+        for r in rows:
+            r["params"] = _parse_json(r.get("params")) or {}
+        self.rows: list[dict[str, Any]] = rows
+        self.runs: dict[str, dict[str, Any]] = {}
+        for run in store.runs():
+            run = dict(run)
+            run["versions"] = _parse_json(run.get("versions")) or {}
+            self.runs[run["run_id"]] = run
+        self.models: dict[str, dict[str, Any]] = {}
+        for m in store.models():
+            m = dict(m)
+            m["description"] = _parse_json(m.get("description")) or {}
+            self.models[m["model_fp"]] = m
+        self._artifact_cache: dict[tuple[Any, ...], np.ndarray | None] = {}
+
+    @classmethod
+    def load(cls, source: str | Path | ResultStore | None = None, *, models: Iterable[str] | None = None,
+             tasks: Iterable[str] | None = None) -> ReportData:
+        """Read a SQLite store (a path, or the default store) or a JSON export (a path ending in ``.json``)."""
+        return load_report_data(source, models=models, tasks=tasks)
+
+    def artifact(self, row: Mapping[str, Any], name: str) -> np.ndarray | None:
+        """The artifact ``name`` of the job that produced ``row``, or ``None``."""
+        key = (*job_key(row), name)
+        if key not in self._artifact_cache:
+            self._artifact_cache[key] = self.store.artifact(dict(zip(JOB_KEY, key[:-1])), name)
+        return self._artifact_cache[key]
+
+    def run(self, run_id: str | None) -> dict[str, Any]:
+        """The provenance of a run (empty when unknown)."""
+        return self.runs.get(run_id or "", {})
+
+    def model_description(self, model_fp: str) -> dict[str, Any]:
+        """A model's stored description (capabilities, latent size, training metadata), or ``{}``."""
+        return self.models.get(model_fp, {}).get("description", {})
+
+    def artifacts_named(self, name: str) -> list[dict[str, Any]]:
+        """Every stored artifact ``name``, one per (model, task): dicts with ``model``, ``task``, ``dataset``, ``array``."""
+        out: dict[tuple[str, str], dict[str, Any]] = {}
+        for r in self.rows:
+            if (r["model"], r["task"]) in out or r["status"] != "ok":
+                continue
+            arr = self.artifact(r, name)
+            if arr is not None:
+                out[(r["model"], r["task"])] = {"model": r["model"], "task": r["task"], "dataset": r["dataset"], "array": arr}
+        return [out[k] for k in sorted(out)]
+
+    def latent_samples(self) -> list[dict[str, Any]]:
+        """Stored latent samples, one per (model, dataset): ``model``, ``dataset``, ``z``, ``labels``, ``label_name``.
+
+        The runner stores them as artifacts ``latents/z`` (and ``latents/labels``,
+        ``latents/label_name``) of one job per model and dataset; none are computed here.
+        """
+        out: dict[tuple[str, str], dict[str, Any]] = {}
+        seen: set[tuple[Any, ...]] = set()
+        for r in self.rows:
+            k = job_key(r)
+            if k in seen or (r["model"], r["dataset"]) in out:
+                continue
+            seen.add(k)
+            z = self.artifact(r, LATENT_SAMPLE)
+            if z is None:
+                continue
+            labels = self.artifact(r, "latents/labels")
+            name = self.artifact(r, "latents/label_name")
+            out[(r["model"], r["dataset"])] = {
+                "model": r["model"], "dataset": r["dataset"], "z": np.asarray(z, dtype=np.float64),
+                "labels": None if labels is None else np.asarray(labels),
+                "label_name": str(name) if name is not None and np.ndim(name) == 0 else "label",
+            }
+        return [out[k] for k in sorted(out)]
+
+
+def load_report_data(source: str | Path | ResultStore | None = None, *, models: Iterable[str] | None = None,
+                     tasks: Iterable[str] | None = None) -> ReportData:
+    """Read a store or a JSON export for a report.
+
+    Parameters
+    ----------
+    source : str, Path, ResultStore or None
+        A SQLite store path, a JSON export (``*.json``, see :func:`export_store`), a store object,
+        or ``None`` for the default store.
+    models, tasks : iterable of str, optional
+        Keep only these model / task names.
+
+    Returns
+    -------
+    ReportData
+    """
+    if isinstance(source, ResultStore):
+        return ReportData(source, models=models, tasks=tasks)
+    if source is not None and str(source).endswith(".json"):
+        path = Path(source)
+        if not path.exists():
+            raise InputValidationError(f"results export {str(path)!r} does not exist")
+        return ReportData(_store_from_export(json.loads(path.read_text())), models=models, tasks=tasks, source=str(source))
+    store = ResultStore(source)
+    return ReportData(store, models=models, tasks=tasks, source=str(source) if source is not None else None)
+
+
+# ---------------------------------------------------------------------- JSON export
+def _encode_array(arr: np.ndarray) -> str:
+    buf = io.BytesIO()
+    np.save(buf, np.asarray(arr), allow_pickle=False)
+    return base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _decode_array(entry: Mapping[str, Any]) -> np.ndarray:
+    if "npy_b64" in entry:
+        return np.load(io.BytesIO(base64.b64decode(entry["npy_b64"])), allow_pickle=False)
+    if "values" in entry:
+        return np.asarray(entry["values"], dtype=entry.get("dtype", "float64"))
+    raise InputValidationError(f"artifact {entry.get('name')!r} in the export has neither 'npy_b64' nor 'values'")
+
+
+def export_store(source: ResultStore | ReportData, path: str | Path | None = None, *, models: Iterable[str] | None = None,
+                 tasks: Iterable[str] | None = None) -> dict[str, Any]:
+    """Export result rows, runs, models and artifacts as one JSON document.
+
+    The document (``format`` = ``"latentbench-store-export"``, ``schema_version`` 1) holds
+    ``results`` (store rows), ``runs``, ``models`` and ``artifacts`` (each array as a base64 ``.npy``
+    under ``npy_b64`` with its job key and name), so a report made from it equals one made from the
+    store, tie tests included.
+
+    Parameters
+    ----------
+    source : ResultStore or ReportData
+    path : str or Path, optional
+        Where to write the JSON (sorted keys, one level of indentation).
+    models, tasks : iterable of str, optional
+        Keep only these (ignored when ``source`` is already a :class:`ReportData`).
+
+    Returns
+    -------
+    dict
+        The document.
+    """
+    data = source if isinstance(source, ReportData) else ReportData(source, models=models, tasks=tasks)
+    rows = []
+    for r in data.rows:
+        r = {k: r.get(k) for k in RESULT_COLUMNS}
+        rows.append(r)
+    fps = {r["model_fp"] for r in rows}
+    run_ids = {r["run_id"] for r in rows}
+    artifacts = []
+    seen: set[tuple[Any, ...]] = set()
+    with_names: dict[tuple[Any, ...], list[str]] = defaultdict(list)
+    for name_row in data.store._conn.execute("SELECT model_fp, task, task_version, params_hash, split_fp, seed, name FROM artifacts"):
+        with_names[tuple(name_row[k] for k in JOB_KEY)].append(name_row["name"])
+    for r in rows:
+        k = job_key(r)
+        if k in seen:
+            continue
+        seen.add(k)
+        for name in sorted(with_names.get(k, [])):
+            arr = data.artifact(r, name)
+            if arr is not None:
+                artifacts.append({**dict(zip(JOB_KEY, k)), "name": name, "npy_b64": _encode_array(arr)})
+    doc = {
+        "format": EXPORT_FORMAT, "schema_version": EXPORT_SCHEMA_VERSION,
+        "results": rows,
+        "runs": [{**run, "versions": run.get("versions", {})} for rid, run in sorted(data.runs.items()) if rid in run_ids],
+        "models": [m for fp, m in sorted(data.models.items()) if fp in fps],
+        "artifacts": artifacts,
+    }
+    if path is not None:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        Path(path).write_text(json.dumps(doc, indent=1, sort_keys=True, default=str) + "\n")
+    return doc
+
+
+def _store_from_export(doc: Any) -> ResultStore:
+    """An in-memory store holding an export's rows, runs, models and artifacts.
+
+    Accepts :func:`export_store` documents, :meth:`Results.to_dict` documents (``results`` only)
+    and a bare list of rows.
+    """
+    if isinstance(doc, list):
+        doc = {"results": doc}
+    if not isinstance(doc, Mapping):
+        raise InputValidationError("a results export must be a JSON object or a list of result rows")
+    rows = doc.get("results", doc.get("rows"))
+    if not isinstance(rows, list):
+        raise InputValidationError("a results export needs a 'results' list of store rows")
+    store = ResultStore(":memory:")
+    for run in doc.get("runs", []):
+        store.add_run(run["run_id"], argv=run.get("argv") or "", device=run.get("device") or "",
+                      versions=_parse_json(run.get("versions")) or {}, git_commit=run.get("git_commit"), host=run.get("host") or "")
+        if run.get("started") is not None:
+            store._conn.execute("UPDATE runs SET started=? WHERE run_id=?", (run["started"], run["run_id"]))
+    for m in doc.get("models", []):
+        store.add_model(m["model_fp"], m.get("name") or "", m.get("adapter") or "", _parse_json(m.get("description")) or {})
+    jobs: dict[tuple[Any, ...], list[dict[str, Any]]] = defaultdict(list)
+    missing = [c for c in (*JOB_KEY, "metric", "status") if rows and c not in rows[0]]
+    if missing:
+        raise InputValidationError(f"rows of the results export lack the columns {missing}")
+    for r in rows:
+        jobs[job_key(r)].append({k: r.get(k) for k in RESULT_COLUMNS})
+    arts: dict[tuple[Any, ...], dict[str, np.ndarray]] = defaultdict(dict)
+    for a in doc.get("artifacts", []):
+        arts[tuple(a[k] for k in JOB_KEY)][a["name"]] = _decode_array(a)
+    for k, job_rows in jobs.items():
+        store.write_job(job_rows, arts.get(k))  # 'created' is kept where the export has it
+    return store

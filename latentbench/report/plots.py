@@ -1,0 +1,356 @@
+"""Report plots (matplotlib, Agg backend; PNG and SVG), drawn from stored numbers only.
+
+* per-family bars: each primary score of a family, one bar per model with its 95% interval,
+  null baselines as dashed reference lines;
+* a radar of normalized family scores per model;
+* latent 2-D projections coloured by label (PCA always, t-SNE from scikit-learn, UMAP when the
+  ``umap-learn`` package is installed), drawn only from latent samples the runner stored as
+  artifacts (``latents/z``, ``latents/labels``): the report never encodes anything.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .leaderboard import ARROWS, Leaderboard, LeaderboardRow, fmt, is_baseline
+
+if TYPE_CHECKING:
+    from .data import ReportData
+
+__all__ = ["PlotFile", "family_bars", "make_plots", "normalized_family_scores", "projection_figure", "radar", "traversal_figure"]
+
+
+@dataclass(frozen=True)
+class PlotFile:
+    """One written plot: its name, caption and the PNG and SVG files."""
+
+    name: str
+    caption: str
+    png: Path
+    svg: Path
+
+
+def _plt() -> Any:
+    import matplotlib
+
+    matplotlib.use("Agg", force=True)
+    import matplotlib.pyplot as plt
+
+    plt.rcParams.update({"svg.hashsalt": "latentbench", "figure.dpi": 100, "font.size": 9})
+    return plt
+
+
+def _colors(models: Sequence[str]) -> dict[str, Any]:
+    plt = _plt()
+    cmap = plt.get_cmap("tab10")
+    return {m: cmap(i % 10) for i, m in enumerate(models)}
+
+
+def _save(fig: Any, out: Path, name: str, caption: str) -> PlotFile:
+    out.mkdir(parents=True, exist_ok=True)
+    png, svg = out / f"{name}.png", out / f"{name}.svg"
+    fig.savefig(png, dpi=110, bbox_inches="tight", metadata={"Software": None})
+    fig.savefig(svg, bbox_inches="tight", metadata={"Date": None, "Creator": None})
+    _plt().close(fig)
+    return PlotFile(name, caption, png, svg)
+
+
+def family_bars(board: Leaderboard, family: str) -> Any | None:
+    """Bars with 95% intervals for every primary score of ``family`` (``None`` when no model has one).
+
+    Parameters
+    ----------
+    board : Leaderboard
+    family : str
+
+    Returns
+    -------
+    matplotlib.figure.Figure or None
+    """
+    plt = _plt()
+    rows = [r for r in board.rows if r.family == family and r.is_primary
+            and any(c.status == "ok" and c.value is not None and not is_baseline(m) for m, c in r.cells.items())]
+    if not rows:
+        return None
+    models = [m for m in board.models if not is_baseline(m)]
+    colors = _colors(models)
+    ncols = min(3, len(rows))
+    nrows = math.ceil(len(rows) / ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(4.2 * ncols, 3.0 * nrows), squeeze=False)
+    for ax, row in zip(axes.ravel(), rows):
+        names = [m for m in models if m in row.cells and row.cells[m].status == "ok" and row.cells[m].value is not None]
+        vals = np.array([row.cells[m].value for m in names], dtype=float)
+        lo = np.array([row.cells[m].ci_low if row.cells[m].ci_low is not None else row.cells[m].value for m in names], dtype=float)
+        hi = np.array([row.cells[m].ci_high if row.cells[m].ci_high is not None else row.cells[m].value for m in names], dtype=float)
+        x = np.arange(len(names))
+        if np.all(vals >= 0):
+            bars = ax.bar(x, vals, color=[colors[m] for m in names], yerr=np.vstack([vals - lo, hi - vals]), capsize=4,
+                          edgecolor="black", linewidth=[2.0 if row.cells[m].tie == "best" else 0.5 for m in names])
+            for b, m in zip(bars, names):
+                if row.cells[m].tie == "tied":
+                    b.set_hatch("//")
+        else:  # negative values (log-likelihoods in nats): bars from 0 would hide the intervals, so points
+            for xi, m, v, l, h in zip(x, names, vals, lo, hi):
+                tie = row.cells[m].tie
+                ax.errorbar([xi], [v], yerr=[[v - l], [h - v]], fmt="o" if tie != "tied" else "D", color=colors[m], capsize=4,
+                            ms=8 if tie == "best" else 6, mec="black", mew=2.0 if tie == "best" else 0.5)
+            ax.set_xlim(-0.6, len(names) - 0.4)
+        styles = iter([("--", "0.35"), (":", "0.2"), ("-.", "0.5"), ((0, (5, 1, 1, 1)), "0.6")] * 4)
+        drawn = False
+        for m in (m for m in board.models if is_baseline(m)):
+            c = row.cells.get(m)
+            if c is not None and c.status == "ok" and c.value is not None and math.isfinite(c.value):
+                ls, col = next(styles)
+                ax.axhline(c.value, ls=ls, lw=1.2, color=col, label=f"{m} = {fmt(c.value)}")
+                drawn = True
+        if drawn:
+            ax.legend(fontsize=6, loc="upper left", bbox_to_anchor=(1.01, 1.0), framealpha=0.8, title="null baselines", title_fontsize=6)
+        ax.set_xticks(x, names, rotation=30, ha="right")
+        ax.set_title(f"{row.label}\n{row.metric} {ARROWS[row.direction]}".strip()
+                     + ("" if row.ranked else " (descriptive)"), fontsize=8)
+        ax.grid(axis="y", alpha=0.3)
+    for ax in axes.ravel()[len(rows):]:
+        ax.axis("off")
+    fig.suptitle(f"{family}: primary scores with 95% intervals", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def normalized_family_scores(board: Leaderboard, *, min_models: int = 2) -> tuple[dict[str, dict[str, float]], str]:
+    """Per model and axis, the mean min-max-normalized primary score (1 = best model, 0 = worst).
+
+    Each ranked primary row with at least ``min_models`` non-baseline values is normalized
+    over those models (direction-adjusted; all 1 when they are equal). The axes are the families,
+    or the rows themselves when fewer than three families qualify.
+
+    Returns
+    -------
+    scores : dict of str to dict of str to float
+        ``scores[model][axis]``; an axis a model has no score in is absent.
+    axis_kind : {"family", "task"}
+    """
+    per_row: list[tuple[LeaderboardRow, dict[str, float]]] = []
+    for row in board.rows:
+        if not (row.is_primary and row.ranked):
+            continue
+        vals = row._ranked_values()
+        if len(vals) < min_models:
+            continue
+        lo, hi = min(vals.values()), max(vals.values())
+        norm = {m: 1.0 if hi == lo else ((v - lo) / (hi - lo) if row.direction == "higher" else (hi - v) / (hi - lo))
+                for m, v in vals.items()}
+        per_row.append((row, norm))
+    families = list(dict.fromkeys(r.family for r, _ in per_row))
+    kind = "family" if len(families) >= 3 else "task"
+    acc: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+    for row, norm in per_row:
+        axis = row.family if kind == "family" else f"{row.task}\n{row.metric}"
+        for m, v in norm.items():
+            acc[m][axis].append(v)
+    return {m: {a: float(np.mean(v)) for a, v in axes.items()} for m, axes in acc.items()}, kind
+
+
+def radar(board: Leaderboard) -> tuple[Any | None, str]:
+    """A radar of normalized family scores per model; ``(None, reason)`` when there are fewer than 3 axes."""
+    plt = _plt()
+    scores, kind = normalized_family_scores(board)
+    axes_names = list(dict.fromkeys(a for m in board.models if m in scores for a in scores[m]))
+    if len(axes_names) < 3:
+        return None, (f"No radar: it needs at least 3 ranked primary scores (or families) with two or more models each; "
+                      f"this store has {len(axes_names)}.")
+    models = [m for m in board.models if m in scores]
+    colors = _colors([m for m in board.models if not is_baseline(m)])
+    angles = np.linspace(0, 2 * np.pi, len(axes_names), endpoint=False)
+    fig = plt.figure(figsize=(6.4, 5.6))
+    ax = fig.add_subplot(projection="polar")
+    for m in models:
+        vals = np.array([scores[m].get(a, np.nan) for a in axes_names])
+        closed_a, closed_v = np.append(angles, angles[0]), np.append(vals, vals[0])
+        ax.plot(closed_a, closed_v, "-", color=colors[m], lw=1.5, label=m)
+        ax.plot(angles, vals, "o", color=colors[m], ms=4)
+        if np.isfinite(vals).all():
+            ax.fill(angles, vals, color=colors[m], alpha=0.08)
+    ax.set_xticks(angles, axes_names, fontsize=7)
+    ax.tick_params(axis="x", pad=14)
+    ax.set_ylim(0, 1.05)
+    ax.set_yticks([0.25, 0.5, 0.75, 1.0], ["0.25", "0.5", "0.75", "1"], fontsize=6)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.12, 1.05), fontsize=7)
+    what = "family" if kind == "family" else "ranked primary score (fewer than 3 families qualify, so each axis is one score)"
+    ax.set_title(f"normalized score per {'family' if kind == 'family' else 'task'} (1 = best model)", fontsize=9)
+    return fig, (f"Radar: one axis per {what}. Each ranked primary score is min-max normalized over the models that have it "
+                 "(1 = best, 0 = worst; scores with fewer than two models left out) and averaged within the axis; "
+                 "a model without a score on an axis has no point there (the line breaks). Baselines are not drawn.")
+
+
+def _embed(z: np.ndarray, method: str, seed: int = 0) -> np.ndarray:
+    z = np.asarray(z, dtype=np.float64)
+    if z.shape[1] <= 2:
+        return np.pad(z, ((0, 0), (0, 2 - z.shape[1])))
+    if method == "pca":
+        from sklearn.decomposition import PCA
+
+        return PCA(2, random_state=seed).fit_transform(z)
+    if method == "t-sne":
+        from sklearn.manifold import TSNE
+
+        return TSNE(2, perplexity=min(30.0, max(5.0, (len(z) - 1) / 4)), init="pca", random_state=seed).fit_transform(z)
+    if method == "umap":
+        import umap  # type: ignore[import-not-found]
+
+        return umap.UMAP(n_components=2, random_state=seed).fit_transform(z)
+    raise ValueError(f"_embed: 'method' must be 'pca', 't-sne' or 'umap', got {method!r}")
+
+
+def umap_available() -> bool:
+    """Whether ``umap-learn`` can be imported."""
+    try:
+        import umap  # type: ignore[import-not-found]  # noqa: F401
+    except Exception:
+        return False
+    return True
+
+
+def projection_figure(sample: dict[str, Any], *, methods: Sequence[str] = ("pca", "t-sne")) -> Any:
+    """2-D projections of one stored latent sample, coloured by its labels.
+
+    Parameters
+    ----------
+    sample : dict
+        ``model``, ``dataset``, ``z`` (array of shape (n, d)), ``labels`` (shape (n,) or None), ``label_name``.
+    methods : sequence of {"pca", "t-sne", "umap"}
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    plt = _plt()
+    z, labels = sample["z"], sample.get("labels")
+    fig, axes = plt.subplots(1, len(methods), figsize=(3.6 * len(methods), 3.4), squeeze=False)
+    last = axes.ravel()[-1]
+    for ax, method in zip(axes.ravel(), methods):
+        xy = _embed(z, method)
+        if labels is None:
+            ax.scatter(xy[:, 0], xy[:, 1], s=5, color="tab:blue")
+        else:
+            lab = np.asarray(labels)
+            uniq = np.unique(lab)
+            cmap = plt.get_cmap("tab10" if len(uniq) <= 10 else "viridis")
+            idx = np.searchsorted(uniq, lab)
+            sc = ax.scatter(xy[:, 0], xy[:, 1], s=5, c=idx, cmap=cmap, vmin=-0.5 if len(uniq) <= 10 else None,
+                            vmax=9.5 if len(uniq) <= 10 else None)
+            if len(uniq) <= 10 and ax is last:
+                handles = [plt.Line2D([], [], marker="o", ls="", color=cmap(i), ms=4) for i in range(len(uniq))]
+                ax.legend(handles, [str(u) for u in uniq], fontsize=6, title=sample.get("label_name", "label"),
+                          title_fontsize=6, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+            elif len(uniq) > 10:
+                fig.colorbar(sc, ax=ax)
+        ax.set_title({"pca": "PCA", "t-sne": "t-SNE", "umap": "UMAP"}.get(method, method), fontsize=9)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    fig.suptitle(f"{sample['model']} on {sample['dataset']}: {len(z)} stored latents", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def traversal_figure(grid: np.ndarray, *, title: str, anchor: int = 0) -> Any:
+    """One anchor's latent traversal grid: a row per latent dimension, a column per step.
+
+    Parameters
+    ----------
+    grid : ndarray of shape (n_dims, n_anchors, n_steps, c, h, w), uint8 or float in [0, 1]
+        As the ``traversals`` task stores it (artifact ``traversal_grid``).
+    title : str
+    anchor : int, default=0
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    plt = _plt()
+    g = np.asarray(grid)
+    if g.ndim != 6:
+        raise ValueError(f"traversal_figure: 'grid' must have shape (dims, anchors, steps, c, h, w), got {g.shape}")
+    g = g[:, anchor].astype(np.float64)
+    if g.max() > 1.0:
+        g = g / 255.0
+    d, steps, c, h, w = g.shape
+    mosaic = g.transpose(0, 3, 1, 4, 2).reshape(d * h, steps * w, c)
+    fig, ax = plt.subplots(figsize=(min(1.0 * steps, 9), min(1.0 * d, 12)))
+    ax.imshow(mosaic[..., 0] if c == 1 else mosaic, cmap="gray" if c == 1 else None, vmin=0, vmax=1, interpolation="nearest")
+    ax.set_yticks([h * (i + 0.5) for i in range(d)], [f"z{i}" for i in range(d)], fontsize=7)
+    ax.set_xticks([])
+    ax.set_title(title, fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def _slug(s: str) -> str:
+    return "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in s).strip("-")
+
+
+def make_plots(board: Leaderboard, data: ReportData | None, out_dir: str | Path, *,
+               projections: bool = True) -> tuple[list[PlotFile], list[str]]:
+    """Draw every plot the stored numbers allow.
+
+    Parameters
+    ----------
+    board : Leaderboard
+    data : ReportData or None
+        For the stored latent samples (projections).
+    out_dir : str or Path
+        Where ``<name>.png`` and ``<name>.svg`` go.
+    projections : bool, default=True
+
+    Returns
+    -------
+    plots : list of PlotFile
+    notes : list of str
+        What was not drawn and why.
+    """
+    out = Path(out_dir)
+    plots: list[PlotFile] = []
+    notes: list[str] = []
+    for family in board.families():
+        fig = family_bars(board, family)
+        if fig is not None:
+            plots.append(_save(fig, out, f"bars-{_slug(family)}",
+                               f"{family}: each primary score with its 95% interval (bold edge: best; hatched bar or diamond: tied with "
+                               "the best; grey lines: null baselines; rows with negative values, such as log-likelihoods, are drawn as points)."))
+    fig, caption = radar(board)
+    if fig is not None:
+        plots.append(_save(fig, out, "radar", caption))
+    else:
+        notes.append(caption)
+    for t in (data.artifacts_named("traversal_grid") if data is not None else []):
+        try:
+            fig = traversal_figure(t["array"], title=f"{t['model']}: {t['task']} (first anchor)")
+        except ValueError as exc:
+            notes.append(f"Traversal grid of {t['model']} on {t['task']} not drawn: {exc}.")
+            continue
+        plots.append(_save(fig, out, f"traversal-{_slug(t['model'])}-{_slug(t['task'])}",
+                           f"{t['model']} on {t['task']}: latent traversals stored by the task (one row per latent dimension, "
+                           "swept from its 2nd to its 98th percentile around the first anchor)."))
+    if not projections:
+        notes.append("Projections not drawn (--no-projections).")
+        return plots, notes
+    samples = data.latent_samples() if data is not None else []
+    if not samples:
+        notes.append("No latent projections: the store holds no latent samples (artifact `latents/z`). The report never "
+                     "encodes data itself; projections appear once the runner stores a small latent sample per model and dataset.")
+        return plots, notes
+    methods = ["pca", "t-sne"] + (["umap"] if umap_available() else [])
+    if "umap" not in methods:
+        notes.append("UMAP projections are drawn only when `umap-learn` is installed (it is not here); PCA and t-SNE are shown.")
+    for s in samples:
+        fig = projection_figure(s, methods=methods)
+        plots.append(_save(fig, out, f"latents-{_slug(s['model'])}-{_slug(s['dataset'])}",
+                           f"{s['model']} on {s['dataset']}: {len(s['z'])} stored latent codes projected to 2-D "
+                           f"({', '.join(methods)}), coloured by {s.get('label_name', 'label')}."))
+    return plots, notes
