@@ -32,8 +32,9 @@ from typing import Any
 import numpy as np
 
 from ..exceptions import InputValidationError, ResourceLimitError, UndefinedMetricWarning
+from ..stats import subsample_ci
 from ..validation import check_array, check_param
-from .neighbors import KNNGraph, centered, drop_duplicates, knn_graph, pair_distances
+from .neighbors import KNNGraph, centered, drop_duplicates, expansion_band, knn_graph, pair_distances
 
 __all__ = [
     "twonn",
@@ -78,7 +79,9 @@ def _graph(x: np.ndarray, knn: KNNGraph | None, k: int, backend: str, name: str)
                 f"'knn' was built on {knn.n_samples} points but x has {n}; pass the graph of these points"
             )
         if knn.k < k:
-            raise InputValidationError(f"{name} needs a graph with k >= {k}, got k={knn.k}; build it with knn_graph(x, {k})")
+            raise InputValidationError(
+                f"{name} needs a graph with k >= {k}, got k={knn.k}; build it with knn_graph(x, {k})"
+            )
         g = knn.truncate(k)
     return g
 
@@ -139,7 +142,8 @@ def _twonn_from_graph(g: KNNGraph, discard_fraction: float) -> float:
     n_keep = int(n * (1 - discard_fraction))  # the same expression as skdim, for the same rounding
     if n_keep >= n:
         raise InputValidationError(
-            f"'discard_fraction' must leave out at least one ratio (F = 1 gives an infinite ordinate), got {discard_fraction!r}"
+            "'discard_fraction' must leave out at least one ratio (F = 1 gives an infinite ordinate), "
+            f"got {discard_fraction!r}"
         )
     if n_keep < 2:
         return _undefined("twonn: fewer than 2 ratios left after discarding")
@@ -288,8 +292,7 @@ def _count_pairs_below(x: np.ndarray, g: KNNGraph, radii: Sequence[float]) -> li
     if len(rows):
         xc = centered(x)
         sqn = np.einsum("ij,ij->i", xc, xc)
-        big = float(sqn.max())
-        err = 4.0 * (xc.shape[1] + 8) * np.finfo(np.float64).eps * 4.0 * big  # bound on the expansion's error
+        err_sq, shift = expansion_band(xc, x)
         n = len(x)
         chunk = max(1, _CHUNK_VALUES // n)
         for s in range(0, len(rows), chunk):
@@ -298,12 +301,13 @@ def _count_pairs_below(x: np.ndarray, g: KNNGraph, radii: Sequence[float]) -> li
             d2[np.arange(len(r)), r] = np.inf  # self
             for q, rad in enumerate(radii):
                 t = rad * rad
-                sure = np.count_nonzero(d2 < t - err)
-                amb_i, amb_j = np.nonzero(np.abs(d2 - t) <= err)
-                if len(amb_i):  # recompute the near-threshold pairs from coordinate differences
-                    exact = pair_distances(xc, r[amb_i], amb_j)
-                    sure += int(np.count_nonzero(exact < rad))
-                counts[q] += int(sure)
+                err = err_sq + 2.0 * rad * shift + shift * shift  # |expansion - exact^2| bound
+                sure = int(np.count_nonzero(d2 < t - err))
+                if int(np.count_nonzero(d2 <= t + err)) > sure:
+                    # pairs within the expansion's rounding error of the radius: decide them exactly
+                    amb_i, amb_j = np.nonzero(np.abs(d2 - t) <= err)
+                    sure += int(np.count_nonzero(pair_distances(x, r[amb_i], amb_j) < rad))
+                counts[q] += sure
     return counts
 
 
@@ -543,11 +547,15 @@ def intrinsic_dimension(x: Any, *, estimators: Sequence[str] = ("twonn", "mle", 
         than an estimator needs (for example constant latents).
     """
     x = check_array(x, "x")
-    est = list(estimators)
+    est = [estimators] if isinstance(estimators, str) else list(estimators)
     for e in est:
         check_param(e, "estimators", options=ESTIMATORS)
     if not est:
         raise InputValidationError("'estimators' must name at least one estimator")
+    check_param(k, "k", low=2, integer=True)
+    check_param(k1, "k1", low=1, integer=True)
+    check_param(k2, "k2", low=k1 + 1, integer=True)
+    check_param(discard_fraction, "discard_fraction", low=0.0, high=1.0)
     n_samples = len(x)
     n_dup = 0
     if dedup:
@@ -563,8 +571,13 @@ def intrinsic_dimension(x: Any, *, estimators: Sequence[str] = ("twonn", "mle", 
     graph_est = [e for e in est if e != "correlation"]
     if graph_est:
         if knn is None:
-            k_graph = min(len(x) - 1, max(need, 2 * k2 if "corrint" in est else need))
-            knn = knn_graph(x, k_graph, backend=backend)
+            k_graph = max(need, 2 * k2) if "corrint" in est else need
+            knn = knn_graph(x, min(len(x) - 1, k_graph), backend=backend)
+        elif n_dup and knn.n_samples == n_samples:
+            raise InputValidationError(
+                f"'knn' was built on all {n_samples} rows, but x has {n_dup} duplicate rows that are dropped before "
+                "estimation; build the graph on drop_duplicates(x)[0]"
+            )
         _graph(x, knn, need, backend, "intrinsic_dimension")  # checks the size and the graph
         g = knn  # all of its neighbours help CorrInt's pair counts
         _no_duplicates(g, "intrinsic_dimension")
@@ -583,92 +596,6 @@ def intrinsic_dimension(x: Any, *, estimators: Sequence[str] = ("twonn", "mle", 
 
 
 # --------------------------------------------------------------------------- subsampling CIs
-
-
-def subsample_ci(fn: Callable[..., Any], *arrays: Any, m: int | None = None, n_rounds: int = 20,
-                 level: float = 0.95, rng: Any = 0, rescale: bool = True,
-                 estimate: Any = None) -> dict[str, Any]:
-    """Confidence interval by subsampling without replacement (m-out-of-n, Politis & Romano 1994).
-
-    Draws ``n_rounds`` subsets of ``m`` distinct rows (the same rows of every array in ``arrays``),
-    evaluates ``fn`` on each and turns the spread into an interval for the full-sample value.
-    With ``rescale=True`` the interval is
-    ``[theta - s * q_hi, theta - s * q_lo]``, where ``q`` are quantiles of ``theta_m - theta`` and
-    ``s = sqrt(m / (n - m))``: the variance of a subsample estimate around the full one is
-    ``sigma^2 (1/m - 1/n)`` for a root-n estimator, against ``sigma^2 / n`` for the full estimate;
-    with the default ``m = n // 2``, ``s = 1``. With ``rescale=False`` the interval is the raw
-    quantile range of the ``theta_m`` (describes estimates at size ``m``).
-
-    Never resample with replacement for neighbour-based estimators: repeated rows are zero-distance
-    neighbours.
-
-    Parameters
-    ----------
-    fn : callable
-        ``fn(*subarrays)`` returns a float or a dict of floats (an interval per key).
-    *arrays : array-like or torch.Tensor, each of shape (n_samples, ...)
-        Row-aligned arrays (for example input points and latent codes).
-    m : int, optional
-        Subsample size, ``2 <= m < n_samples``; default ``n_samples // 2``.
-    n_rounds : int, default=20
-        Number of subsamples.
-    level : float, default=0.95
-        Confidence level of the two-sided interval.
-    rng : int or numpy.random.Generator, default=0
-        Source of the draws.
-    rescale : bool, default=True
-        Scale the interval to the full sample size (see above).
-    estimate : float or dict, optional
-        ``fn(*arrays)`` when already known (saves one evaluation).
-
-    Returns
-    -------
-    result : dict
-        ``estimate``, ``ci_low``, ``ci_high`` and ``estimates`` (the ``n_rounds`` subsample values),
-        and ``m``; for a dict-valued ``fn``, ``{key: {estimate, ci_low, ci_high, estimates}}`` plus ``m``.
-    """
-    if not arrays:
-        raise InputValidationError("subsample_ci needs at least one array")
-    n = len(arrays[0])
-    for i, a in enumerate(arrays[1:], 1):
-        if len(a) != n:
-            raise InputValidationError(f"subsample_ci: array {i} has {len(a)} rows, array 0 has {n}")
-    if m is None:
-        m = n // 2
-    check_param(m, "m", low=2, high=n - 1, integer=True)
-    check_param(n_rounds, "n_rounds", low=2, integer=True)
-    check_param(level, "level", low=0.0, high=1.0)
-    gen = _as_rng(rng)
-    if estimate is None:
-        estimate = fn(*arrays)
-    draws = []
-    for _ in range(n_rounds):
-        idx = np.sort(gen.choice(n, m, replace=False))
-        draws.append(fn(*[a[idx] for a in arrays]))
-    s = np.sqrt(m / (n - m)) if rescale else None
-
-    def interval(theta: float, vals: np.ndarray) -> dict[str, Any]:
-        vals = np.asarray(vals, dtype=float)
-        ok = vals[np.isfinite(vals)]
-        if len(ok) < 2 or not np.isfinite(theta):
-            return {"estimate": theta, "ci_low": np.nan, "ci_high": np.nan, "estimates": vals}
-        a = (1 - level) / 2
-        q_lo, q_hi = np.quantile(ok, [a, 1 - a])
-        if s is None:
-            lo, hi = q_lo, q_hi
-        else:
-            lo, hi = theta - s * (q_hi - theta), theta - s * (q_lo - theta)
-        return {"estimate": theta, "ci_low": float(lo), "ci_high": float(hi), "estimates": vals}
-
-    if isinstance(estimate, Mapping):
-        out: dict[str, Any] = {
-            key: interval(float(estimate[key]), np.array([float(d[key]) for d in draws])) for key in estimate
-        }
-        out["m"] = m
-        return out
-    res = interval(float(estimate), np.array(draws, dtype=float))
-    res["m"] = m
-    return res
 
 
 def _undefined(msg: str) -> float:

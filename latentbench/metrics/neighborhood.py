@@ -26,7 +26,7 @@ import numpy as np
 
 from ..exceptions import InputValidationError, ResourceLimitError, UndefinedMetricWarning
 from ..validation import check_array, check_consistent_length, check_param
-from .neighbors import KNNGraph, centered, knn_graph, pair_distances
+from .neighbors import KNNGraph, centered, expansion_band, knn_graph, pair_distances
 
 __all__ = ["trustworthiness", "continuity", "trustworthiness_continuity", "knn_recall", "distortion",
            "NEIGHBOR_MAX_SAMPLES"]
@@ -80,9 +80,8 @@ def _ranks(space: np.ndarray, graph_space: KNNGraph, neighbors: np.ndarray) -> n
     formula, with the pairs within its rounding error of a threshold re-decided exactly).
     """
     n, kb = neighbors.shape
-    xc = centered(space)
     rows_all = np.broadcast_to(np.arange(n)[:, None], neighbors.shape)
-    dist = pair_distances(xc, rows_all, neighbors)
+    dist = pair_distances(space, rows_all, neighbors)
     gd = graph_space.distances
     ranks = np.empty((n, kb), dtype=np.int64)
     chunk = max(1, _CHUNK_VALUES // max(kb * gd.shape[1], 1))
@@ -92,8 +91,9 @@ def _ranks(space: np.ndarray, graph_space: KNNGraph, neighbors: np.ndarray) -> n
     rows = np.flatnonzero(uncovered.any(axis=1))
     if not len(rows):
         return ranks
+    xc = centered(space)
     sqn = np.einsum("ij,ij->i", xc, xc)
-    err = 16.0 * (xc.shape[1] + 8) * np.finfo(np.float64).eps * float(sqn.max())
+    err_sq, shift = expansion_band(xc, space)
     chunk = max(1, _CHUNK_VALUES // (n * min(kb, _COMPARE_MAX)))
     for s in range(0, len(rows), chunk):
         r = rows[s : s + chunk]
@@ -101,20 +101,21 @@ def _ranks(space: np.ndarray, graph_space: KNNGraph, neighbors: np.ndarray) -> n
         d2[np.arange(len(r)), r] = np.inf  # a point is not its own neighbour
         t = np.where(uncovered[r], dist[r], np.nan)  # thresholds; NaN where the graph sufficed
         t2 = t * t
+        err = err_sq + 2.0 * np.nan_to_num(t) * shift + shift * shift  # per threshold
         if kb <= _COMPARE_MAX:  # few thresholds per row: compare with the whole row
             below = (d2[:, None, :] < (t2 - err)[:, :, None]).sum(axis=2)
             upto = (d2[:, None, :] <= (t2 + err)[:, :, None]).sum(axis=2)
         else:  # many thresholds: sort each row once
             d2s = np.sort(d2, axis=1)
-            below = np.stack([np.searchsorted(d2s[a], t2[a] - err, side="left") for a in range(len(r))])
-            upto = np.stack([np.searchsorted(d2s[a], t2[a] + err, side="right") for a in range(len(r))])
+            below = np.stack([np.searchsorted(d2s[a], t2[a] - err[a], side="left") for a in range(len(r))])
+            upto = np.stack([np.searchsorted(d2s[a], t2[a] + err[a], side="right") for a in range(len(r))])
         # the neighbour itself always lies in its threshold's band; anything else there is a
         # near-tie of the expansion formula and is decided from coordinate differences
         for a, c in zip(*np.nonzero(upto - below > 1)):
             i, j = r[a], neighbors[r[a], c]
-            band = np.flatnonzero(np.abs(d2[a] - t2[a, c]) <= err)
+            band = np.flatnonzero(np.abs(d2[a] - t2[a, c]) <= err[a, c])
             band = band[band != j]
-            below[a, c] += int(np.count_nonzero(pair_distances(xc, np.full(len(band), i), band) < t[a, c]))
+            below[a, c] += int(np.count_nonzero(pair_distances(space, np.full(len(band), i), band) < t[a, c]))
         rr, cc = np.nonzero(uncovered[r])
         ranks[r[rr], cc] = 1 + below[rr, cc]
     return ranks
@@ -328,13 +329,14 @@ def distortion(x: Any, z: Any, *, n_pairs: int = 10_000, pairs: str = "random", 
         g = _get_graph(x, knn_x, k, backend, "knn_x")
         i = np.repeat(np.arange(n), k)
         j = g.indices[:, :k].ravel()
-    dx = pair_distances(centered(x), i, j)
-    dz = pair_distances(centered(z), i, j)
+    dx = pair_distances(x, i, j)
+    dz = pair_distances(z, i, j)
     keep = dx > 0
     nan = {key: float("nan") for key in ("ratio_mean", "ratio_cv", "ratio_q_low", "ratio_q_high",
                                          "distortion_quantile", "distortion_max")}
     if not keep.any():
-        warnings.warn("distortion: no pair of distinct input points; returning NaN", UndefinedMetricWarning, stacklevel=2)
+        warnings.warn("distortion: no pair of distinct input points; returning NaN", UndefinedMetricWarning,
+                      stacklevel=2)
         return {**nan, "n_pairs": 0}
     rho = dz[keep] / dx[keep]
     mean = float(rho.mean())

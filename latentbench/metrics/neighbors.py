@@ -6,7 +6,8 @@ reads one :class:`KNNGraph`, so a set of metrics on the same points pays for one
 Exactness
 ---------
 The backends search in their working precision (faiss: float32; torch: the tensor's dtype; sklearn:
-float64 through the ``|x|^2 + |y|^2 - 2 x.y`` expansion) for ``k + 1 + margin`` candidates per point.
+float64 through the ``|x|^2 + |y|^2 - 2 x.y`` expansion; the k-d tree: float64 coordinate
+differences) for ``k + 1 + margin`` candidates per point.
 The candidates' distances are then recomputed in float64 from coordinate differences, sorted by
 (distance, index) and cut to ``k``. A row is accepted only if a rounding-error bound proves that no
 point outside its candidate list can be closer than its ``k``-th neighbour; the other rows are searched
@@ -33,13 +34,19 @@ import numpy as np
 from ..exceptions import InputValidationError
 from ..validation import check_array, check_param, is_tensor
 
-__all__ = ["KNNGraph", "knn_graph", "find_duplicates", "drop_duplicates", "available_backends", "pair_distances",
-           "centered"]
+__all__ = ["KNNGraph", "KDTREE_MAX_FEATURES", "knn_graph", "find_duplicates", "drop_duplicates", "available_backends",
+           "pair_distances", "centered", "centering_shift", "expansion_band"]
 
-BACKENDS = ("auto", "faiss", "torch", "sklearn")
+BACKENDS = ("auto", "faiss", "kdtree", "torch", "sklearn")
+
+#: With ``backend="auto"``, CPU data with at most this many features use the k-d tree: in 3-D it was
+#: 8x faster than faiss' brute force for 10,000 points and 46 neighbours (0.16 s against 1.3 s), in
+#: 50-D 10x slower (10 s against 0.8 s).
+KDTREE_MAX_FEATURES = 8
 
 # Rows are processed in chunks so that no temporary exceeds about this many float64 values.
 _CHUNK_VALUES = 1 << 22
+_EPS64 = float(np.finfo(np.float64).eps)
 
 
 @dataclass(frozen=True)
@@ -89,8 +96,8 @@ class KNNGraph:
 
 
 def available_backends() -> tuple[str, ...]:
-    """The backends usable here, in the order ``"auto"`` prefers them for CPU data."""
-    out = []
+    """The backends usable here (``"kdtree"`` and ``"sklearn"`` always are)."""
+    out = ["kdtree"]
     try:
         import faiss  # noqa: F401
 
@@ -156,21 +163,38 @@ def _first_occurrences(x: np.ndarray) -> np.ndarray:
 
 
 def centered(x: np.ndarray) -> np.ndarray:
-    """``x - x.mean(axis=0)`` in float64: the coordinates every exact distance here is computed from."""
+    """``x - x.mean(axis=0)`` in float64, for the ``|x|^2 + |y|^2 - 2 x.y`` expansion (small norms).
+
+    Exact distances are computed from the raw coordinates (:func:`pair_distances`): centring
+    rounds each coordinate by up to ``eps |x|``, which matters for a tight cluster far from the mean.
+    """
     x = np.asarray(x, dtype=np.float64)
     return x - x.mean(axis=0)
 
 
-def pair_distances(xc: np.ndarray, i: Any, j: Any) -> np.ndarray:
-    """Euclidean distances ``|xc[i] - xc[j]|`` of index pairs, float64, from coordinate differences.
+def centering_shift(x: np.ndarray) -> float:
+    """Bound on how much the centring of :func:`centered` can move any pairwise distance."""
+    x = np.asarray(x, dtype=np.float64)
+    return 4.0 * np.sqrt(x.shape[1]) * _EPS64 * float(np.abs(x).max(initial=0.0))
+
+
+def expansion_band(xc: np.ndarray, x: np.ndarray) -> tuple[float, float]:
+    """``(err, shift)``: a squared distance from the float64 expansion on ``xc`` is within
+    ``err + 2 t shift + shift^2`` of the exact squared distance ``t^2`` from the raw coordinates ``x``."""
+    sqn_max = float(np.einsum("ij,ij->i", xc, xc).max(initial=0.0))
+    return 16.0 * (xc.shape[1] + 8) * _EPS64 * sqn_max, centering_shift(x)
+
+
+def pair_distances(x: np.ndarray, i: Any, j: Any) -> np.ndarray:
+    """Euclidean distances ``|x[i] - x[j]|`` of index pairs, float64, from coordinate differences.
 
     The one exact distance formula of the package (same rounding wherever a pair is evaluated, so
     that a distance compared with itself is never "strictly closer").
 
     Parameters
     ----------
-    xc : ndarray of shape (n_samples, n_features), float64
-        Coordinates (use :func:`centered`).
+    x : ndarray of shape (n_samples, n_features), float64
+        Raw coordinates (not centred).
     i, j : array-like of int, same shape
         Row indices of the pairs.
 
@@ -183,14 +207,14 @@ def pair_distances(xc: np.ndarray, i: Any, j: Any) -> np.ndarray:
     shape = i.shape
     i, j = i.ravel(), j.ravel()
     out = np.empty(len(i))
-    chunk = max(1, _CHUNK_VALUES // max(xc.shape[1], 1))
+    chunk = max(1, _CHUNK_VALUES // max(x.shape[1], 1))
     for s in range(0, len(i), chunk):
-        diff = xc[i[s : s + chunk]] - xc[j[s : s + chunk]]
+        diff = x[i[s : s + chunk]] - x[j[s : s + chunk]]
         out[s : s + chunk] = np.sqrt((diff * diff).sum(axis=1))
     return out.reshape(shape)
 
 
-def knn_graph(x: Any, k: int, *, backend: str = "auto", margin: int | None = None) -> KNNGraph:
+def knn_graph(x: Any, k: int, *, backend: str = "auto", margin: int | None = None, n_jobs: int = 1) -> KNNGraph:
     """Exact Euclidean k-nearest-neighbour graph, each point's own row excluded.
 
     Parameters
@@ -199,13 +223,16 @@ def knn_graph(x: Any, k: int, *, backend: str = "auto", margin: int | None = Non
         The points. A CUDA tensor is searched on its device with the torch backend.
     k : int
         Neighbours per point, ``1 <= k < n_samples``.
-    backend : {"auto", "faiss", "torch", "sklearn"}, default="auto"
-        ``"auto"`` takes torch for a CUDA tensor, else faiss if it is importable, else sklearn
-        (brute-force :class:`~sklearn.neighbors.NearestNeighbors`). All give the same graph (see the
-        module docstring); they differ only in speed.
+    backend : {"auto", "faiss", "kdtree", "torch", "sklearn"}, default="auto"
+        ``"auto"`` takes torch for a CUDA tensor, the k-d tree (:class:`scipy.spatial.cKDTree`) for
+        at most ``KDTREE_MAX_FEATURES`` features, else faiss (exact ``IndexFlatL2``) if it is
+        importable, else sklearn (brute-force :class:`~sklearn.neighbors.NearestNeighbors`). All
+        give the same graph (see the module docstring); they differ only in speed.
     margin : int, optional
         Extra candidates searched per point before the exact float64 refinement; default
         ``max(4, k // 4)``. More candidates make the fallback exact search rarer.
+    n_jobs : int, default=1
+        Threads of the k-d tree and sklearn backends (``-1``: all cores).
 
     Returns
     -------
@@ -226,8 +253,11 @@ def knn_graph(x: Any, k: int, *, backend: str = "auto", margin: int | None = Non
     check_param(backend, "backend", options=BACKENDS)
     on_cuda = is_tensor(x) and x.device.type != "cpu"
     if backend == "auto":
+        n_features = x.shape[1] if getattr(x, "ndim", 0) == 2 else np.inf
         if on_cuda:
             backend = "torch"
+        elif n_features <= KDTREE_MAX_FEATURES:
+            backend = "kdtree"
         else:
             backend = "faiss" if "faiss" in available_backends() else "sklearn"
     elif backend not in available_backends():
@@ -254,6 +284,7 @@ def knn_graph(x: Any, k: int, *, backend: str = "auto", margin: int | None = Non
     if margin is None:
         margin = max(4, k // 4)
     check_param(margin, "margin", low=0, integer=True)
+    check_param(n_jobs, "n_jobs", integer=True)
     n_cand = min(n, k + 1 + margin)
 
     # distances are translation invariant; centring keeps the norms (and so the rounding) small
@@ -261,11 +292,13 @@ def knn_graph(x: Any, k: int, *, backend: str = "auto", margin: int | None = Non
     xc = centered(x64)
     if backend == "faiss":
         approx, cand, eps = _faiss_candidates(xc, n_cand)
+    elif backend == "kdtree":
+        approx, cand, eps = _kdtree_candidates(xc, n_cand, n_jobs)
     elif backend == "torch":
         approx, cand, eps = _torch_candidates(x if x_dev is None else x_dev, center, n_cand)
     else:
-        approx, cand, eps = _sklearn_candidates(xc, n_cand)
-    return _refine(xc, cand, approx, eps, k)
+        approx, cand, eps = _sklearn_candidates(xc, n_cand, n_jobs)
+    return _refine(x64, xc, cand, approx, eps, k)
 
 
 # --------------------------------------------------------------------------- candidate searches
@@ -281,11 +314,19 @@ def _faiss_candidates(xc: np.ndarray, n_cand: int) -> tuple[np.ndarray, np.ndarr
     return sq.astype(np.float64), idx.astype(np.int64), float(np.finfo(np.float32).eps)
 
 
-def _sklearn_candidates(xc: np.ndarray, n_cand: int) -> tuple[np.ndarray, np.ndarray, float]:
+def _kdtree_candidates(xc: np.ndarray, n_cand: int, n_jobs: int) -> tuple[np.ndarray, np.ndarray, float]:
+    from scipy.spatial import cKDTree
+
+    dist, idx = cKDTree(xc).query(xc, k=n_cand, workers=n_jobs)
+    n = len(xc)
+    return dist.reshape(n, n_cand) ** 2, idx.reshape(n, n_cand).astype(np.int64), _EPS64
+
+
+def _sklearn_candidates(xc: np.ndarray, n_cand: int, n_jobs: int) -> tuple[np.ndarray, np.ndarray, float]:
     from sklearn.neighbors import NearestNeighbors
 
     # kneighbors(X) on the training points returns each point itself among the candidates
-    nn = NearestNeighbors(n_neighbors=n_cand, algorithm="brute").fit(xc)
+    nn = NearestNeighbors(n_neighbors=n_cand, algorithm="brute", n_jobs=n_jobs).fit(xc)
     dist, idx = nn.kneighbors(xc, n_neighbors=n_cand)
     return dist**2, idx.astype(np.int64), float(np.finfo(np.float64).eps)
 
@@ -296,7 +337,8 @@ def _torch_candidates(x: Any, center: np.ndarray, n_cand: int) -> tuple[np.ndarr
     if not is_tensor(x):
         x = torch.from_numpy(np.asarray(x, dtype=np.float64))
     dtype = x.dtype if x.dtype in (torch.float32, torch.float64) else torch.float32
-    xt = x.to(dtype) - torch.as_tensor(center, dtype=dtype, device=x.device)
+    # centre in float64 first, so that only the (small) centred coordinates are rounded to dtype
+    xt = (x.to(torch.float64) - torch.as_tensor(center, dtype=torch.float64, device=x.device)).to(dtype)
     n = xt.shape[0]
     sqn = (xt * xt).sum(dim=1)
     chunk = max(1, _CHUNK_VALUES // max(n, 1))
@@ -334,13 +376,13 @@ def _numpy_candidates(xc: np.ndarray, rows: np.ndarray, n_cand: int) -> tuple[np
 # --------------------------------------------------------------------------- exact refinement
 
 
-def _exact_rows(xc: np.ndarray, rows: np.ndarray, cand: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _exact_rows(x: np.ndarray, rows: np.ndarray, cand: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Float64 distances of candidate pairs from coordinate differences, self removed, sorted, cut.
 
     Returns the k nearest (distances, indices) and the exact distance of the farthest candidate
     that is not self (the bound every non-candidate distance is compared with).
     """
-    dist = pair_distances(xc, np.broadcast_to(rows[:, None], cand.shape), cand)
+    dist = pair_distances(x, np.broadcast_to(rows[:, None], cand.shape), cand)
     is_self = cand == rows[:, None]
     dist[is_self] = np.inf
     # sort by distance, ties by index
@@ -350,43 +392,46 @@ def _exact_rows(xc: np.ndarray, rows: np.ndarray, cand: np.ndarray, k: int) -> t
     return dist[:, :k], cand[:, :k], dist
 
 
-def _refine(xc: np.ndarray, cand: np.ndarray, approx_sq: np.ndarray, eps: float, k: int) -> KNNGraph:
+def _refine(x: np.ndarray, xc: np.ndarray, cand: np.ndarray, approx_sq: np.ndarray, eps: float, k: int) -> KNNGraph:
     n, c = cand.shape
     rows = np.arange(n)
-    dist, ind, _ = _exact_rows(xc, rows, cand, k)
+    dist, ind, _ = _exact_rows(x, rows, cand, k)
     if c >= n:  # every point was a candidate: exact by construction
         return KNNGraph(dist, ind)
     norms = np.sqrt(np.einsum("ij,ij->i", xc, xc))
     big = norms.max()
     # every non-candidate l has approx d2(i, l) >= approx of the last candidate; the true value is
     # within err of the approximation, so the row is exact if last_approx - err >= d_k^2 + slack.
-    bad = ~_certified(approx_sq[:, -1], dist[:, -1], norms, big, eps, xc.shape[1])
+    shift = centering_shift(x)
+    bad = ~_certified(approx_sq[:, -1], dist[:, -1], norms, big, eps, xc.shape[1], shift)
     if bad.any():
         rows_b = np.flatnonzero(bad)
         sq_b, cand_b = _numpy_candidates(xc, rows_b, c)
-        d_b, i_b, _ = _exact_rows(xc, rows_b, cand_b, k)
-        still = ~_certified(np.max(sq_b, axis=1), d_b[:, -1], norms[rows_b], big, np.finfo(np.float64).eps, xc.shape[1])
+        d_b, i_b, _ = _exact_rows(x, rows_b, cand_b, k)
+        still = ~_certified(np.max(sq_b, axis=1), d_b[:, -1], norms[rows_b], big, _EPS64, xc.shape[1], shift)
         if still.any():  # last resort: all n points are candidates
             rows_s = rows_b[still]
             all_cand = np.broadcast_to(np.arange(n), (len(rows_s), n))
-            d_s, i_s = _exact_all(xc, rows_s, all_cand, k)
+            d_s, i_s = _exact_all(x, rows_s, all_cand, k)
             d_b[still], i_b[still] = d_s, i_s
         dist[rows_b], ind[rows_b] = d_b, i_b
     return KNNGraph(dist, ind)
 
 
-def _exact_all(xc: np.ndarray, rows: np.ndarray, all_cand: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+def _exact_all(x: np.ndarray, rows: np.ndarray, all_cand: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     out_d = np.empty((len(rows), k))
     out_i = np.empty((len(rows), k), dtype=np.int64)
     for j, r in enumerate(rows):
-        dd, ii, _ = _exact_rows(xc, np.array([r]), np.ascontiguousarray(all_cand[j : j + 1]), k)
+        dd, ii, _ = _exact_rows(x, np.array([r]), np.ascontiguousarray(all_cand[j : j + 1]), k)
         out_d[j], out_i[j] = dd[0], ii[0]
     return out_d, out_i
 
 
 def _certified(last_approx_sq: np.ndarray, kth: np.ndarray, norms: np.ndarray, big: float, eps: float,
-               n_features: int) -> np.ndarray:
-    # generous bound on |approx - exact| for the squared distance of the expansion formula,
-    # including the rounding of the coordinates to the working precision
+               n_features: int, shift: float) -> np.ndarray:
+    # generous bound on |approx - exact| for the squared distance of the expansion formula on the
+    # centred coordinates, including their rounding to the working precision; ``shift`` bounds the
+    # effect of the centring itself on a distance
     err = 4.0 * (n_features + 8) * eps * (norms + big) ** 2
-    return last_approx_sq - err > kth**2 + err
+    lower = np.sqrt(np.maximum(last_approx_sq - err, 0.0)) - shift  # below every non-candidate distance
+    return lower > kth + shift

@@ -45,8 +45,8 @@ class MIG(Task):
     Each latent dimension is discretized into ``n_bins`` equal-width bins over its observed range;
     MI with each factor is normalized by the factor's entropy and the gap between the two most
     informative latents is averaged over factors. The interval comes from subsampling half the
-    rows without replacement (repeated rows would inflate the plug-in MI), so it describes the
-    estimator's spread at n/2 and is conservative for n.
+    rows without replacement (repeated rows would inflate the plug-in MI), rescaled to the full
+    sample size (m-out-of-n, Politis & Romano 1994).
     """
 
     family = "disentanglement"
@@ -61,9 +61,9 @@ class MIG(Task):
     def run(self, adapter, data, ctx):  # type: ignore[no-untyped-def]
         codes, factors = _codes_and_factors(self, data, ctx)
         res = dm.mig_score(codes, factors, n_bins=self.params["n_bins"])
-        lo, hi, _ = subsample_ci(lambda r: dm.mig_score(codes[r], factors[r], n_bins=self.params["n_bins"])["mig"],
-                                 len(codes), ctx.rng, n_rounds=self.params["ci_rounds"])
-        score = Score(res["mig"], lo, hi, "subsample(m=n/2)", n=len(codes))
+        ci = subsample_ci(lambda c, f: dm.mig_score(c, f, n_bins=self.params["n_bins"])["mig"], codes, factors,
+                          rng=ctx.rng, n_rounds=self.params["ci_rounds"], estimate=res["mig"])
+        score = Score(res["mig"], ci["ci_low"], ci["ci_high"], "subsample(m=n/2)", n=len(codes))
         return TaskOutput({"mig": score}, artifacts={"mig_per_factor": np.asarray(res["mig_per_factor"], dtype=float)},
                           info={"estimator": "histogram", "factor_names": list(data.factor_names)})
 

@@ -41,6 +41,9 @@ BUILTIN_TASK_CLASSES: dict[str, str] = {
     "beta-vae-score": "latentbench.tasks.disentanglement:BetaVAEScore",
     "modularity": "latentbench.tasks.disentanglement:Modularity",
     "traversals": "latentbench.tasks.disentanglement:Traversals",
+    "intrinsic-dimension": "latentbench.tasks.geometry:IntrinsicDimension",
+    "neighbourhood": "latentbench.tasks.geometry:NeighbourhoodPreservation",
+    "topology": "latentbench.tasks.geometry:TopologyPreservation",
 }
 
 TASK_CLASSES: Registry[type[Task]] = Registry("task class", hint="Run `latentbench list tasks` to see the registered tasks.")

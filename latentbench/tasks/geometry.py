@@ -1,0 +1,156 @@
+"""Geometry and topology tasks: the latent space next to the input space it came from.
+
+Each task takes the task split's codes and the same rows' inputs (flattened), so every number
+comes as a latent value, an input value and their relation. Superlinear work runs on a seeded
+subsample of ``max_samples`` rows (stored as n), and intervals come from subsampling without
+replacement or from landmark draws (never from resampling with replacement, which would create
+zero-distance neighbours).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..adapters import Capability
+from ..metrics import dimension as dim
+from ..metrics import neighborhood as nb
+from ..metrics import topology as topo
+from ..metrics.neighbors import knn_graph
+from ..stats import subsample_ci
+from .base import Score, ScoreSpec, Task, TaskOutput
+
+__all__ = ["IntrinsicDimension", "NeighbourhoodPreservation", "TopologyPreservation"]
+
+
+def _paired_sample(task: Task, data, ctx) -> tuple[np.ndarray, np.ndarray]:  # type: ignore[no-untyped-def]
+    """Inputs (flattened, float64) and codes of at most ``max_samples`` rows of the task's split."""
+    z, rows = ctx.latents(), ctx.rows()
+    m = task.params["max_samples"]
+    pos = np.sort(ctx.rng.choice(len(rows), m, replace=False)) if len(rows) > m else np.arange(len(rows))
+    x = data.get_x(rows[pos], flat=True).astype(np.float64)
+    return x, z[pos]
+
+
+def _ci_score(res: dict[str, Any], m: int, n: int) -> Score:
+    return Score(res["estimate"], res["ci_low"], res["ci_high"], f"subsample(m={m})", n=n)
+
+
+class IntrinsicDimension(Task):
+    """Intrinsic dimension of the latents and of the inputs: TwoNN, MLE and CorrInt from one shared
+    kNN graph per space (definitions pinned to scikit-dimension's), the Grassberger-Procaccia
+    correlation dimension, and the latent/input ratio. Exact duplicate rows are dropped first (their
+    count is stored). Descriptive: a dimension is never ranked.
+    """
+
+    family = "dimension"
+    summary = "Intrinsic dimension (TwoNN, MLE, CorrInt, correlation dimension) of latents and inputs."
+    needs = frozenset({Capability.ENCODE})
+    scores = (
+        ScoreSpec("twonn_latent", "none", "TwoNN (Facco et al. 2017) of the latents", (0.0, None)),
+        ScoreSpec("mle_latent", "none", "MLE (Levina & Bickel 2005, k=20, MacKay-Ghahramani averaging) of the latents", (0.0, None)),
+        ScoreSpec("corrint_latent", "none", "two-radius correlation integral (k1=10, k2=20) of the latents", (0.0, None)),
+        ScoreSpec("corrdim_latent", "none", "Grassberger-Procaccia correlation dimension of the latents", (None, None)),
+        ScoreSpec("twonn_input", "none", "TwoNN of the inputs", (0.0, None)),
+        ScoreSpec("mle_input", "none", "MLE of the inputs", (0.0, None)),
+        ScoreSpec("mle_ratio", "none", "MLE of the latents / MLE of the inputs", (0.0, None)),
+    )
+    primary = "twonn_latent"
+    reference = "Facco et al. (2017); Levina & Bickel (2005); Grassberger & Procaccia (1983)"
+    defaults = {"max_samples": 5000, "k": 20, "ci_rounds": 10, "corrdim_max_samples": 2000}
+
+    def run(self, adapter, data, ctx):  # type: ignore[no-untyped-def]
+        x, z = _paired_sample(self, data, ctx)
+        k = self.params["k"]
+        ids = lambda a: dim.intrinsic_dimension(a, k=k)  # noqa: E731
+        lat, inp = ids(z), ids(x)
+        ci = subsample_ci(lambda a: {e: ids(a)[e] for e in ("twonn", "mle")}, z, rng=ctx.rng,
+                          n_rounds=self.params["ci_rounds"], estimate={"twonn": lat["twonn"], "mle": lat["mle"]})
+        cd = dim.correlation_dimension(z, n_max=self.params["corrdim_max_samples"], rng=ctx.rng)
+        curve = dim.id_scale_curve(z)
+        n = len(z)
+        scores = {
+            "twonn_latent": _ci_score(ci["twonn"], ci["m"], n), "mle_latent": _ci_score(ci["mle"], ci["m"], n),
+            "corrint_latent": Score.plain(lat["corrint"], n),
+            "corrdim_latent": Score(cd["dimension"], cd["ci_low"], cd["ci_high"], "subsample", n=cd["n_used"]),
+            "twonn_input": Score.plain(inp["twonn"], n), "mle_input": Score.plain(inp["mle"], n),
+            "mle_ratio": Score.plain(lat["mle"] / inp["mle"] if inp["mle"] > 0 else float("nan"), n),
+        }
+        return TaskOutput(scores, artifacts={f"scale_curve/{key}": np.asarray(v, dtype=float) for key, v in curve.items()},
+                          info={"duplicates_dropped_latent": lat["n_duplicates"], "duplicates_dropped_input": inp["n_duplicates"],
+                                "known_intrinsic_dim": data.metadata.get("intrinsic_dim")})
+
+
+class NeighbourhoodPreservation(Task):
+    """Trustworthiness and continuity (scikit-learn's definition) at several k, kNN recall, and the
+    distortion of distances (spread of latent/input distance ratios over random pairs), from one
+    kNN graph per space."""
+
+    family = "topology"
+    summary = "Trustworthiness, continuity, kNN recall and distance distortion between inputs and latents."
+    needs = frozenset({Capability.ENCODE})
+    scores = (
+        ScoreSpec("trustworthiness", "higher", "trustworthiness at k=10 (no false latent neighbours)", (0.0, 1.0)),
+        ScoreSpec("continuity", "higher", "continuity at k=10 (input neighbours kept)", (0.0, 1.0)),
+        ScoreSpec("trustworthiness_k5", "higher", "trustworthiness at k=5", (0.0, 1.0)),
+        ScoreSpec("trustworthiness_k20", "higher", "trustworthiness at k=20", (0.0, 1.0)),
+        ScoreSpec("knn_recall", "higher", "overlap of the 10-neighbour sets", (0.0, 1.0)),
+        ScoreSpec("distortion", "lower", "q99/q01 of latent/input distance ratios over random pairs (1 = similarity)", (1.0, None)),
+    )
+    primary = "trustworthiness"
+    reference = "Venna & Kaski (2001); scikit-learn manifold.trustworthiness"
+    defaults = {"max_samples": 5000, "n_pairs": 10000}
+
+    def run(self, adapter, data, ctx):  # type: ignore[no-untyped-def]
+        x, z = _paired_sample(self, data, ctx)
+        knn_x, knn_z = knn_graph(x, 21), knn_graph(z, 21)
+        tc = nb.trustworthiness_continuity(x, z, (5, 10, 20), knn_x=knn_x, knn_z=knn_z)
+        recall = nb.knn_recall(x, z, 10, knn_x=knn_x, knn_z=knn_z)
+        dist = nb.distortion(x, z, n_pairs=self.params["n_pairs"], rng=ctx.rng)
+        n = len(z)
+        t, c = tc["trustworthiness"], tc["continuity"]
+        scores = {
+            "trustworthiness": Score.plain(t[10], n), "continuity": Score.plain(c[10], n),
+            "trustworthiness_k5": Score.plain(t[5], n), "trustworthiness_k20": Score.plain(t[20], n),
+            "knn_recall": Score.plain(recall[10] if isinstance(recall, dict) else recall, n),
+            "distortion": Score.plain(dist["distortion_quantile"], dist.get("n_pairs", n)),
+        }
+        return TaskOutput(scores, info={"continuity_k5": c[5], "continuity_k20": c[20], "distortion_max": dist["distortion_max"]})
+
+
+class TopologyPreservation(Task):
+    """Persistent homology of inputs and latents on the same farthest-point landmarks (Vietoris-Rips
+    with edge collapse, via gudhi): Betti numbers of each space, and bottleneck and Wasserstein
+    distances between the input and latent diagrams after scale normalisation. The interval is the
+    spread over landmark draws."""
+
+    family = "topology"
+    summary = "Persistence diagrams of inputs vs latents on shared landmarks: Betti numbers and diagram distances."
+    needs = frozenset({Capability.ENCODE})
+    scores = (
+        ScoreSpec("bottleneck_h1", "lower", "bottleneck distance between input and latent H1 diagrams", (0.0, None)),
+        ScoreSpec("bottleneck_h0", "lower", "bottleneck distance between H0 diagrams", (0.0, None)),
+        ScoreSpec("wasserstein_h1", "lower", "1-Wasserstein distance between H1 diagrams", (0.0, None)),
+        ScoreSpec("betti0_latent", "none", "connected components of the latent landmarks", (0.0, None)),
+        ScoreSpec("betti1_latent", "none", "loops of the latent landmarks", (0.0, None)),
+        ScoreSpec("betti0_input", "none", "connected components of the input landmarks", (0.0, None)),
+        ScoreSpec("betti1_input", "none", "loops of the input landmarks", (0.0, None)),
+    )
+    primary = "bottleneck_h1"
+    reference = "Edelsbrunner & Harer (2010); GUDHI; Moor et al. (2020), Topological Autoencoders"
+    defaults = {"max_samples": 5000, "n_landmarks": 300, "n_draws": 5}
+
+    def run(self, adapter, data, ctx):  # type: ignore[no-untyped-def]
+        x, z = _paired_sample(self, data, ctx)
+        res = topo.compare_topology(x, z, n_landmarks=min(self.params["n_landmarks"], len(z)), max_dim=1,
+                                    n_draws=self.params["n_draws"], rng=ctx.rng)
+        m = res["n_landmarks"]
+        dist = lambda kind, d: Score(res[kind][d]["mean"], res[kind][d]["ci_low"], res[kind][d]["ci_high"], "landmark-draws", n=m)  # noqa: E731
+        bx, bz = tuple(res["betti_x"]) + (0, 0), tuple(res["betti_z"]) + (0, 0)
+        scores = {
+            "bottleneck_h1": dist("bottleneck", 1), "bottleneck_h0": dist("bottleneck", 0), "wasserstein_h1": dist("wasserstein", 1),
+            "betti0_latent": Score.plain(bz[0], m), "betti1_latent": Score.plain(bz[1], m),
+            "betti0_input": Score.plain(bx[0], m), "betti1_input": Score.plain(bx[1], m),
+        }
+        return TaskOutput(scores, info={"n_landmarks": m, "n_draws": res["n_draws"], "known_betti": data.metadata.get("betti")})
