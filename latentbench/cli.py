@@ -235,9 +235,9 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
     dataset = args.dataset
     if dataset is None and args.model.startswith("ref:"):
-        from .models.zoo import get_reference_spec
+        from .models.zoo import get_reference_spec, reference_dataset_name
 
-        dataset = get_reference_spec(args.model[4:].partition("@")[0]).dataset
+        dataset = reference_dataset_name(get_reference_spec(args.model[4:].partition("@")[0]))  # the draw it was trained on
     report = check(args.model, dataset=dataset or "digits", device=args.device, smoke=not args.no_smoke)
     print(report.to_text())
     return 0 if report.passed else 1

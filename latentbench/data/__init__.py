@@ -27,6 +27,13 @@ BUILTIN_DATASETS: dict[str, str] = {
     "manifold-circle": "latentbench.data.manifolds:make_circle",
     "manifold-two-circles": "latentbench.data.manifolds:make_two_circles",
     "manifold-linear": "latentbench.data.manifolds:make_linear",
+    "fair-census": "latentbench.data.fairness:make_fair_census",
+    "digits-fair": "latentbench.data.fairness:make_digits_fair",
+    "digits-binary-fair": "latentbench.data.fairness:make_digits_binary_fair",
+    "shapes-fair": "latentbench.data.fairness:make_shapes_fair",
+    "cps1988": "latentbench.data.fairness:load_cps1988",
+    "recid": "latentbench.data.fairness:load_recid",
+    "resume": "latentbench.data.fairness:load_resume",
 }
 
 DATASETS: Registry[Callable[..., Dataset]] = Registry("dataset", hint="Run `latentbench list datasets`, or pass a path to an .npz file.")

@@ -207,8 +207,8 @@ class PrivacyAudit(Task):
             if k < 2:
                 raise InputValidationError(f"dataset {data.name!r}: the auxiliary split has a single sensitive group; attribute inference needs two")
             seed = int(ctx.rng.integers(2**31))
-            pred_z = fit_probe(z_aux, s_aux, seed=seed).predict(z_te)
-            clf_x = fit_probe(x_aux, s_aux, seed=seed)
+            pred_z = fit_probe(z_aux, s_aux, seed=seed, balanced=True).predict(z_te)
+            clf_x = fit_probe(x_aux, s_aux, seed=seed, balanced=True)
             routes = {"latents": pred_z}
             for a, rec in recon.items():
                 routes[f"inverted ({a})"] = clf_x.predict(rec)
@@ -223,7 +223,7 @@ class PrivacyAudit(Task):
             best_inv = max(inv_routes, key=lambda r: bal[r])
             scores["attribute_bal_acc_inverted"] = self._ci_score(bal[best_inv], bal_b[best_inv], n)
             info["attribute"] = {"classes": k, "best_route": best_route, "balanced_accuracy": bal,
-                                 "probe": "standardization + logistic regression, trained on the auxiliary pairs",
+                                 "probe": "standardization + class-balanced logistic regression, trained on the auxiliary pairs",
                                  "verdict": risk_verdict(scores["attribute_risk"].ci_low, thresholds)}
         else:
             for key in ("attribute_risk", "attribute_bal_acc_z", "attribute_bal_acc_inverted"):

@@ -1,0 +1,346 @@
+"""The audit report: findings in plain words first, then numbers with intervals, settings, and what was not tested.
+
+Reads result rows of the ``fairness`` and ``privacy`` task families (from the store or a fresh run;
+never recomputes) and renders Markdown and a self-contained HTML page from one structure, so the
+two cannot say different things.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+__all__ = ["AuditReport", "build_audit_report", "write_audit_report"]
+
+Block = tuple[Any, ...]  # ("h2", text) | ("p", text) | ("ul", [items]) | ("table", header, rows)
+
+#: What an audit never tests, whatever the model (said in every report).
+ALWAYS_UNTESTED = (
+    "Stronger attackers: optimization-based or generative-prior inversion, inverters trained for days (as vec2text does for "
+    "text embeddings), shadow-model membership attacks (LiRA). Every risk here is a lower bound.",
+    "Groups other than the dataset's sensitive attribute, and intersections of attributes.",
+    "Whether the data or its labels are fair: the audit measures what the latent space adds to the bias its inputs already "
+    "carry (amplification), not the bias of the inputs.",
+    "Downstream tasks other than the dataset's label, and probes other than the one named in the settings.",
+    "Word-embedding association (WEAT): it needs target and attribute word sets (`latentbench.metrics.fairness.weat`).",
+)
+
+
+def _fmt(v: Any, digits: int = 3) -> str:
+    if v is None or (isinstance(v, float) and not math.isfinite(v)):
+        return "–"
+    v = float(v)
+    if v != 0 and (abs(v) < 1e-3 or abs(v) >= 1e5):
+        return f"{v:.2e}"
+    return f"{v:.{digits}f}"
+
+
+def _ci(r: Mapping[str, Any] | None) -> str:
+    if not r or r.get("ci_low") is None or r.get("ci_high") is None:
+        return "–"
+    return f"{_fmt(r['ci_low'])} to {_fmt(r['ci_high'])}"
+
+
+def _params(row: Mapping[str, Any]) -> dict[str, Any]:
+    p = row.get("params")
+    if isinstance(p, str):
+        try:
+            p = json.loads(p)
+        except ValueError:
+            p = {}
+    return p or {}
+
+
+class AuditReport:
+    """The rendered audit: ``blocks`` (the structure), :meth:`to_markdown` and :meth:`to_html`."""
+
+    def __init__(self, title: str, blocks: list[Block]) -> None:
+        self.title, self.blocks = title, blocks
+
+    def to_markdown(self) -> str:
+        out = [f"# {self.title}", ""]
+        for b in self.blocks:
+            kind = b[0]
+            if kind == "h2":
+                out += [f"## {b[1]}", ""]
+            elif kind == "h3":
+                out += [f"### {b[1]}", ""]
+            elif kind == "p":
+                out += [b[1], ""]
+            elif kind == "ul":
+                out += [f"- {item}" for item in b[1]] + [""]
+            elif kind == "table":
+                header, rows = b[1], b[2]
+                out.append("| " + " | ".join(header) + " |")
+                out.append("|" + "|".join("---" for _ in header) + "|")
+                out += ["| " + " | ".join(str(c).replace("|", "\\|") for c in r) + " |" for r in rows]
+                out.append("")
+        return "\n".join(out).rstrip() + "\n"
+
+    def to_html(self) -> str:
+        def md_inline(text: str) -> str:
+            t = html.escape(text)
+            parts = t.split("**")
+            t = "".join(f"<strong>{p}</strong>" if i % 2 else p for i, p in enumerate(parts))
+            parts = t.split("`")
+            return "".join(f"<code>{p}</code>" if i % 2 else p for i, p in enumerate(parts))
+
+        body = [f"<h1>{html.escape(self.title)}</h1>"]
+        for b in self.blocks:
+            kind = b[0]
+            if kind in ("h2", "h3"):
+                body.append(f"<{kind}>{md_inline(b[1])}</{kind}>")
+            elif kind == "p":
+                body.append(f"<p>{md_inline(b[1])}</p>")
+            elif kind == "ul":
+                body.append("<ul>" + "".join(f"<li>{md_inline(i)}</li>" for i in b[1]) + "</ul>")
+            elif kind == "table":
+                head = "".join(f"<th>{md_inline(h)}</th>" for h in b[1])
+                rows = "".join("<tr>" + "".join(f"<td>{md_inline(str(c))}</td>" for c in r) + "</tr>" for r in b[2])
+                body.append(f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>")
+        style = ("body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;line-height:1.45;color:#222}"
+                 "table{border-collapse:collapse;margin:0.5rem 0 1rem}td,th{border:1px solid #ccc;padding:0.2rem 0.5rem;text-align:left}"
+                 "th{background:#f3f3f3}code{background:#f3f3f3;padding:0 0.2rem}h2{border-bottom:1px solid #ddd}")
+        return (f"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{html.escape(self.title)}</title>"
+                f"<style>{style}</style></head><body>{''.join(body)}</body></html>\n")
+
+
+# ---------------------------------------------------------------------------------------- building
+def _by_task(rows: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+    tasks: dict[str, dict[str, Any]] = {}
+    for r in rows:
+        t = tasks.setdefault(r["task"], {"family": r.get("family"), "status": r.get("status"), "message": r.get("message"),
+                                         "metrics": {}, "params": _params(r), "seconds": r.get("seconds"), "dataset": r.get("dataset")})
+        if r.get("status") != "ok":
+            t["status"], t["message"] = r.get("status"), r.get("message")
+        t["metrics"][r["metric"]] = r
+    return tasks
+
+
+def _val(m: Mapping[str, Any], key: str) -> float | None:
+    r = m.get(key)
+    v = None if r is None else r.get("value")
+    return None if v is None or (isinstance(v, float) and not math.isfinite(v)) else float(v)
+
+
+def _fairness_findings(t: Mapping[str, Any]) -> list[str]:
+    m, info = t["metrics"], t["params"].get("info", {})
+    meta = info.get("dataset_metadata", {})
+    attr = meta.get("sensitive_name", "the sensitive attribute")
+    acc_l, acc_i, chance = _val(m, "latent_accuracy"), _val(m, "input_accuracy"), _val(m, "chance_accuracy")
+    out = []
+    lo = m.get("latent_accuracy", {}).get("ci_low")
+    uninformative = acc_l is not None and chance is not None and (lo if lo is not None else acc_l) <= chance + 0.02
+    for key, label in (("dp", "demographic-parity"), ("eo", "equalized-odds")):
+        a = m.get(f"{key}_amplification") or {}
+        av, alo, ahi = a.get("value"), a.get("ci_low"), a.get("ci_high")
+        gl, gi = _val(m, f"latent_{key}_diff"), _val(m, f"input_{key}_diff")
+        if av is None:
+            continue
+        tail = (f"a probe on the latents has {'an' if label[0] in 'aeiou' else 'a'} {label} difference of {_fmt(gl)}, the same probe on the raw inputs {_fmt(gi)} "
+                f"(accuracies {_fmt(acc_l)} and {_fmt(acc_i)}; always predicting the majority label: {_fmt(chance)})")
+        if uninformative:
+            out.append(f"**{label.capitalize()}: not interpretable.** The latent probe predicts the label barely better than chance, "
+                       f"so its gap is small because it predicts little, not because the latent space is fair; {tail}.")
+        elif alo is not None and alo > 0:
+            out.append(f"**The latent space widens the {label} gap** by {_fmt(av)} ± {_fmt((ahi - alo) / 2)} "
+                       f"(95% CI {_fmt(alo)} to {_fmt(ahi)}): {tail}.")
+        elif ahi is not None and ahi < 0:
+            out.append(f"**The latent space narrows the {label} gap** by {_fmt(-av)} ± {_fmt((ahi - alo) / 2)} "
+                       f"(95% CI {_fmt(alo)} to {_fmt(ahi)}); check the accuracy cost: {tail}.")
+        else:
+            out.append(f"**No detectable {label} amplification**: {_fmt(av)} (95% CI {_ci(a)}, which includes 0); {tail}.")
+    lk, lab, inp = m.get("leakage_auroc"), _val(m, "label_leakage_auroc"), _val(m, "input_leakage_auroc")
+    if lk and lk.get("value") is not None:
+        ex = m.get("leakage_excess") or {}
+        beyond = ("more than the label alone implies" if (ex.get("ci_low") or -1) > 0 else "no more than the label alone implies")
+        out.append(f"**Leakage**: {attr} is predicted from the latents with AUROC {_fmt(lk['value'])} (95% CI {_ci(lk)}), "
+                   f"{beyond} (label alone: {_fmt(lab)}; raw inputs: {_fmt(inp)}; 0.5 is chance).")
+    dba = m.get("dba_amplification") or {}
+    if dba.get("value") is not None:
+        out.append(f"Directional bias amplification A→T (Wang & Russakovsky 2021): latent probe {_fmt(_val(m, 'latent_dba'))}, "
+                   f"input probe {_fmt(_val(m, 'input_dba'))}, difference {_fmt(dba['value'])} (95% CI {_ci(dba)}).")
+    return out
+
+
+def _privacy_findings(t: Mapping[str, Any]) -> list[str]:
+    m, info = t["metrics"], t["params"].get("info", {})
+    out = []
+    inv = info.get("inversion", {})
+    r = m.get("inversion_risk") or {}
+    if r.get("value") is not None:
+        ssim = _val(m, "ssim_attack")
+        ssim_txt = f", SSIM {_fmt(ssim)} vs {_fmt(_val(m, 'ssim_' + inv.get('strongest_baseline', 'nn') + '_baseline'))}" if ssim is not None else ""
+        out.append(
+            f"**Inversion risk: {inv.get('verdict', '?').upper()}** ({_fmt(r['value'])}, 95% CI {_ci(r)}). An attacker holding "
+            f"{info.get('n_auxiliary', '?')} auxiliary (x, z) pairs reconstructs the audited inputs with the {inv.get('best_attacker', '?')} "
+            f"inverter at MSE {_fmt(_val(m, 'mse_attack'), 4)} (PSNR {_fmt(_val(m, 'psnr_attack'), 1)} dB{ssim_txt}), against "
+            f"{_fmt(_val(m, 'mse_' + inv.get('strongest_baseline', 'nn') + '_baseline'), 4)} for the best baseline "
+            f"({'auxiliary mean' if inv.get('strongest_baseline') == 'mean' else 'nearest auxiliary neighbour in latent space'}). "
+            f"This is a lower bound on what a stronger attacker could do.")
+    att = info.get("attribute", {})
+    ar = m.get("attribute_risk") or {}
+    if ar.get("value") is not None:
+        out.append(f"**Attribute-inference risk: {att.get('verdict', '?').upper()}** ({_fmt(ar['value'])}, 95% CI {_ci(ar)}): balanced "
+                   f"accuracy {_fmt(_val(m, 'attribute_bal_acc_z'))} from the latents and {_fmt(_val(m, 'attribute_bal_acc_inverted'))} "
+                   f"from the inverted inputs ({att.get('classes', 2)} classes; chance {_fmt(1 / att.get('classes', 2))}).")
+    elif att:
+        out.append(f"Attribute inference was not tested: {att.get('why', 'see settings')}.")
+    mem = info.get("membership", {})
+    mr = m.get("membership_risk") or {}
+    if mr.get("value") is not None:
+        out.append(f"**Membership-inference risk: {mem.get('verdict', '?').upper()}** ({_fmt(mr['value'])}, 95% CI {_ci(mr)}): "
+                   f"the {mem.get('best_signal', '?')} signal separates members from non-members with AUROC "
+                   f"{_fmt(_val(m, 'membership_auroc'))} (95% CI {_ci(m.get('membership_auroc'))}) and a TPR of "
+                   f"{_fmt(_val(m, 'membership_tpr_at_low_fpr'))} at {_fmt(_val(m, 'membership_low_fpr'), 2)} FPR "
+                   f"({mem.get('low_fpr_reason', '')}). This assumes {mem.get('assumption', 'the model was trained on the member rows')}.")
+    elif mem:
+        out.append(f"Membership inference was not tested: {mem.get('why', 'see settings')}.")
+    return out
+
+
+_TABLE_METRICS = {
+    "fairness": ["latent_accuracy", "input_accuracy", "chance_accuracy", "latent_dp_diff", "input_dp_diff", "dp_amplification",
+                 "latent_eo_diff", "input_eo_diff", "eo_amplification", "latent_dp_ratio", "input_dp_ratio", "latent_eo_ratio",
+                 "input_eo_ratio", "latent_dba", "input_dba", "dba_amplification", "latent_dba_t_to_a", "leakage_auroc",
+                 "input_leakage_auroc", "label_leakage_auroc", "leakage_excess"],
+    "privacy": ["inversion_risk", "mse_attack", "mse_ridge", "mse_mlp", "mse_mean_baseline", "mse_nn_baseline", "psnr_attack",
+                "psnr_mean_baseline", "psnr_nn_baseline", "ssim_attack", "ssim_mean_baseline", "ssim_nn_baseline", "attribute_risk",
+                "attribute_bal_acc_z", "attribute_bal_acc_inverted", "membership_risk", "membership_auroc", "membership_tpr_at_low_fpr",
+                "membership_low_fpr", "membership_auroc_reconstruction", "membership_auroc_elbo", "membership_auroc_latent_distance"],
+}
+
+
+def _settings(t: Mapping[str, Any]) -> list[str]:
+    p, info = t["params"], t["params"].get("info", {})
+    est = p.get("estimator", {}).get("params", {})
+    items = []
+    if t["family"] == "fairness":
+        pr = info.get("probe", {})
+        items.append(f"Probes: {pr.get('kind', '?')} (C = {pr.get('C')}, {pr.get('standardization', '')}"
+                     f"{', hidden ' + str(pr['hidden']) if 'hidden' in pr else ''}), the same recipe on latents and on raw inputs; "
+                     f"trained on {info.get('n_train', '?')} train rows, scored on {info.get('n_test', '?')} test rows.")
+        bs = info.get("bootstrap", {})
+        items.append(f"Intervals: {bs.get('confidence', 0.95):.0%} percentile bootstrap, {bs.get('resamples', '?')} resamples of the test "
+                     f"predictions, the same resamples for every number (probes are not refitted).")
+        if info.get("groups"):
+            items.append("Test rows per group: " + ", ".join(f"{g}: {c}" for g, c in info["groups"].items()) +
+                         "; label base rate per group: " + ", ".join(f"{g}: {_fmt(v)}" for g, v in info.get("test_base_rates", {}).items()) + ".")
+    else:
+        for name, a in info.get("attackers", {}).items():
+            if name == "ridge":
+                items.append(f"Ridge inverter: {a.get('kind')}, alpha {a.get('alpha')} chosen by {a.get('selection')} from {a.get('alphas')}.")
+            else:
+                items.append(f"Trained inverter: {a.get('architecture')} (hidden {a.get('hidden')}), budget {a.get('steps')} Adam steps "
+                             f"(lr {a.get('lr')}, batch {a.get('batch_size')}), best held-out MSE {_fmt(a.get('val_mse'), 4)} at step "
+                             f"{a.get('best_step')} on {a.get('n_val')} held-out auxiliary pairs; {_fmt(a.get('seconds'), 1)} s on {a.get('device')}.")
+        items.append(f"Attacker's auxiliary pairs: {info.get('n_auxiliary')}; audited rows: {info.get('n_audited')}; baselines: the auxiliary "
+                     f"mean and the nearest auxiliary neighbour in (standardized) latent space.")
+        if "ssim" in info:
+            items.append(f"SSIM: {info['ssim']}.")
+        mem = info.get("membership", {})
+        if mem.get("signals"):
+            items.append("Membership signals: " + "; ".join(f"{k}: AUROC {_fmt(v['auroc'])} on {v['n_members']} members and "
+                                                             f"{v['n_non_members']} non-members" for k, v in mem["signals"].items()) + ".")
+        th = info.get("thresholds", [0.2, 0.5])
+        items.append(f"Verdicts on the lower end of each {info.get('bootstrap', {}).get('confidence', 0.95):.0%} interval: high from {th[1]}, "
+                     f"medium from {th[0]}, low below. Risks: inversion 1 - MSE_attack / min(MSE_baselines); attribute "
+                     f"(balanced accuracy - 1/K) / (1 - 1/K); membership 2 AUROC - 1; each clipped to [0, 1].")
+    if est:
+        items.append("Task parameters: " + ", ".join(f"{k} = {v}" for k, v in sorted(est.items())) + ".")
+    return items
+
+
+def build_audit_report(rows: Sequence[Mapping[str, Any]], *, model: str, dataset: str | None = None,
+                       header: str | None = None, seconds: float | None = None) -> AuditReport:
+    """Build the audit report of one model from its result rows (fairness and privacy families).
+
+    Parameters
+    ----------
+    rows : sequence of dict
+        Result rows (``Results.rows`` or the store's rows) of one model.
+    model : str
+        Its name, for the title.
+    dataset : str, optional
+        The dataset audited (taken from the rows when omitted).
+    header : str, optional
+        A line on how the report was made (command, device, store).
+    seconds : float, optional
+        Wall time of the audit, shown in the header.
+    """
+    rows = [r for r in rows if r.get("family") in ("fairness", "privacy") and (r.get("model") in (None, model))]
+    tasks = _by_task(rows)
+    dataset = dataset or next((t["dataset"] for t in tasks.values() if t.get("dataset")), "?")
+    blocks: list[Block] = []
+    if header:
+        blocks.append(("p", header + (f" Audit time: {seconds:.0f} s." if seconds is not None else "")))
+    findings: list[str] = []
+    not_tested: list[str] = []
+    for name, t in sorted(tasks.items(), key=lambda kv: (kv[1]["family"] != "fairness", kv[0])):
+        if t["status"] != "ok":
+            not_tested.append(f"`{name}` was {t['status']}: {t['message']}")
+            findings.append(f"The {t['family']} audit (`{name}`) was {t['status']}: {t['message']}.")
+            continue
+        findings += _fairness_findings(t) if t["family"] == "fairness" else _privacy_findings(t)
+        info = t["params"].get("info", {})
+        if t["family"] == "privacy":
+            for part in ("attribute", "membership"):
+                if info.get(part, {}).get("verdict") == "not tested":
+                    not_tested.append(f"{part.capitalize()} inference: {info[part].get('why')}.")
+            for sig, why in info.get("membership", {}).get("not_run", {}).items():
+                not_tested.append(f"Membership signal '{sig}': {why}.")
+            if info.get("ssim", "").startswith("not computed"):
+                not_tested.append("SSIM: the inputs are not images.")
+        elif info.get("leakage"):
+            not_tested.append(f"Leakage: {info['leakage']}.")
+    if not tasks:
+        findings.append("No fairness or privacy results for this model.")
+    blocks += [("h2", "Findings"), ("ul", findings)]
+    blocks.append(("h2", "Numbers"))
+    if not any(t["status"] == "ok" for t in tasks.values()):
+        blocks.append(("p", "None: no audit task ran (see the findings for why)."))
+    for name, t in sorted(tasks.items(), key=lambda kv: (kv[1]["family"] != "fairness", kv[0])):
+        if t["status"] != "ok":
+            continue
+        blocks.append(("h3", f"{name} ({t['family']})"))
+        table = []
+        for metric in _TABLE_METRICS.get(t["family"], []):
+            r = t["metrics"].get(metric)
+            if r is None or r.get("value") is None:
+                continue
+            table.append((metric, _fmt(r["value"], 4), _ci(r), r.get("n") if r.get("n") is not None else "–"))
+        blocks.append(("table", ["metric", "value", "95% CI", "n"], table))
+        by_group = t["params"].get("info", {}).get("by_group")
+        if by_group:
+            grows = []
+            for probe, groups in by_group.items():
+                for g, vals in (groups or {}).items():
+                    grows.append((probe, g, _fmt(vals.get("accuracy")), _fmt(vals.get("selection_rate")), _fmt(vals.get("tpr")),
+                                  _fmt(vals.get("fpr")), int(vals.get("count", 0))))
+            blocks.append(("p", "Per group (fairlearn `MetricFrame` on the test predictions):"))
+            blocks.append(("table", ["probe", "group", "accuracy", "selection rate", "TPR", "FPR", "count"], grows))
+    blocks.append(("h2", "Probe and attacker settings"))
+    if not any(t["status"] == "ok" for t in tasks.values()):
+        blocks.append(("p", "None: no audit task ran."))
+    for name, t in sorted(tasks.items()):
+        if t["status"] == "ok":
+            blocks += [("h3", name), ("ul", _settings(t))]
+    blocks += [("h2", "Not tested"), ("ul", not_tested + list(ALWAYS_UNTESTED))]
+    return AuditReport(f"Latent-space audit: {model} on {dataset}", blocks)
+
+
+def write_audit_report(report: AuditReport, out: str | Path, *, results_json: str | None = None) -> list[Path]:
+    """Write ``audit.md`` and ``audit.html`` (and ``results.json`` when given) into folder ``out``."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = [out / "audit.md", out / "audit.html"]
+    paths[0].write_text(report.to_markdown())
+    paths[1].write_text(report.to_html())
+    if results_json is not None:
+        paths.append(out / "results.json")
+        paths[-1].write_text(results_json)
+    return paths
