@@ -14,16 +14,31 @@ __all__ = ["load_model", "expand_model_names"]
 
 
 def expand_model_names(names: list[str], *, tier: str = "quick") -> list[str]:
-    """Expand ``ref:all`` into every reference model of ``tier`` (``ref:all-full`` for the full tier)."""
+    """Expand ``ref:all`` and training-seed lists into single model strings.
+
+    * ``ref:all`` (``ref:all-quick``) and ``ref:all-full``: every reference model of that tier;
+    * ``ref:NAME@0,1,2``: one model per training seed (``ref:NAME@0``, ``ref:NAME@1``, ...);
+    * ``ref:all@0,1,2``: both at once.
+
+    Training seeds name checkpoints (``latentbench train NAME --seeds 0 1 2``); evaluation seeds are
+    ``latentbench run --seeds``.
+    """
     from .zoo import list_reference_models
 
     out: list[str] = []
     for n in names:
-        if n in ("ref:all", "ref:all-quick", "ref:all-full"):
-            want = "full" if n.endswith("full") else tier
-            out += [f"ref:{s.name}" for s in list_reference_models() if s.tier == want]
-        else:
+        if not n.startswith("ref:"):
             out.append(n)
+            continue
+        base, at, seeds = n.partition("@")
+        suffixes = [f"@{s.strip()}" for s in seeds.split(",")] if at else [""]
+        if at and not all(s[1:].isdigit() for s in suffixes):
+            raise SpecError(f"model {n!r}: training seeds after '@' must be non-negative integers, e.g. ref:vae@0,1,2")
+        if base in ("ref:all", "ref:all-quick", "ref:all-full"):
+            want = "full" if base.endswith("full") else tier
+            out += [f"ref:{s.name}{suf}" for s in list_reference_models() if s.tier == want for suf in suffixes]
+        else:
+            out += [f"{base}{suf}" for suf in suffixes]
     return out
 
 
@@ -51,7 +66,9 @@ def load_model(spec: str, *, device: str = "cpu", dataset: str | None = None, tr
         name, _, seed = spec[4:].partition("@")
         model, meta = load_reference(name, seed=int(seed) if seed else None, device=device, train=train)
         adapter = TorchAdapter(model, name=spec, device=device)
-        adapter.metadata = {k: meta.get(k) for k in ("spec_hash", "seed", "tier", "dataset", "dataset_fingerprint", "train_seconds", "device", "device_name", "fingerprint", "final")}
+        adapter.metadata = {"reference": name, **{k: meta.get(k) for k in (
+            "spec_hash", "seed", "tier", "architecture", "objective", "dataset", "dataset_fingerprint", "train_seconds", "device",
+            "device_name", "fingerprint", "final")}}
         return adapter
     if spec.startswith("null:"):
         from .baselines import make_baseline

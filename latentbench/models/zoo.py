@@ -1,18 +1,33 @@
 """Reference models: specs in ``reference_models/*.toml``, training, and the checkpoint cache.
 
-A spec names an architecture, its dataset and its training budget::
+A spec names an architecture, its objective, its dataset and its training budget::
 
-    name = "vae"
-    architecture = "mlp-vae"
-    tier = "quick"                      # quick (CPU, about a minute) or full (GPU)
-    dataset = "digits"
+    name = "beta4-vae-shapes"
+    architecture = "conv-vae"           # ppca, mlp-vae, conv-vae, mlp-ae, conv-ae
+    tier = "quick"                      # quick (CPU, well under 2 minutes) or full (GPU)
+    dataset = "shapes"
     description = "..."
-    [dataset_params]
-    [model]                             # the architecture's arguments (latent_dim, beta, ...)
-    [training]                          # epochs, batch_size, lr, optimizer, seed
+    [dataset_params]                    # the dataset's parameters (its train split is what is trained on)
+    n = 10000
+    [model]                             # the module's arguments: latent_dim, objective, beta, likelihood, ...
+    latent_dim = 10
+    objective = "beta-vae"              # pca | ae | vae | beta-vae | beta-tc-vae
+    beta = 4.0
+    [training]                          # optimizer, lr, batch_size, epochs, seed, precision (ppca: solver, seed)
+    optimizer = "adam"
+    ...
+
+Every gradient-trained architecture goes through one loop (:func:`_train_module`) that minimises
+``module.loss(x, generator)["loss"]``; the modules are in :mod:`latentbench.models.vae`.
+
+Seeds. The spec's ``[training] seed`` is the default *training* seed; ``train_reference(..., seed=s)``
+(``latentbench train NAME --seeds 0 1 2``) trains one checkpoint per seed, and ``ref:NAME@s`` names
+that checkpoint as a model. ``latentbench run --seeds`` sets the *evaluation* seeds (the tasks'
+randomness), not the training seed: a spread over training seeds comes from evaluating
+``ref:NAME@0 ref:NAME@1 ref:NAME@2`` (see :mod:`latentbench.models.bands`).
 
 Checkpoints are cached under ``$LATENTBENCH_HOME/checkpoints`` keyed by the spec's hash and the
-seed, with a JSON file beside each holding the training log, time, device and fingerprint.
+seed, with a JSON file beside each holding the training log, time, device, threads and fingerprint.
 They are loaded with ``torch.load(weights_only=True)``.
 """
 
@@ -21,22 +36,26 @@ from __future__ import annotations
 import json
 import os
 import platform
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-
+import numpy as np
 
 from ..data import load_dataset
 from ..data.base import hash_json
 from ..exceptions import SpecError, UnknownNameError
-from ..progress import log, progress
+from ..progress import log
 from ..specs import read_toml, spec_roots
 from ..store import latentbench_home
 
-__all__ = ["ReferenceSpec", "get_reference_spec", "list_reference_models", "load_reference", "train_reference", "checkpoint_dir"]
+__all__ = [
+    "ARCHITECTURES", "ReferenceSpec", "cached_metadata", "checkpoint_dir", "get_reference_spec", "history_lines",
+    "list_reference_models", "load_reference", "objective_of", "reference_dataset_name", "train_reference",
+]
 
 TIERS = ("quick", "full")
 
@@ -63,6 +82,7 @@ class ReferenceSpec:
 
     @property
     def default_seed(self) -> int:
+        """The training seed used when none is given (``[training] seed``, default 0)."""
         return int(self.training.get("seed", 0))
 
 
@@ -76,14 +96,21 @@ def _read_spec(path: Path) -> ReferenceSpec:
         raise SpecError(f"{path}: unknown keys {sorted(extra)}")
     if raw["tier"] not in TIERS:
         raise SpecError(f"{path}: tier must be one of {TIERS}, got {raw['tier']!r}")
-    if raw["architecture"] not in ARCHITECTURES:
-        raise UnknownNameError("architecture", raw["architecture"], ARCHITECTURES, f"(in {path})")
-    return ReferenceSpec(raw["name"], raw["architecture"], raw["tier"], raw["dataset"], raw.get("description", ""),
+    spec = ReferenceSpec(raw["name"], raw["architecture"], raw["tier"], raw["dataset"], raw.get("description", ""),
                          dict(raw.get("dataset_params", {})), dict(raw.get("model", {})), dict(raw.get("training", {})), str(path))
+    _validate(spec)
+    return spec
 
 
 def list_reference_models() -> list[ReferenceSpec]:
-    """Every reference-model spec, sorted by name."""
+    """Every reference-model spec (built-in, ``--specs`` folders, plug-ins), sorted by name.
+
+    Raises
+    ------
+    SpecError
+        For a malformed spec (unknown keys, an objective that does not fit the architecture, ...)
+        or a name defined twice.
+    """
     specs: dict[str, ReferenceSpec] = {}
     for root in spec_roots():
         folder = root / "reference_models"
@@ -96,14 +123,34 @@ def list_reference_models() -> list[ReferenceSpec]:
 
 
 def get_reference_spec(name: str) -> ReferenceSpec:
-    """The spec called ``name``."""
+    """The spec called ``name`` (an :class:`UnknownNameError` suggests near names otherwise)."""
     specs = {s.name: s for s in list_reference_models()}
     if name not in specs:
         raise UnknownNameError("reference model", name, specs, "Run `latentbench list models`.")
     return specs[name]
 
 
+def reference_dataset_name(spec: ReferenceSpec) -> str:
+    """A dataset name that loads the spec's own draw (its dataset with its ``[dataset_params]``).
+
+    Tools that take a dataset *name* (``latentbench check``) would otherwise load the dataset's
+    default draw, on which a reference model's rows are not held out (and every task is skipped).
+    For a spec without parameters this is the dataset's name; otherwise a name such as
+    ``shapes[n=10000]`` is registered (once per process) for the draw.
+    """
+    if not spec.dataset_params:
+        return spec.dataset
+    from ..data import DATASETS, register_dataset
+
+    name = f"{spec.dataset}[{','.join(f'{k}={v}' for k, v in sorted(spec.dataset_params.items()))}]"
+    if name not in DATASETS:
+        dataset, params = spec.dataset, dict(spec.dataset_params)
+        register_dataset(name, lambda **kw: load_dataset(dataset, **{**params, **kw}))
+    return name
+
+
 def checkpoint_dir() -> Path:
+    """``$LATENTBENCH_HOME/checkpoints``: where trained reference models are cached."""
     return latentbench_home() / "checkpoints"
 
 
@@ -119,98 +166,324 @@ def _build_ppca(spec: ReferenceSpec, config: dict[str, Any]) -> Any:
     return ProbabilisticPCA(config["n_features"], config["latent_dim"], tuple(config["obs_shape"]))
 
 
-def _build_mlp_vae(spec: ReferenceSpec, config: dict[str, Any]) -> Any:
-    from .vae import MLPVAE
+def _module_builder(cls_name: str) -> Callable[[ReferenceSpec, dict[str, Any]], Any]:
+    def build(spec: ReferenceSpec, config: dict[str, Any]) -> Any:
+        from . import vae
 
-    return MLPVAE(**config)
+        return getattr(vae, cls_name)(**config)
+
+    build.__name__ = f"_build_{cls_name}"
+    return build
 
 
+#: Architecture name -> builder ``(spec, config) -> module`` (``config`` is the module's ``config()``).
 ARCHITECTURES: dict[str, Callable[[ReferenceSpec, dict[str, Any]], Any]] = {
     "ppca": _build_ppca,
-    "mlp-vae": _build_mlp_vae,
+    "mlp-vae": _module_builder("MLPVAE"),
+    "conv-vae": _module_builder("ConvVAE"),
+    "mlp-ae": _module_builder("MLPAE"),
+    "conv-ae": _module_builder("ConvAE"),
+}
+
+#: The objectives each architecture can be trained with (``[model] objective``; the first is the default).
+ARCHITECTURE_OBJECTIVES: dict[str, tuple[str, ...]] = {
+    "ppca": ("pca",),
+    "mlp-vae": ("vae", "beta-vae", "beta-tc-vae"),
+    "conv-vae": ("vae", "beta-vae", "beta-tc-vae"),
+    "mlp-ae": ("ae",),
+    "conv-ae": ("ae",),
+}
+
+#: ``[training]`` keys and their defaults (gradient-trained architectures; ``ppca`` uses ``solver`` and ``seed``).
+TRAINING_DEFAULTS: dict[str, Any] = {
+    "optimizer": "adam", "lr": 1e-3, "betas": [0.9, 0.999], "eps": 1e-8, "weight_decay": 0.0,
+    "batch_size": 128, "epochs": 50, "seed": 0, "precision": "fp32", "solver": "auto",
+}
+OPTIMIZERS = ("adam",)
+PRECISIONS = ("fp32", "bf16")
+
+
+def objective_of(spec: ReferenceSpec) -> str:
+    """The spec's objective (``[model] objective``, else the architecture's default)."""
+    return str(spec.model.get("objective", ARCHITECTURE_OBJECTIVES[spec.architecture][0]))
+
+
+def _validate(spec: ReferenceSpec) -> None:
+    where = f"(in {spec.path})" if spec.path else f"(reference model {spec.name!r})"
+    if spec.architecture not in ARCHITECTURES:
+        raise UnknownNameError("architecture", spec.architecture, ARCHITECTURES, where)
+    allowed = ARCHITECTURE_OBJECTIVES[spec.architecture]
+    if objective_of(spec) not in allowed:
+        raise SpecError(f"{where}: objective {objective_of(spec)!r} does not fit architecture {spec.architecture!r}; use one of {list(allowed)}")
+    unknown = sorted(set(spec.training) - set(TRAINING_DEFAULTS))
+    if unknown:
+        raise SpecError(f"{where}: unknown [training] keys {unknown}; known: {sorted(TRAINING_DEFAULTS)}")
+    t = {**TRAINING_DEFAULTS, **spec.training}
+    if t["optimizer"] not in OPTIMIZERS:
+        raise SpecError(f"{where}: optimizer must be one of {list(OPTIMIZERS)}, got {t['optimizer']!r}")
+    if t["precision"] not in PRECISIONS:
+        raise SpecError(f"{where}: precision must be one of {list(PRECISIONS)}, got {t['precision']!r}")
+    for key in ("batch_size", "epochs"):
+        if isinstance(t[key], bool) or not isinstance(t[key], int) or t[key] < 1:
+            raise SpecError(f"{where}: [training] {key} must be a positive integer, got {t[key]!r}")
+    if spec.architecture == "ppca":
+        from .ppca import SOLVERS
+
+        if t["solver"] not in SOLVERS:
+            raise SpecError(f"{where}: [training] solver must be one of {list(SOLVERS)}, got {t['solver']!r}")
+
+
+def _module_config(spec: ReferenceSpec, dataset: Any) -> dict[str, Any]:
+    """The module's constructor arguments: the spec's ``[model]`` table, the data's shape and, for
+    beta-TC-VAE, the training set's size (the MWS estimator needs it)."""
+    config = {k: v for k, v in spec.model.items() if not (k == "objective" and spec.architecture.endswith("-ae"))}
+    config["obs_shape"] = list(dataset.obs_shape)
+    if objective_of(spec) == "beta-tc-vae":
+        config["dataset_size"] = int(len(dataset.split("train")))
+    return config
+
+
+# ---------------------------------------------------------------------- training
+class _TrainData:
+    """The training rows on the training device, converted to float32 one batch at a time.
+
+    Small data sets are held as float32; larger bit-packed (``shapes``) or ``uint8`` ones are held
+    in their compact storage on the device and unpacked per batch there (the full 737,280-image grid
+    is 377 MB bit-packed, 12 GB as float32); anything else is read from the host per batch.
+    """
+
+    def __init__(self, dataset: Any, rows: np.ndarray, device: str, float_limit: int = 2**31) -> None:
+        import torch
+
+        self.dataset, self.rows, self.device = dataset, rows, device
+        self.n_features = int(dataset.n_features)
+        if len(rows) * self.n_features * 4 < float_limit:
+            self.mode = "float"
+            self.x = torch.as_tensor(dataset.get_x(rows, flat=True), device=device)
+        elif dataset.storage == "bits":
+            self.mode = "bits"
+            self.x = torch.as_tensor(np.ascontiguousarray(dataset.x[rows]).reshape(len(rows), -1), device=device)
+            self.shifts = torch.arange(7, -1, -1, device=device, dtype=torch.uint8)  # np.packbits is big-endian
+        elif dataset.storage == "uint8":
+            self.mode = "uint8"
+            self.x = torch.as_tensor(np.ascontiguousarray(dataset.x[rows]).reshape(len(rows), -1), device=device)
+        else:
+            self.mode = "host"
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def batch(self, idx: Any) -> Any:
+        """Float32 ``(len(idx), n_features)`` for positions ``idx`` (a CPU int64 tensor) into the rows."""
+        import torch
+
+        if self.mode == "host":
+            return torch.as_tensor(self.dataset.get_x(self.rows[idx.numpy()], flat=True), device=self.device)
+        raw = self.x[idx.to(self.device)]
+        if self.mode == "float":
+            return raw
+        if self.mode == "uint8":
+            return raw.to(torch.float32) * torch.tensor(1.0 / 255.0, dtype=torch.float32)
+        bits = (raw.unsqueeze(-1) >> self.shifts) & 1
+        return bits.reshape(len(raw), -1)[:, : self.n_features].to(torch.float32)
+
+    def batches(self, batch_size: int) -> Any:
+        """Every row once, in order."""
+        import torch
+
+        for s in range(0, len(self.rows), batch_size):
+            yield self.batch(torch.arange(s, min(s + batch_size, len(self.rows))))
+
+
+class _TrainingBar:
+    """A step progress bar showing the loss terms (tqdm, on stderr; nothing when quiet)."""
+
+    def __init__(self, total: int, desc: str) -> None:
+        from ..progress import is_quiet
+
+        self._bar = None
+        if not is_quiet():
+            try:
+                from tqdm.auto import tqdm
+
+                self._bar = tqdm(total=total, desc=desc, unit="step", file=sys.stderr, dynamic_ncols=True, leave=False)
+            except ImportError:  # pragma: no cover
+                self._bar = None
+
+    def update(self, n: int = 1) -> None:
+        if self._bar is not None:
+            self._bar.update(n)
+
+    def show(self, terms: dict[str, float]) -> None:
+        if self._bar is not None:
+            self._bar.set_postfix({k: f"{v:.4g}" for k, v in terms.items()}, refresh=False)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+
+
+def _fit_ppca(spec: ReferenceSpec, dataset: Any, device: str, seed: int) -> tuple[Any, list[dict[str, Any]], dict[str, Any]]:
+    from .ppca import ProbabilisticPCA, resolve_solver, streaming_moments
+
+    rows = dataset.split("train")
+    k = int(spec.model.get("latent_dim", 10))
+    solver = str(spec.training.get("solver", "auto"))
+    fits_in_memory = len(rows) * dataset.n_features * 8 < 2**31
+    solver = resolve_solver(solver, device) if solver != "auto" or fits_in_memory else "eigh"
+    if solver == "eigh" and not fits_in_memory:
+        data = _TrainData(dataset, rows, device)
+        mean, cov, n = streaming_moments(data.batches(8192), device=device)
+        model = ProbabilisticPCA.fit_moments(mean, cov, n, k, obs_shape=dataset.obs_shape, device=device)
+    else:
+        x = dataset.get_x(rows, flat=True)
+        model = ProbabilisticPCA.fit(x, k, obs_shape=dataset.obs_shape, device=device, solver=solver, seed=seed)
+    return model, [{"epoch": 0, "sigma2": float(model.sigma2)}], {"solver": solver, "n_train": int(len(rows))}
+
+
+def _train_module(spec: ReferenceSpec, dataset: Any, device: str, seed: int) -> tuple[Any, list[dict[str, Any]], dict[str, Any]]:
+    """The one training loop: minibatch Adam on ``module.loss(x, generator)["loss"]``.
+
+    Randomness: ``torch.manual_seed(seed)`` before the module is built (its initial weights), a CPU
+    generator seeded with ``seed`` for the epoch permutations, and per batch a generator (on the
+    training device) seeded from it for the reparameterisation noise. On the CPU with a fixed thread
+    count the loss curve and the weights are the same to the last bit; GPU kernels are not bitwise
+    reproducible.
+    """
+    import torch
+
+    t = {**TRAINING_DEFAULTS, **spec.training}
+    rows = dataset.split("train")
+    torch.manual_seed(seed)
+    model = ARCHITECTURES[spec.architecture](spec, _module_config(spec, dataset)).to(device)
+    opt = torch.optim.Adam(model.parameters(), lr=float(t["lr"]), betas=tuple(float(b) for b in t["betas"]),
+                           eps=float(t["eps"]), weight_decay=float(t["weight_decay"]))
+    gen = torch.Generator(device="cpu").manual_seed(seed)
+    data = _TrainData(dataset, rows, device)
+    n = len(rows)
+    batch_size, epochs = int(t["batch_size"]), int(t["epochs"])
+    steps_per_epoch = -(-n // batch_size)
+    dev_type = torch.device(device).type
+    amp = t["precision"] == "bf16"
+    history: list[dict[str, Any]] = []
+    bar = _TrainingBar(epochs * steps_per_epoch, f"train {spec.name} (seed {seed})")
+    model.train()
+    try:
+        for epoch in range(epochs):
+            perm = torch.randperm(n, generator=gen)
+            sums: dict[str, Any] = {}
+            seen = 0
+            for step, s in enumerate(range(0, n, batch_size)):
+                idx = perm[s : s + batch_size]
+                xb = data.batch(idx)
+                eps_gen = torch.Generator(device=device).manual_seed(int(torch.randint(2**31, (1,), generator=gen)))
+                with torch.autocast(device_type=dev_type, dtype=torch.bfloat16, enabled=amp):
+                    terms = model.loss(xb, eps_gen)
+                opt.zero_grad(set_to_none=True)
+                terms["loss"].backward()
+                opt.step()
+                for key, value in terms.items():  # float64 sums on the device: no sync per step
+                    sums[key] = sums.get(key, 0.0) + value.detach().double() * len(idx)
+                seen += len(idx)
+                bar.update()
+                if step % 25 == 24:
+                    bar.show({"epoch": epoch + 1, **{key: float(v) / seen for key, v in sums.items() if key != "loss"}})
+            entry: dict[str, Any] = {"epoch": epoch + 1, **{key: float(v) / n for key, v in sums.items()}}
+            if "kl" in entry and spec.architecture.endswith("-vae"):
+                entry["elbo"] = -(entry["recon"] + entry["kl"])
+            history.append(entry)
+            bar.show({key: v for key, v in entry.items() if key != "loss"})
+    finally:
+        bar.close()
+    model.eval()
+    info = {"n_train": int(n), "epochs": epochs, "steps": epochs * steps_per_epoch, "batch_size": batch_size,
+            "precision": t["precision"], "objective": objective_of(spec)}
+    return model, history, info
+
+
+TRAINERS: dict[str, Callable[..., tuple[Any, list[dict[str, Any]], dict[str, Any]]]] = {
+    "ppca": _fit_ppca, "mlp-vae": _train_module, "conv-vae": _train_module, "mlp-ae": _train_module, "conv-ae": _train_module,
 }
 
 
-def _fit_ppca(spec: ReferenceSpec, dataset: Any, device: str, seed: int) -> tuple[Any, list[dict[str, Any]]]:
-    from .ppca import ProbabilisticPCA
-
-    x = dataset.get_x(dataset.split("train"), flat=True)
-    model = ProbabilisticPCA.fit(x, int(spec.model.get("latent_dim", 10)), obs_shape=dataset.obs_shape, device=device)
-    return model, [{"epoch": 0, "sigma2": float(model.sigma2)}]
-
-
-def _train_mlp_vae(spec: ReferenceSpec, dataset: Any, device: str, seed: int) -> tuple[Any, list[dict[str, Any]]]:
-    import torch
-
-    from .vae import MLPVAE
-
-    t = spec.training
-    torch.manual_seed(seed)
-    model = MLPVAE(dataset.obs_shape, **spec.model).to(device)
-    opt = torch.optim.Adam(model.parameters(), lr=float(t.get("lr", 1e-3)))
-    gen = torch.Generator(device="cpu").manual_seed(seed)
-    rows = dataset.split("train")
-    n = len(rows)
-    preload = n * dataset.n_features * 4 < 2**31
-    x_all = torch.as_tensor(dataset.get_x(rows, flat=True), device=device) if preload else None
-    batch_size, epochs = int(t.get("batch_size", 128)), int(t.get("epochs", 50))
-    history = []
-    bar = progress(range(epochs), total=epochs, desc=f"train {spec.name} (seed {seed})", unit="epoch")
-    for epoch in bar:
-        model.train()
-        perm = torch.randperm(n, generator=gen)
-        sums = {"loss": 0.0, "recon": 0.0, "kl": 0.0}
-        for s in range(0, n, batch_size):
-            idx = perm[s : s + batch_size]
-            xb = x_all[idx.to(device)] if x_all is not None else torch.as_tensor(dataset.get_x(rows[idx.numpy()], flat=True), device=device)
-            eps_gen = torch.Generator(device=device).manual_seed(int(torch.randint(2**31, (1,), generator=gen)))
-            terms = model.loss(xb, eps_gen)
-            opt.zero_grad(set_to_none=True)
-            terms["loss"].backward()
-            opt.step()
-            for k in sums:
-                sums[k] += float(terms[k].detach()) * len(idx)
-        entry = {"epoch": epoch + 1, **{k: v / n for k, v in sums.items()}}
-        history.append(entry)
-        if hasattr(bar, "set_postfix"):
-            bar.set_postfix(loss=f"{entry['loss']:.3f}", recon=f"{entry['recon']:.3f}", kl=f"{entry['kl']:.3f}")
-    model.eval()
-    return model, history
-
-
-TRAINERS: dict[str, Callable[..., tuple[Any, list[dict[str, Any]]]]] = {"ppca": _fit_ppca, "mlp-vae": _train_mlp_vae}
+def history_lines(meta: dict[str, Any]) -> list[str]:
+    """The training log of a checkpoint's metadata as text lines (one per epoch, then a summary)."""
+    out = []
+    hist = meta.get("history", [])
+    epochs = len(hist)
+    for h in hist:
+        terms = " ".join(f"{k}={v:.6g}" for k, v in h.items() if k != "epoch")
+        out.append(f"{meta.get('name')} seed {meta.get('seed')} epoch {h.get('epoch')}/{epochs}: {terms}")
+    out.append(f"{meta.get('name')} seed {meta.get('seed')}: trained in {meta.get('train_seconds')} s on {meta.get('device')} "
+               f"({meta.get('device_name')}, {meta.get('threads') or '-'} threads, torch {meta.get('torch')}); "
+               f"fingerprint {meta.get('fingerprint')}")
+    return out
 
 
 # ---------------------------------------------------------------------- cache
 def train_reference(spec: ReferenceSpec | str, *, seed: int | None = None, device: str = "cpu", force: bool = False) -> tuple[Any, dict[str, Any]]:
-    """Train (or load from the cache) one reference model; returns ``(module, metadata)``."""
+    """Train (or load from the cache) one reference model.
+
+    Parameters
+    ----------
+    spec : ReferenceSpec or str
+        The spec or its name.
+    seed : int, optional
+        The *training* seed (initial weights, batch order, noise); default the spec's ``[training] seed``.
+        Each seed is its own checkpoint; evaluate it as ``ref:NAME@SEED``.
+    device : str, default="cpu"
+        ``cpu`` trains with ``$LATENTBENCH_TRAIN_THREADS`` torch threads (default 1, so the loss curve
+        is reproducible to the last bit); ``cuda`` on a GPU.
+    force : bool, default=False
+        Retrain even when a checkpoint is cached.
+
+    Returns
+    -------
+    module : torch.nn.Module
+        In eval mode, on ``device``.
+    metadata : dict
+        What the checkpoint's JSON holds: spec, seed, device, threads, training time, per-epoch loss
+        terms (``history``, ``final``), fingerprint, versions.
+    """
     import torch
 
     spec = get_reference_spec(spec) if isinstance(spec, str) else spec
+    _validate(spec)
     seed = spec.default_seed if seed is None else int(seed)
     ckpt, meta_path = _paths(spec, seed)
     if ckpt.exists() and meta_path.exists() and not force:
         return _load(spec, seed, device)
     dataset = load_dataset(spec.dataset, **spec.dataset_params)
     threads = torch.get_num_threads()
-    if device == "cpu":
-        torch.set_num_threads(int(os.environ.get("LATENTBENCH_TRAIN_THREADS", "1")))
+    train_threads = int(os.environ.get("LATENTBENCH_TRAIN_THREADS", "1")) if device == "cpu" else None
+    cudnn_benchmark = torch.backends.cudnn.benchmark
+    if train_threads:
+        torch.set_num_threads(train_threads)
+    if device.startswith("cuda"):
+        torch.backends.cudnn.benchmark = True
     log(f"training {spec.name} (seed {seed}, {spec.tier} spec, {spec.dataset}, device {device})")
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     try:
-        model, history = TRAINERS[spec.architecture](spec, dataset, device, seed)
+        with _blas_threads(train_threads):  # scikit-learn/NumPy BLAS too: 2 OpenBLAS threads on a busy machine ran 20x slower
+            model, history, info = TRAINERS[spec.architecture](spec, dataset, device, seed)
+        if device.startswith("cuda"):
+            torch.cuda.synchronize()
     finally:
         torch.set_num_threads(threads)
-    seconds = time.perf_counter() - t0
+        torch.backends.cudnn.benchmark = cudnn_benchmark
+    seconds, cpu_seconds = time.perf_counter() - t0, time.process_time() - c0
     from ..adapters import TorchAdapter
 
     fingerprint = TorchAdapter(model.cpu()).fingerprint()
+    n_seen = info.get("n_train", 0) * info.get("epochs", 0)
     meta = {
-        "name": spec.name, "spec_hash": spec.spec_hash, "seed": seed, "architecture": spec.architecture, "tier": spec.tier,
-        "dataset": spec.dataset, "dataset_fingerprint": dataset.fingerprint, "model": spec.model, "training": spec.training,
+        "name": spec.name, "spec_hash": spec.spec_hash, "seed": seed, "architecture": spec.architecture,
+        "objective": objective_of(spec), "tier": spec.tier, "dataset": spec.dataset, "dataset_params": spec.dataset_params,
+        "dataset_fingerprint": dataset.fingerprint, "model": spec.model, "training": spec.training,
         "config": model.config(), "device": device, "device_name": _device_name(device), "train_seconds": round(seconds, 3),
-        "threads": torch.get_num_threads() if device == "cpu" else None,
-        "torch": torch.__version__, "fingerprint": fingerprint, "history": history, "final": history[-1] if history else {},
+        "train_cpu_seconds": round(cpu_seconds, 3), "threads": train_threads, "torch": torch.__version__, "fingerprint": fingerprint, **info,
+        "samples_per_second": round(n_seen / seconds, 1) if n_seen and seconds > 0 else None,
+        "history": history, "final": history[-1] if history else {},
         "trained_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "host": platform.node(),
     }
     ckpt.parent.mkdir(parents=True, exist_ok=True)
@@ -218,8 +491,21 @@ def train_reference(spec: ReferenceSpec | str, *, seed: int | None = None, devic
     torch.save({"state_dict": model.state_dict(), "config": model.config()}, tmp)
     tmp.replace(ckpt)
     meta_path.write_text(json.dumps(meta, indent=1, default=str))
-    log(f"trained {spec.name} in {seconds:.1f} s; fingerprint {fingerprint}; checkpoint {ckpt}")
+    log(f"trained {spec.name} (seed {seed}) in {seconds:.1f} s on {device}; fingerprint {fingerprint}; checkpoint {ckpt}")
     return model.to(device), meta
+
+
+def _blas_threads(n: int | None) -> Any:
+    """Limit the BLAS/OpenMP thread pools (NumPy, SciPy, scikit-learn) to ``n`` threads while training on the CPU."""
+    import contextlib
+
+    if not n:
+        return contextlib.nullcontext()
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover (a dependency of scikit-learn)
+        return contextlib.nullcontext()
+    return threadpool_limits(n)
 
 
 def _device_name(device: str) -> str:
@@ -242,13 +528,29 @@ def _load(spec: ReferenceSpec, seed: int, device: str) -> tuple[Any, dict[str, A
 
 
 def load_reference(name: str, *, seed: int | None = None, device: str = "cpu", train: bool = True) -> tuple[Any, dict[str, Any]]:
-    """A reference model by name, trained on first use when ``train`` (else an error if not cached)."""
+    """A reference model by name and training seed, trained on first use when ``train`` (else an error if not cached).
+
+    Parameters
+    ----------
+    name : str
+        The spec's name (without ``ref:``).
+    seed : int, optional
+        The training seed (default: the spec's).
+    device : str, default="cpu"
+        Where the module is put (and trained, on first use).
+    train : bool, default=True
+
+    Returns
+    -------
+    module, metadata
+        As :func:`train_reference`.
+    """
     spec = get_reference_spec(name)
     seed = spec.default_seed if seed is None else seed
     ckpt, meta_path = _paths(spec, seed)
     if not (ckpt.exists() and meta_path.exists()):
         if not train:
-            raise SpecError(f"reference model {name!r} (seed {seed}) is not trained yet; run `latentbench train {name}`")
+            raise SpecError(f"reference model {name!r} (seed {seed}) is not trained yet; run `latentbench train {name} --seeds {seed}`")
     return train_reference(spec, seed=seed, device=device)
 
 
