@@ -78,7 +78,8 @@ class Likelihood(Task):
         n, d = len(rows), data.n_features
         to_bpd = -1.0 / (d * math.log(2))
         k = self.params["k"]
-        mc = lambda se: float(np.sqrt(np.nansum(se**2)) / n)  # noqa: E731  (s.e. of a mean of independent estimates)
+        # s.e. of a mean of independent per-example estimates; unknown (NaN) with a single sample
+        mc = lambda se: float(np.sqrt(np.sum(se**2)) / n) if np.isfinite(se).all() else float("nan")  # noqa: E731
         scores = {
             "iwae": ctx.mean_score(iwae), "elbo": ctx.mean_score(elbo),
             "recon_term": ctx.mean_score(recon), "kl_term": ctx.mean_score(recon - elbo),
