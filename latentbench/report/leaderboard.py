@@ -119,6 +119,11 @@ class Cell:
         return s
 
 
+def _other_data(cell: Cell) -> bool:
+    """A cell skipped because the model was trained on another dataset (or another draw of it)."""
+    return cell.status == "skipped" and "was trained on" in (cell.message or "")
+
+
 @dataclass
 class LeaderboardRow:
     """One metric of one task version, estimator and split, across models."""
@@ -441,12 +446,15 @@ class Leaderboard:
             lines += [f"# {title}", ""]
         if header:
             lines += [header, ""]
-        models = self.models
         for family in self.families():
+            fam_rows = [r for r in self.rows if r.family == family]
+            # a model trained on another dataset than every task of the family gets no column there
+            models = [m for m in self.models if any(m in r.cells and not _other_data(r.cells[m]) for r in fam_rows)]
             lines += [f"## {family}", "", "| task (version) | metric | " + " | ".join(models) + " |",
                       "|---|---|" + "---|" * len(models)]
-            for row in (r for r in self.rows if r.family == family):
-                cells = [row.cells[m].text() if m in row.cells else "" for m in models]
+            for row in fam_rows:
+                cells = ["–" if m in row.cells and _other_data(row.cells[m]) else row.cells[m].text() if m in row.cells else ""
+                         for m in models]
                 metric = row.metric_label + (" †" if row.tie_summary else "")
                 lines.append(f"| {row.label} | {metric} | " + " | ".join(c.replace("|", "/") for c in cells) + " |")
             lines.append("")
@@ -458,6 +466,7 @@ class Leaderboard:
                       for m in sorted(ranks, key=lambda m: (ranks[m], m))]
             lines += ["", "Models scored on different tasks have mean ranks over different rows: compare the counts.", ""]
         lines += ["## notes", ""] + [f"- {n}" for n in self.legend()]
+        lines.append("- –: the model was trained on another dataset than the task's (a family's table leaves out models with no task there).")
         if self.kept_apart:
             lines.append("- Kept apart (never one row): " + "; ".join(self.kept_apart) + ".")
         lines += [f"- {n}" for n in self.notes]

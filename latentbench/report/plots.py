@@ -91,7 +91,7 @@ def family_bars(board: Leaderboard, family: str) -> Any | None:
         hi = np.array([row.cells[m].ci_high if row.cells[m].ci_high is not None else row.cells[m].value for m in names], dtype=float)
         x = np.arange(len(names))
         if np.all(vals >= 0):
-            bars = ax.bar(x, vals, color=[colors[m] for m in names], yerr=np.vstack([vals - lo, hi - vals]), capsize=4,
+            bars = ax.bar(x, vals, color=[colors[m] for m in names], yerr=np.clip(np.vstack([vals - lo, hi - vals]), 0.0, None), capsize=4,
                           edgecolor="black", linewidth=[2.0 if row.cells[m].tie == "best" else 0.5 for m in names])
             for b, m in zip(bars, names):
                 if row.cells[m].tie == "tied":
@@ -99,7 +99,7 @@ def family_bars(board: Leaderboard, family: str) -> Any | None:
         else:  # negative values (log-likelihoods in nats): bars from 0 would hide the intervals, so points
             for xi, m, v, l, h in zip(x, names, vals, lo, hi):
                 tie = row.cells[m].tie
-                ax.errorbar([xi], [v], yerr=[[v - l], [h - v]], fmt="o" if tie != "tied" else "D", color=colors[m], capsize=4,
+                ax.errorbar([xi], [v], yerr=[[max(v - l, 0.0)], [max(h - v, 0.0)]], fmt="o" if tie != "tied" else "D", color=colors[m], capsize=4,
                             ms=8 if tie == "best" else 6, mec="black", mew=2.0 if tie == "best" else 0.5)
             ax.set_xlim(-0.6, len(names) - 0.4)
         styles = iter([("--", "0.35"), (":", "0.2"), ("-.", "0.5"), ((0, (5, 1, 1, 1)), "0.6")] * 4)
