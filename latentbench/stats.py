@@ -19,7 +19,7 @@ import numpy as np
 from scipy import stats as _sps
 
 from .exceptions import InputValidationError
-from .validation import check_param
+from .validation import check_param, check_rng
 
 __all__ = ["bootstrap_ci", "bootstrap_mean_ci", "normal_ci", "subsample_ci", "percentile_interval"]
 
@@ -118,7 +118,7 @@ def subsample_ci(fn: Callable[..., Any], *arrays: Any, m: int | None = None, n_r
     check_param(m, "m", low=2, high=n - 1, integer=True)
     check_param(n_rounds, "n_rounds", low=2, integer=True)
     check_param(level, "level", low=0.0, high=1.0)
-    gen = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+    gen = check_rng(rng)
     if estimate is None:
         estimate = fn(*arrays)
     draws = []

@@ -15,7 +15,7 @@ import numpy as np
 
 from .exceptions import InputValidationError
 
-__all__ = ["check_array", "check_consistent_length", "check_tensor", "is_tensor", "check_param"]
+__all__ = ["check_array", "check_consistent_length", "check_param", "check_rng", "check_tensor", "is_tensor"]
 
 
 def is_tensor(x: Any) -> bool:
@@ -157,3 +157,12 @@ def check_param(value: Any, name: str, *, low: float | None = None, high: float 
     if high is not None and value > high:
         raise InputValidationError(f"'{name}' must be <= {high}, got {value!r}")
     return value
+
+
+def check_rng(rng: Any) -> np.random.Generator:
+    """An ``int`` seed, ``None`` or a ``numpy.random.Generator``, as a Generator."""
+    if isinstance(rng, np.random.Generator):
+        return rng
+    if rng is None or (isinstance(rng, (int, np.integer)) and not isinstance(rng, bool)):
+        return np.random.default_rng(rng)
+    raise InputValidationError(f"'rng' must be an int seed or a numpy Generator, got {rng!r}")

@@ -33,7 +33,7 @@ import numpy as np
 
 from ..exceptions import InputValidationError, ResourceLimitError, UndefinedMetricWarning
 from ..stats import subsample_ci
-from ..validation import check_array, check_param
+from ..validation import check_array, check_param, check_rng
 from .neighbors import KNNGraph, centered, drop_duplicates, expansion_band, knn_graph, pair_distances
 
 __all__ = [
@@ -56,12 +56,6 @@ GP_MAX_SAMPLES = 10_000
 _CHUNK_VALUES = 1 << 22
 
 
-def _as_rng(rng: Any) -> np.random.Generator:
-    if isinstance(rng, np.random.Generator):
-        return rng
-    if rng is None or isinstance(rng, (int, np.integer)):
-        return np.random.default_rng(rng)
-    raise InputValidationError(f"'rng' must be an int seed or a numpy Generator, got {rng!r}")
 
 
 def _graph(x: np.ndarray, knn: KNNGraph | None, k: int, backend: str, name: str) -> KNNGraph:
@@ -384,7 +378,7 @@ def correlation_dimension(x: Any, *, n_max: int = 2000, window: tuple[float, flo
     if not 0 < lo < hi < 1:
         raise InputValidationError(f"'window' must satisfy 0 < lo < hi < 1, got {window!r}")
     check_param(n_radii, "n_radii", low=2, integer=True)
-    gen = _as_rng(rng)
+    gen = check_rng(rng)
     if len(x) > n_max:
         x = x[np.sort(gen.choice(len(x), n_max, replace=False))]
 

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from ..exceptions import InputValidationError, ResourceLimitError, UndefinedMetricWarning
-from ..validation import check_array, check_consistent_length, check_param
+from ..validation import check_array, check_consistent_length, check_param, check_rng
 from .neighbors import KNNGraph, centered, expansion_band, knn_graph, pair_distances
 
 __all__ = ["trustworthiness", "continuity", "trustworthiness_continuity", "knn_recall", "distortion",
@@ -321,7 +321,7 @@ def distortion(x: Any, z: Any, *, n_pairs: int = 10_000, pairs: str = "random", 
     n = len(x)
     if pairs == "random":
         check_param(n_pairs, "n_pairs", low=1, integer=True)
-        gen = np.random.default_rng(rng) if not isinstance(rng, np.random.Generator) else rng
+        gen = check_rng(rng)
         i = gen.integers(0, n, n_pairs)
         j = (i + gen.integers(1, n, n_pairs)) % n  # uniform over j != i
     else:

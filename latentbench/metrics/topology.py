@@ -56,7 +56,7 @@ from typing import Any
 import numpy as np
 
 from ..exceptions import InputValidationError, ResourceLimitError, UndefinedMetricWarning
-from ..validation import check_array, check_consistent_length, check_param
+from ..validation import check_array, check_consistent_length, check_param, check_rng
 
 __all__ = [
     "farthest_point_sampling",
@@ -91,12 +91,6 @@ ALPHA_MAX_DIM = 3
 _CHUNK_VALUES = 1 << 22
 
 
-def _as_rng(rng: Any) -> np.random.Generator:
-    if isinstance(rng, np.random.Generator):
-        return rng
-    if rng is None or isinstance(rng, (int, np.integer)):
-        return np.random.default_rng(rng)
-    raise InputValidationError(f"'rng' must be an int seed or a numpy Generator, got {rng!r}")
 
 
 def _import_gudhi() -> Any:
@@ -576,7 +570,7 @@ def compare_topology(x: Any, z: Any, *, n_landmarks: int = 300, max_dim: int = 1
     check_param(n_draws, "n_draws", low=1, integer=True)
     check_param(level, "level", low=0.0, high=1.0)
     check_param(max_dim, "max_dim", low=0, high=3, integer=True)
-    gen = _as_rng(rng)
+    gen = check_rng(rng)
     starts = gen.choice(len(x), size=min(n_draws, len(x)), replace=False)
     runs = []
     for s in starts:
