@@ -7,6 +7,8 @@ Nothing here trains the VAE reference models; harness tests use the tiny modules
 
 from __future__ import annotations
 
+import textwrap
+
 import os
 
 import numpy as np
@@ -111,3 +113,30 @@ def digits():
     from latentbench.data import load_dataset
 
     return load_dataset("digits")
+
+
+# ------------------------------------------------------------------------------------------ a tiny reference spec
+@pytest.fixture
+def tiny_spec_dir(tmp_path):
+    """A spec folder holding one tiny MLP VAE reference model (``ref:tiny``) on digits."""
+    folder = tmp_path / "specs" / "reference_models"
+    folder.mkdir(parents=True)
+    (folder / "tiny.toml").write_text(textwrap.dedent("""
+        name = "tiny"
+        architecture = "mlp-vae"
+        tier = "quick"
+        dataset = "digits"
+        description = "A tiny MLP VAE for the tests."
+        [model]
+        latent_dim = 3
+        hidden = [16]
+        objective = "vae"
+        [training]
+        optimizer = "adam"
+        lr = 1e-3
+        batch_size = 256
+        epochs = 2
+        seed = 0
+    """))
+    return str(tmp_path / "specs")
+

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import textwrap
 
 import numpy as np
 import pytest
@@ -54,30 +53,6 @@ def test_band_groups_by_task_version_and_default_seed():
 
 
 # ------------------------------------------------------------------------------------------ export / import
-@pytest.fixture
-def tiny_spec_dir(tmp_path):
-    folder = tmp_path / "specs" / "reference_models"
-    folder.mkdir(parents=True)
-    (tmp_path / "specs" / "tasks").mkdir()  # (a folder with only reference_models/ is misread as task specs: see test_registry_and_specs)
-    (folder / "tiny.toml").write_text(textwrap.dedent("""
-        name = "tiny"
-        architecture = "mlp-vae"
-        tier = "quick"
-        dataset = "digits"
-        description = "A tiny MLP VAE for the tests."
-        [model]
-        latent_dim = 3
-        hidden = [16]
-        objective = "vae"
-        [training]
-        optimizer = "adam"
-        batch_size = 256
-        epochs = 2
-        seed = 0
-    """))
-    return str(tmp_path / "specs")
-
-
 def test_bands_over_training_seeds_end_to_end(tiny_spec_dir, tmp_path):
     db = tmp_path / "r.db"
     argv = ["run", "ref:tiny@0,1,2", "ref:pca", "--tasks", "reconstruction/digits,collapse/digits", "--store", str(db),

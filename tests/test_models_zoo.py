@@ -131,31 +131,6 @@ def test_bf16_precision_trains(tmp_path):
 
 
 # ------------------------------------------------------------------------------------------ seeds through the CLI
-@pytest.fixture
-def tiny_spec_dir(tmp_path):
-    folder = tmp_path / "specs" / "reference_models"
-    folder.mkdir(parents=True)
-    (tmp_path / "specs" / "tasks").mkdir()  # (a folder with only reference_models/ is misread as task specs: see test_registry_and_specs)
-    (folder / "tiny.toml").write_text(textwrap.dedent("""
-        name = "tiny"
-        architecture = "mlp-vae"
-        tier = "quick"
-        dataset = "digits"
-        description = "A tiny MLP VAE for the tests."
-        [model]
-        latent_dim = 3
-        hidden = [16]
-        objective = "vae"
-        [training]
-        optimizer = "adam"
-        lr = 1e-3
-        batch_size = 256
-        epochs = 2
-        seed = 0
-    """))
-    return str(tmp_path / "specs")
-
-
 def test_train_seeds_and_list_models(tiny_spec_dir, capsys):
     assert main(["train", "tiny", "--seeds", "0", "1", "--device", "cpu", "--quiet", "--specs", tiny_spec_dir]) == 0
     out = capsys.readouterr().out
