@@ -24,9 +24,10 @@ TASKS = ["neighbourhood/torus", "topology/torus", "intrinsic-dimension/torus"]
 
 
 @pytest.fixture(scope="module")
-def results():
+def results(tmp_path_factory):
     models = {"isometry": CallableAdapter(_isometry, name="isometry"), "projection": CallableAdapter(_projection, name="projection")}
-    res = latentbench.evaluate(models, tasks=TASKS, n_bootstrap=50)
+    store = tmp_path_factory.mktemp("geometry") / "results.db"
+    res = latentbench.evaluate(models, tasks=TASKS, n_bootstrap=50, store=str(store))
     assert not res.failed, [r["message"] for r in res.failed]
     return res
 
@@ -51,3 +52,26 @@ def test_projection_is_visibly_worse(results):
     assert proj("neighbourhood/torus", "knn_recall") < 0.5
     assert proj("topology/torus", "bottleneck_h1") > 0.05
     assert proj("intrinsic-dimension/torus", "mle_ratio") < 0.8
+
+
+def test_persistence_diagrams_are_stored_and_drawn(results, tmp_path):
+    from latentbench.report import ReportData
+    from latentbench.report.plots import make_plots, persistence_panels
+    from latentbench.report.leaderboard import Leaderboard
+
+    data = ReportData.load(results.store_path)
+    panels = persistence_panels(data)["topology/torus"]
+    assert [p["model"] for p in panels] == ["isometry", "projection"]
+    iso, proj = panels
+    # an isometry: the latent diagrams are the input diagrams (each space is scale-normalised)
+    for d in (0, 1):
+        np.testing.assert_allclose(np.sort(iso["latent"][d], axis=0), np.sort(iso["input"][d], axis=0), atol=1e-9)
+    assert len(iso["input"][1]) > 0 and iso["cap"] == 1.0
+    # a line segment has no loops: the projection's H1 diagram is empty, the torus's is not
+    assert len(proj["latent"][1]) == 0
+    # one essential H0 bar per space, stored as inf; thresholds are positive, per dimension
+    assert np.isinf(iso["input"][0][:, 1]).sum() == 1
+    assert len(iso["threshold_input"]) == 2 and min(iso["threshold_input"]) > 0
+    plots, _ = make_plots(Leaderboard.from_rows(results.rows, data=data), data, tmp_path, projections=False)
+    drawn = [p for p in plots if p.name == "persistence-topology-torus"]
+    assert len(drawn) == 1 and drawn[0].png.stat().st_size > 10_000

@@ -562,7 +562,9 @@ def compare_topology(x: Any, z: Any, *, n_landmarks: int = 300, max_dim: int = 1
         ``bottleneck`` and ``wasserstein``: ``{dim: {"mean", "ci_low", "ci_high", "draws"}}``;
         ``betti_x`` and ``betti_z``: the most frequent Betti tuple over draws, with
         ``betti_x_draws`` / ``betti_z_draws``; ``total_persistence_x`` / ``_z``: ``{dim: mean}``;
-        ``covering_radius_x`` / ``_z`` (normalised, means); ``n_landmarks``, ``n_draws``.
+        ``covering_radius_x`` / ``_z`` (normalised, means); ``n_landmarks``, ``n_draws``;
+        ``diagrams_x`` / ``diagrams_z`` (the first draw's diagrams, normalised units, for plots) and
+        ``betti_threshold_x`` / ``_z`` (the first draw's per-dimension bar-length thresholds).
     """
     x = check_array(x, "x", min_rows=2)
     z = check_array(z, "z", min_rows=2)
@@ -612,5 +614,9 @@ def compare_topology(x: Any, z: Any, *, n_landmarks: int = 300, max_dim: int = 1
         "covering_radius_z": float(np.mean([r[1]["covering_radius"] for r in runs])),
         "n_landmarks": int(len(runs[0][0]["landmarks"])),
         "n_draws": len(runs),
+        "diagrams_x": runs[0][0]["diagrams"],
+        "diagrams_z": runs[0][1]["diagrams"],
+        "betti_threshold_x": [f * runs[0][0]["covering_radius"] for f in _per_dim(threshold_factor, max_dim + 1, "threshold_factor")],
+        "betti_threshold_z": [f * runs[0][1]["covering_radius"] for f in _per_dim(threshold_factor, max_dim + 1, "threshold_factor")],
     }
     return out

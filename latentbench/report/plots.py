@@ -3,6 +3,7 @@
 * per-family bars: each primary score of a family, one bar per model with its 95% interval,
   null baselines as dashed reference lines;
 * a radar of normalized family scores per model;
+* persistence diagrams of inputs and latents on shared landmarks (the topology tasks' artifacts);
 * latent 2-D projections coloured by label (PCA always, t-SNE from scikit-learn, UMAP when the
   ``umap-learn`` package is installed), drawn only from latent samples the runner stored as
   artifacts (``latents/z``, ``latents/labels``): the report never encodes anything.
@@ -24,7 +25,8 @@ from .leaderboard import ARROWS, Leaderboard, LeaderboardRow, fmt, is_baseline
 if TYPE_CHECKING:
     from .data import ReportData
 
-__all__ = ["PlotFile", "family_bars", "make_plots", "normalized_family_scores", "projection_figure", "radar", "traversal_figure"]
+__all__ = ["PlotFile", "family_bars", "make_plots", "normalized_family_scores", "persistence_figure", "persistence_panels",
+           "projection_figure", "radar", "traversal_figure"]
 
 
 @dataclass(frozen=True)
@@ -291,6 +293,88 @@ def traversal_figure(grid: np.ndarray, *, title: str, anchor: int = 0) -> Any:
     return fig
 
 
+def persistence_figure(panels: Sequence[dict[str, Any]], *, title: str, ncols: int = 4) -> Any:
+    """Input and latent persistence diagrams, one panel per model, on the same landmarks.
+
+    Parameters
+    ----------
+    panels : sequence of dict
+        One per model: ``model``, ``input`` and ``latent`` (lists of (n_bars, 2) arrays, H0 first,
+        in normalised units; ``inf`` for essential bars), ``threshold_input`` and
+        ``threshold_latent`` (the bar length each Betti number counts from, per dimension) and
+        ``cap`` (the Rips truncation: essential bars, and bars cut by it, are drawn on that line).
+    title : str
+    ncols : int, default=4
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    plt = _plt()
+    if not panels:
+        raise ValueError("persistence_figure: no diagrams to draw")
+    n = len(panels)
+    ncols = min(ncols, n)
+    nrows = math.ceil(n / ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(2.9 * ncols, 2.9 * nrows), squeeze=False)
+    styles = {"input": ("#888888", "x"), "latent": ("#1f77b4", "o")}
+    for ax, p in zip(axes.flat, panels):
+        finite = [dg[np.isfinite(dg[:, 1]), 1] for space in ("input", "latent") for dg in p[space] if len(dg)]
+        cap = float(p["cap"]) if np.isfinite(p["cap"]) else max([1.0] + [float(f.max()) for f in finite if len(f)])
+        top = cap * 1.08
+        ax.plot([0, top], [0, top], color="black", lw=0.6)
+        ax.axhline(cap, color="black", lw=0.4, ls=":")
+        for space, (color, marker) in styles.items():
+            for d, dg in enumerate(p[space][:2]):
+                dg = np.asarray(dg, dtype=float).reshape(-1, 2)
+                death = np.where(np.isfinite(dg[:, 1]), np.minimum(dg[:, 1], cap), cap)
+                ax.scatter(dg[:, 0], death, s=9 if d == 1 else 6, marker=marker if d == 1 else ".",
+                           color=color, alpha=0.75 if d == 1 else 0.45, linewidths=0.8,
+                           label=f"{space} H{d}")
+            thr = np.asarray(p.get(f"threshold_{space}", []), dtype=float)
+            if len(thr) > 1 and np.isfinite(thr[1]):  # bars above this line are counted in Betti 1
+                ax.plot([0, top - thr[1]], [thr[1], top], color=color, lw=0.6, ls="--")
+        ax.set_xlim(-0.02 * top, top)
+        ax.set_ylim(-0.02 * top, top * 1.02)
+        ax.set_title(p["model"], fontsize=8)
+        ax.tick_params(labelsize=7)
+    for ax in list(axes.flat)[n:]:
+        ax.axis("off")
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=4, fontsize=7, frameon=False)
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout(rect=(0, 0.04, 1, 0.97))
+    return fig
+
+
+def persistence_panels(data: ReportData) -> dict[str, list[dict[str, Any]]]:
+    """The stored persistence diagrams (``persistence/...`` artifacts of the topology tasks), by task."""
+    by_task: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    seen: set[tuple[str, str]] = set()
+    for r in data.rows:
+        if r["status"] != "ok" or (r["model"], r["task"]) in seen:
+            continue
+        h0 = data.artifact(r, "persistence/input/h0")
+        if h0 is None:
+            continue
+        seen.add((r["model"], r["task"]))
+        panel: dict[str, Any] = {"model": r["model"]}
+        for space in ("input", "latent"):
+            dims = []
+            for d in range(4):
+                dg = data.artifact(r, f"persistence/{space}/h{d}")
+                if dg is None:
+                    break
+                dims.append(dg)
+            panel[space] = dims
+            thr = data.artifact(r, f"persistence/{space}/threshold")
+            panel[f"threshold_{space}"] = [] if thr is None else list(thr)
+        cap = data.artifact(r, "persistence/cap")
+        panel["cap"] = float(cap[0]) if cap is not None and len(cap) else float("inf")
+        by_task[r["task"]].append(panel)
+    return {t: sorted(ps, key=lambda p: p["model"]) for t, ps in sorted(by_task.items())}
+
+
 def _slug(s: str) -> str:
     return "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in s).strip("-")
 
@@ -337,6 +421,13 @@ def make_plots(board: Leaderboard, data: ReportData | None, out_dir: str | Path,
         plots.append(_save(fig, out, f"traversal-{_slug(t['model'])}-{_slug(t['task'])}",
                            f"{t['model']} on {t['task']}: latent traversals stored by the task (one row per latent dimension, "
                            "swept from its 2nd to its 98th percentile around the first anchor)."))
+    for task, panels in (persistence_panels(data) if data is not None else {}).items():
+        fig = persistence_figure(panels, title=f"{task}: persistence diagrams, input (grey x) and latent (blue o)")
+        plots.append(_save(fig, out, f"persistence-{_slug(task)}",
+                           f"{task}: H0 (dots) and H1 (markers) persistence diagrams of the input and of the latent codes on the "
+                           "same landmarks (first landmark draw; each space divided by its median landmark distance). Points on the "
+                           "dotted line are essential or outlive the Rips truncation; H1 bars above a dashed line are counted in "
+                           "that space's Betti 1."))
     if not projections:
         notes.append("Projections not drawn (--no-projections).")
         return plots, notes

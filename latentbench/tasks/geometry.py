@@ -139,12 +139,13 @@ class TopologyPreservation(Task):
     )
     primary = "bottleneck_h1"
     reference = "Edelsbrunner & Harer (2010); GUDHI; Moor et al. (2020), Topological Autoencoders"
-    defaults = {"max_samples": 5000, "n_landmarks": 300, "n_draws": 5}
+    defaults = {"max_samples": 5000, "n_landmarks": 300, "n_draws": 5, "max_edge_length": 1.0}
 
     def run(self, adapter, data, ctx):  # type: ignore[no-untyped-def]
         x, z = _paired_sample(self, data, ctx)
         res = topo.compare_topology(x, z, n_landmarks=min(self.params["n_landmarks"], len(z)), max_dim=1,
-                                    n_draws=self.params["n_draws"], rng=ctx.rng)
+                                    n_draws=self.params["n_draws"], max_edge_length=self.params["max_edge_length"],
+                                    rng=ctx.rng)
         m = res["n_landmarks"]
         dist = lambda kind, d: Score(res[kind][d]["mean"], res[kind][d]["ci_low"], res[kind][d]["ci_high"], "landmark-draws", n=m)  # noqa: E731
         bx, bz = tuple(res["betti_x"]) + (0, 0), tuple(res["betti_z"]) + (0, 0)
@@ -153,4 +154,20 @@ class TopologyPreservation(Task):
             "betti0_latent": Score.plain(bz[0], m), "betti1_latent": Score.plain(bz[1], m),
             "betti0_input": Score.plain(bx[0], m), "betti1_input": Score.plain(bx[1], m),
         }
-        return TaskOutput(scores, info={"n_landmarks": m, "n_draws": res["n_draws"], "known_betti": data.metadata.get("betti")})
+        return TaskOutput(scores, artifacts=persistence_artifacts(res, self.params["max_edge_length"]),
+                          info={"n_landmarks": m, "n_draws": res["n_draws"], "known_betti": data.metadata.get("betti")})
+
+
+def persistence_artifacts(res: dict[str, Any], cap: float | None) -> dict[str, np.ndarray]:
+    """The first landmark draw's diagrams as artifacts for the report's persistence plots.
+
+    ``persistence/<space>/h<d>`` (bars as (birth, death), normalised units, ``inf`` for essential
+    bars), ``persistence/<space>/threshold`` (the bar length each Betti number counts from, per
+    dimension) and ``persistence/cap`` (the Rips truncation; essential bars are drawn there).
+    """
+    out: dict[str, np.ndarray] = {"persistence/cap": np.asarray([np.inf if cap is None else cap], dtype=float)}
+    for space, key in (("input", "x"), ("latent", "z")):
+        for d, dgm in enumerate(res[f"diagrams_{key}"]):
+            out[f"persistence/{space}/h{d}"] = np.asarray(dgm, dtype=float).reshape(-1, 2)
+        out[f"persistence/{space}/threshold"] = np.asarray(res[f"betti_threshold_{key}"], dtype=float)
+    return out
