@@ -253,10 +253,17 @@ class Evaluator:
         if isinstance(adapter, PrecomputedAdapter) and adapter.dataset_name and adapter.dataset_name != dataset.name:
             return f"latents in {adapter.source} are for dataset {adapter.dataset_name!r}, not {dataset.name!r}"
         trained_on = adapter.metadata.get("dataset")
-        if trained_on and trained_on != dataset.name:
-            return f"{adapter.name} was trained on {trained_on!r}; this task uses {dataset.name!r}"
         trained_fp = adapter.metadata.get("dataset_fingerprint")
-        if trained_fp and trained_fp != dataset.fingerprint:
+        derived = trained_on and trained_on != dataset.name and "derived_from" in dataset.metadata
+        if derived:  # e.g. digits-fair reuses the images and split of digits: checked row by row
+            from .data.fairness import derived_binding
+
+            reason = derived_binding(trained_on, trained_fp, dataset)
+            if reason is not None:
+                return f"{adapter.name} cannot be scored on {dataset.name!r}: {reason}"
+        elif trained_on and trained_on != dataset.name:
+            return f"{adapter.name} was trained on {trained_on!r}; this task uses {dataset.name!r}"
+        if not derived and trained_fp and trained_fp != dataset.fingerprint:
             return (f"{adapter.name} was trained on another draw of {dataset.name!r} (fingerprint {trained_fp}, "
                     f"here {dataset.fingerprint}): its test rows are not held out from training")
         try:

@@ -328,3 +328,23 @@ def test_cli_audit_of_reference_pca_on_planted_digits(tmp_path, capsys):
     assert main(["audit", "ref:pca", "--out", str(tmp_path), "--store", str(tmp_path / "r.db"), "--quiet"]) == 0
     text = capsys.readouterr().out
     assert "ref:pca on digits-fair" in text and "Inversion risk: HIGH" in text and "skipped" not in text
+
+
+def test_runner_scores_a_model_trained_on_the_base_dataset_on_its_derived_audit_dataset(tmp_path):
+    """`latentbench run ref:pca --suite audit` works like `audit`: digits-fair reuses digits' images and split."""
+    from latentbench.adapters import CallableAdapter
+    from latentbench.data import load_dataset
+
+    def adapter(trained_on, fingerprint, width):  # distinct widths: distinct model fingerprints
+        a = CallableAdapter(lambda x: x.reshape(len(x), -1)[:, :width], name=f"on-{trained_on}-{width}")
+        a.metadata = {"dataset": trained_on, "dataset_fingerprint": fingerprint}
+        return a
+
+    digits_fp = load_dataset("digits").fingerprint
+    models = {"base": adapter("digits", digits_fp, 8), "other-draw": adapter("digits", "0" * 16, 7),
+              "other-data": adapter("shapes", digits_fp, 6)}
+    res = latentbench.evaluate(models, tasks=["fairness/digits-fair"], n_bootstrap=20, store=str(tmp_path / "r.db"))
+    status = {r["model"]: (r["status"], r["message"]) for r in res}
+    assert status["base"][0] == "ok"
+    assert status["other-draw"][0] == "skipped" and "another draw of 'digits'" in status["other-draw"][1]
+    assert status["other-data"][0] == "skipped" and "derived from 'digits'" in status["other-data"][1]
