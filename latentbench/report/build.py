@@ -7,6 +7,7 @@ Writes into the output folder::
     leaderboard.tex     booktabs tables of the primary scores
     leaderboard.json    the table's cells (as ``latentbench run --out`` writes it)
     leaderboard.csv
+    bands.csv           the reference bands over training seeds (when a reference has several)
     results.json        versioned: run provenance (commit, library versions, device), models, the table, the raw rows
     results.csv         the raw rows, one per model, task, seed and metric, with their run's device and commit
     plots/*.png, *.svg  per-family bars, radar, latent projections (when latent samples are stored)
@@ -24,9 +25,11 @@ from pathlib import Path
 from typing import Any
 
 from ..provenance import git_commit, library_versions
+from ..validation import check_param
 from .data import ReportData, export_store
 from .html import render_html
 from .leaderboard import Leaderboard
+from .seed_bands import first_seed_columns, seed_band_table
 
 __all__ = ["REPORT_SCHEMA_VERSION", "ReportOutput", "describe_provenance", "write_report"]
 
@@ -95,7 +98,8 @@ def _raw_csv(data: ReportData, rows: Iterable[dict[str, Any]]) -> str:
 
 def write_report(data: ReportData, out_dir: str | Path, *, title: str = "latentbench leaderboard", header: Sequence[str] = (),
                  models: Iterable[str] | None = None, alpha: float = 0.05, n_resamples: int = 2000, plots: bool = True,
-                 export: str | Path | None = None, suite_tasks: Sequence[str] | None = None) -> ReportOutput:
+                 export: str | Path | None = None, suite_tasks: Sequence[str] | None = None,
+                 training_seeds: str = "first") -> ReportOutput:
     """Write the Markdown, HTML, LaTeX, CSV and JSON reports and the plots (nothing is recomputed).
 
     Parameters
@@ -118,15 +122,33 @@ def write_report(data: ReportData, out_dir: str | Path, *, title: str = "latentb
         Also write the rows, runs, models and artifacts used as a JSON export (readable with ``--store FILE.json``).
     suite_tasks : sequence of str, optional
         The tasks the report should cover (a suite's); those without any stored result are listed.
+    training_seeds : {"first", "all"}, default="first"
+        With several training seeds of a reference model (``ref:NAME@0``, ``@1``, ...), ``"first"``
+        gives it one column (its lowest seed) and shows the spread over seeds in a section of its
+        own; ``"all"`` gives every seed a column. The bands section is written either way.
 
     Returns
     -------
     ReportOutput
     """
     t0 = time.perf_counter()
+    check_param(training_seeds, "training_seeds", options=("first", "all"))
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    stored_models = {str(r["model"]) for r in data.rows}
+    if models is None and training_seeds == "first":
+        models = first_seed_columns(stored_models)
+    models = None if models is None else list(models)
     board = Leaderboard.from_rows(data.rows, models=models, data=data, alpha=alpha, n_resamples=n_resamples)
+    bands = seed_band_table(data.rows, tasks=suite_tasks)
+    hidden = sorted(stored_models - set(models)) if models is not None else []
+    for name, others in sorted(getattr(data, "aliases", {}).items()):
+        if name in board.models:
+            board.notes.append(f"{name} is also stored as {', '.join(sorted(others))}: one checkpoint (the same model "
+                               "fingerprint), shown once; a deterministic model gives the same checkpoint for every training seed.")
+    if hidden and training_seeds == "first":
+        board.notes.append(f"Columns show each reference model's lowest training seed; the other training seeds ({', '.join(hidden)}) "
+                           "enter the reference bands section only (`--all-training-seeds` gives each its own column).")
     head = list(header) + describe_provenance(data, board)
     if suite_tasks is not None:
         missing = [t for t in suite_tasks if t not in {r["task"] for r in data.rows}]
@@ -144,12 +166,15 @@ def write_report(data: ReportData, out_dir: str | Path, *, title: str = "latentb
     if plots:
         from .plots import make_plots
 
-        plot_files, plot_notes = make_plots(board, data, out / "plots")
+        plot_files, plot_notes = make_plots(board, data, out / "plots", bands=bands)
         for p in plot_files:
             paths += [p.png, p.svg]
     else:
         plot_notes = ["Plots not drawn (--no-plots)."]
     markdown = board.to_markdown(title=title, header="\n\n".join(head))
+    if bands:
+        markdown += "\n" + bands.to_markdown()
+        write("bands.csv", bands.to_csv())
     markdown += "\n## plots\n\n" + "".join(f"- {n}\n" for n in plot_notes)
     markdown += "".join(f"- [{p.name}](plots/{p.png.name}) ([svg](plots/{p.svg.name})): {p.caption}\n" for p in plot_files)
     write("leaderboard.md", markdown)
@@ -157,7 +182,7 @@ def write_report(data: ReportData, out_dir: str | Path, *, title: str = "latentb
     write("leaderboard.csv", board.to_csv())
     write("leaderboard.tex", board.to_latex())
     kept = {m for m in board.models}
-    rows = [r for r in data.rows if r["model"] in kept]
+    rows = list(data.rows)  # the bands use the hidden training seeds' rows too
     run_ids = sorted({r.get("run_id") for r in rows if r.get("run_id")})
     doc = {
         "schema": "latentbench-report", "schema_version": REPORT_SCHEMA_VERSION,
@@ -168,12 +193,14 @@ def write_report(data: ReportData, out_dir: str | Path, *, title: str = "latentb
         "models": [{"model_fp": fp, **{k: v for k, v in m.items() if k != "model_fp"}} for fp, m in sorted(data.models.items())
                    if fp in {r["model_fp"] for r in rows}],
         "leaderboard": board.to_dict(),
+        "reference_bands": bands.to_dict(),
         "results": rows,
     }
     write("results.json", json.dumps(doc, indent=1, sort_keys=True, default=str) + "\n")
     write("results.csv", _raw_csv(data, rows))
-    write("leaderboard.html", render_html(board, title=title, header=head, plots=plot_files, plot_notes=plot_notes))
+    write("leaderboard.html", render_html(board, title=title, header=head, plots=plot_files, plot_notes=plot_notes,
+                                          sections=[bands.to_html()] if bands else []))
     if export is not None:
-        export_store(data, export)
+        export_store(data, export, artifacts_for=kept)
         paths.append(Path(export))
     return ReportOutput(board, paths, time.perf_counter() - t0, markdown, plot_notes)

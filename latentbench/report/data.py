@@ -89,6 +89,28 @@ def _parse_json(value: Any) -> Any:
     return value
 
 
+def _one_name_per_checkpoint(rows: list[dict[str, Any]]) -> dict[str, set[str]]:
+    """Give every row of one model fingerprint one name; return the other names each one replaced.
+
+    One checkpoint can be stored under several names: a deterministic reference model (PCA) gives
+    the same checkpoint for every training seed, so ``ref:pca@0`` and ``ref:pca@2`` name one model,
+    and a job is only recomputed (and renamed) when it was not ``ok``. The name kept is the one on
+    the most ``ok`` rows (then the most rows, then the first in order).
+    """
+    counts: dict[Any, dict[str, tuple[int, int]]] = defaultdict(dict)
+    for r in rows:
+        ok, n = counts[r["model_fp"]].get(r["model"], (0, 0))
+        counts[r["model_fp"]][r["model"]] = (ok + (r["status"] == "ok"), n + 1)
+    canonical = {fp: min(names, key=lambda m: (-names[m][0], -names[m][1], m)) for fp, names in counts.items()}
+    aliases: dict[str, set[str]] = defaultdict(set)
+    for r in rows:
+        name = canonical[r["model_fp"]]
+        if r["model"] != name:
+            aliases[name].add(r["model"])
+            r["model"] = name
+    return dict(aliases)
+
+
 class ReportData:
     """Result rows with their provenance, read from a store.
 
@@ -111,15 +133,22 @@ class ReportData:
         Run provenance by ``run_id``: ``device``, ``versions`` (dict), ``git_commit``, ``argv``, ``host``.
     models : dict of str to dict
         Model descriptions by model fingerprint: ``name``, ``adapter``, ``description`` (dict).
+    aliases : dict of str to set of str
+        Other names the same checkpoint (model fingerprint) was stored under; its rows all carry
+        the key's name (a deterministic reference model trained with several seeds is one model).
     """
 
     def __init__(self, store: ResultStore, *, models: Iterable[str] | None = None, tasks: Iterable[str] | None = None,
                  source: str | None = None) -> None:
         self.store = store
         self.source = source or store.path
-        rows = store.rows(models=list(models) if models is not None else None, tasks=list(tasks) if tasks is not None else None)
+        rows = store.rows(tasks=list(tasks) if tasks is not None else None)
         for r in rows:
             r["params"] = _parse_json(r.get("params")) or {}
+        self.aliases = _one_name_per_checkpoint(rows)
+        if models is not None:
+            wanted = set(models)
+            rows = [r for r in rows if r["model"] in wanted or wanted & self.aliases.get(r["model"], set())]
         self.rows: list[dict[str, Any]] = rows
         self.runs: dict[str, dict[str, Any]] = {}
         for run in store.runs():
@@ -234,7 +263,7 @@ def _decode_array(entry: Mapping[str, Any]) -> np.ndarray:
 
 
 def export_store(source: ResultStore | ReportData, path: str | Path | None = None, *, models: Iterable[str] | None = None,
-                 tasks: Iterable[str] | None = None) -> dict[str, Any]:
+                 tasks: Iterable[str] | None = None, artifacts_for: Iterable[str] | None = None) -> dict[str, Any]:
     """Export result rows, runs, models and artifacts as one JSON document.
 
     The document (``format`` = ``"latentbench-store-export"``, ``schema_version`` 1) holds
@@ -249,6 +278,9 @@ def export_store(source: ResultStore | ReportData, path: str | Path | None = Non
         Where to write the JSON (sorted keys, one level of indentation).
     models, tasks : iterable of str, optional
         Keep only these (ignored when ``source`` is already a :class:`ReportData`).
+    artifacts_for : iterable of str, optional
+        Export the artifacts (per-example values, latent samples, images) of these models only; the
+        rows of every model are exported. Default: every model's.
 
     Returns
     -------
@@ -267,9 +299,10 @@ def export_store(source: ResultStore | ReportData, path: str | Path | None = Non
     with_names: dict[tuple[Any, ...], list[str]] = defaultdict(list)
     for name_row in data.store._conn.execute("SELECT model_fp, task, task_version, params_hash, split_fp, seed, name FROM artifacts"):
         with_names[tuple(name_row[k] for k in JOB_KEY)].append(name_row["name"])
+    with_artifacts = None if artifacts_for is None else set(artifacts_for)
     for r in rows:
         k = job_key(r)
-        if k in seen:
+        if k in seen or (with_artifacts is not None and r["model"] not in with_artifacts):
             continue
         seen.add(k)
         for name in sorted(with_names.get(k, [])):

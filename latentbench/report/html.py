@@ -175,7 +175,7 @@ def _img(path: Path, alt: str) -> str:
 
 
 def render_html(board: Leaderboard, *, title: str, header: Sequence[str] = (), plots: Sequence[PlotFile] = (),
-                plot_notes: Sequence[str] = ()) -> str:
+                plot_notes: Sequence[str] = (), sections: Sequence[str] = ()) -> str:
     """Render the leaderboard (and its plots) as one self-contained HTML page.
 
     Parameters
@@ -188,6 +188,8 @@ def render_html(board: Leaderboard, *, title: str, header: Sequence[str] = (), p
         PNG files embedded as ``data:`` URIs.
     plot_notes : sequence of str
         Why some plots are absent.
+    sections : sequence of str
+        Further HTML sections (already escaped), placed between the notes and the plots.
 
     Returns
     -------
@@ -248,6 +250,7 @@ def render_html(board: Leaderboard, *, title: str, header: Sequence[str] = (), p
     dagger = [r for r in rows if r.tie_summary]
     out += [f"<li>† {_e(r.label)} {_e(r.metric)}: {_e(r.tie_summary)}</li>" for r in dagger]
     out.append("</ul>")
+    out += list(sections)
     out.append("<h2>Plots</h2>")
     for note in plot_notes:
         out.append(f'<p class="header">{_inline_md(note)}</p>')

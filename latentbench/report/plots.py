@@ -1,5 +1,6 @@
 """Report plots (matplotlib, Agg backend; PNG and SVG), drawn from stored numbers only.
 
+* reference bands: each reference model's primary scores over its training seeds;
 * per-family bars: each primary score of a family, one bar per model with its 95% interval,
   null baselines as dashed reference lines;
 * a radar of normalized family scores per model;
@@ -24,9 +25,10 @@ from .leaderboard import ARROWS, Leaderboard, LeaderboardRow, fmt, is_baseline
 
 if TYPE_CHECKING:
     from .data import ReportData
+    from .seed_bands import SeedBandTable
 
 __all__ = ["PlotFile", "family_bars", "make_plots", "normalized_family_scores", "persistence_figure", "persistence_panels",
-           "projection_figure", "radar", "traversal_figure"]
+           "projection_figure", "radar", "seed_band_figure", "traversal_figure"]
 
 
 @dataclass(frozen=True)
@@ -293,6 +295,50 @@ def traversal_figure(grid: np.ndarray, *, title: str, anchor: int = 0) -> Any:
     return fig
 
 
+def seed_band_figure(table: SeedBandTable, *, ncols: int = 4) -> Any:
+    """Each reference model's primary scores over its training seeds: one panel per score.
+
+    Parameters
+    ----------
+    table : SeedBandTable
+        From :func:`latentbench.report.seed_bands.seed_band_table`.
+    ncols : int, default=4
+
+    Returns
+    -------
+    matplotlib.figure.Figure or None
+        ``None`` when no reference model has two training seeds.
+    """
+    plt = _plt()
+    if not table.rows:
+        return None
+    n = len(table.rows)
+    ncols = min(ncols, n)
+    nrows = math.ceil(n / ncols)
+    colors = _colors(table.references)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(3.3 * ncols, 0.35 * len(table.references) * nrows + 0.9 * nrows),
+                             squeeze=False)
+    for ax, row in zip(axes.flat, table.rows):
+        refs = [r for r in table.references if r in row["bands"]]
+        for i, ref in enumerate(refs):
+            b = row["bands"][ref]
+            ax.plot([b["min"], b["max"]], [i, i], color=colors[ref], lw=3, alpha=0.35, solid_capstyle="butt")
+            ax.scatter(b["values"], [i] * len(b["values"]), color=colors[ref], s=14, zorder=3)
+            ax.plot([b["mean"]] * 2, [i - 0.3, i + 0.3], color="black", lw=1)
+        ax.set_yticks(range(len(refs)), refs, fontsize=7)
+        ax.set_ylim(-0.7, len(refs) - 0.3)
+        ax.invert_yaxis()
+        title = f"{row['task']}\n{row['metric']} {ARROWS.get(row['direction'], '')}"
+        ax.set_title(title + (f" [{row['variant']}]" if row.get("variant") else ""), fontsize=7)
+        ax.tick_params(axis="x", labelsize=7)
+    for ax in list(axes.flat)[n:]:
+        ax.axis("off")
+    fig.suptitle("Reference models over training seeds " + ", ".join(map(str, table.train_seeds))
+                 + " (dots: seeds; bar: mean; shade: min to max)", fontsize=9)
+    fig.tight_layout(rect=(0, 0, 1, 0.98))
+    return fig
+
+
 def persistence_figure(panels: Sequence[dict[str, Any]], *, title: str, ncols: int = 4) -> Any:
     """Input and latent persistence diagrams, one panel per model, on the same landmarks.
 
@@ -380,7 +426,7 @@ def _slug(s: str) -> str:
 
 
 def make_plots(board: Leaderboard, data: ReportData | None, out_dir: str | Path, *,
-               projections: bool = True) -> tuple[list[PlotFile], list[str]]:
+               projections: bool = True, bands: SeedBandTable | None = None) -> tuple[list[PlotFile], list[str]]:
     """Draw every plot the stored numbers allow.
 
     Parameters
@@ -391,6 +437,8 @@ def make_plots(board: Leaderboard, data: ReportData | None, out_dir: str | Path,
     out_dir : str or Path
         Where ``<name>.png`` and ``<name>.svg`` go.
     projections : bool, default=True
+    bands : SeedBandTable, optional
+        Reference bands over training seeds (drawn when any reference has two seeds).
 
     Returns
     -------
@@ -407,12 +455,20 @@ def make_plots(board: Leaderboard, data: ReportData | None, out_dir: str | Path,
             plots.append(_save(fig, out, f"bars-{_slug(family)}",
                                f"{family}: each primary score with its 95% interval (bold edge: best; hatched bar or diamond: tied with "
                                "the best; grey lines: null baselines; rows with negative values, such as log-likelihoods, are drawn as points)."))
+    fig = seed_band_figure(bands) if bands else None
+    if fig is not None:
+        plots.append(_save(fig, out, "reference-bands",
+                           "Each reference model's primary scores over its training seeds (dots: one checkpoint each, the mean "
+                           "over evaluation seeds; black bar: the mean; shade: min to max): the spread of retraining a reference."))
     fig, caption = radar(board)
     if fig is not None:
         plots.append(_save(fig, out, "radar", caption))
     else:
         notes.append(caption)
+    shown = set(board.models)  # plots follow the table's columns
     for t in (data.artifacts_named("traversal_grid") if data is not None else []):
+        if t["model"] not in shown:
+            continue
         try:
             fig = traversal_figure(t["array"], title=f"{t['model']}: {t['task']} (first anchor)")
         except ValueError as exc:
@@ -422,6 +478,9 @@ def make_plots(board: Leaderboard, data: ReportData | None, out_dir: str | Path,
                            f"{t['model']} on {t['task']}: latent traversals stored by the task (one row per latent dimension, "
                            "swept from its 2nd to its 98th percentile around the first anchor)."))
     for task, panels in (persistence_panels(data) if data is not None else {}).items():
+        panels = [p for p in panels if p["model"] in shown]
+        if not panels:
+            continue
         fig = persistence_figure(panels, title=f"{task}: persistence diagrams, input (grey x) and latent (blue o)")
         plots.append(_save(fig, out, f"persistence-{_slug(task)}",
                            f"{task}: H0 (dots) and H1 (markers) persistence diagrams of the input and of the latent codes on the "
@@ -431,7 +490,7 @@ def make_plots(board: Leaderboard, data: ReportData | None, out_dir: str | Path,
     if not projections:
         notes.append("Projections not drawn (--no-projections).")
         return plots, notes
-    samples = data.latent_samples() if data is not None else []
+    samples = [s for s in data.latent_samples() if s["model"] in shown] if data is not None else []
     if not samples:
         notes.append("No latent projections: the store holds no latent samples (artifact `latents/z`). The report never "
                      "encodes data itself; projections appear once the runner stores a small latent sample per model and dataset.")
