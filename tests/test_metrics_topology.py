@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 import pytest
 
@@ -20,6 +22,7 @@ from latentbench.metrics.topology import (  # noqa: E402
     h0_diagram_mst,
     landmark_persistence,
     persistence_diagrams,
+    rips_backend,
     total_persistence,
 )
 
@@ -86,8 +89,36 @@ def test_betti_counting_rules():
 def test_h0_from_mst_matches_gudhi():
     x = np.random.default_rng(3).normal(size=(150, 4))
     mst = h0_diagram_mst(x)
-    gd = persistence_diagrams(x, max_dim=0)[0]
+    gd = persistence_diagrams(x, max_dim=0, backend="gudhi")[0]
     np.testing.assert_allclose(np.sort(mst[:, 1]), np.sort(gd[:, 1]), rtol=1e-12)
+
+
+@pytest.mark.parametrize("max_edge_length", [None, 1.0])
+def test_ripser_and_gudhi_give_the_same_bars(max_edge_length):
+    """ripser.py (the default Rips engine when installed) against gudhi's Rips with edge collapse.
+
+    ripser.py computes in float32: bars agree to float32 rounding (a few units in the last place
+    of values below 2 on these normalised points), not to float64's.
+    """
+    pytest.importorskip("ripser")
+    rng = np.random.default_rng(8)
+    for pts, max_dim in ((torus(400, rng), 2), (rng.normal(size=(120, 10)), 1)):
+        pts = pts / np.median(np.linalg.norm(pts[:, None] - pts[None], axis=-1))
+        rp = persistence_diagrams(pts, max_dim=max_dim, max_edge_length=max_edge_length, backend="ripser")
+        gd = persistence_diagrams(pts, max_dim=max_dim, max_edge_length=max_edge_length, backend="gudhi")
+        for d in range(max_dim + 1):
+            assert len(rp[d]) == len(gd[d]) and np.isinf(rp[d][:, 1]).sum() == np.isinf(gd[d][:, 1]).sum()
+            assert gudhi.bottleneck_distance(rp[d], gd[d]) <= 4 * np.finfo(np.float32).eps
+    assert rips_backend("auto") == "ripser" and rips_backend("gudhi") == "gudhi"
+
+
+def test_auto_backend_falls_back_to_gudhi(monkeypatch):
+    monkeypatch.setitem(sys.modules, "ripser", None)  # import ripser now raises ImportError
+    assert rips_backend("auto") == "gudhi"
+    x = np.random.default_rng(9).normal(size=(40, 3))
+    assert len(persistence_diagrams(x)[0]) == 40  # 39 finite H0 bars and the essential one
+    with pytest.raises(InputValidationError, match="backend='ripser' needs ripser.py"):
+        persistence_diagrams(x, backend="ripser")
 
 
 def test_distances_equal_gudhi_on_the_same_diagrams():
@@ -148,7 +179,7 @@ def test_guards():
     with pytest.raises(ResourceLimitError, match="landmarks"):
         persistence_diagrams(rng.normal(size=(MAX_LANDMARKS + 1, 2)))
     with pytest.raises(ResourceLimitError, match="triangles"):
-        persistence_diagrams(rng.normal(size=(60, 5)), max_triangles=10)
+        persistence_diagrams(rng.normal(size=(60, 5)), max_triangles=10, backend="gudhi")
     with pytest.raises(InputValidationError, match="normalize"):
         landmark_persistence(rng.normal(size=(30, 2)), normalize="mean")
     with pytest.raises(InputValidationError, match="inconsistent"):
