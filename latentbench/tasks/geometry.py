@@ -155,7 +155,8 @@ class TopologyPreservation(Task):
             "betti0_input": Score.plain(bx[0], m), "betti1_input": Score.plain(bx[1], m),
         }
         return TaskOutput(scores, artifacts=persistence_artifacts(res, self.params["max_edge_length"]),
-                          info={"n_landmarks": m, "n_draws": res["n_draws"], "known_betti": data.metadata.get("betti")})
+                          info={"n_landmarks": m, "n_draws": res["n_draws"], "rips_backend": res["backend"],
+                                "known_betti": data.metadata.get("betti")})
 
 
 def persistence_artifacts(res: dict[str, Any], cap: float | None) -> dict[str, np.ndarray]:

@@ -31,6 +31,7 @@ BUILTIN_TASK_CLASSES: dict[str, str] = {
     "reconstruction": "latentbench.tasks.reconstruction:Reconstruction",
     "likelihood": "latentbench.tasks.likelihood:Likelihood",
     "collapse": "latentbench.tasks.collapse:PosteriorCollapse",
+    "kl-decomposition": "latentbench.tasks.collapse:KLDecomposition",
     "fairness": "latentbench.tasks.fairness:BiasAudit",
     "privacy": "latentbench.tasks.privacy:PrivacyAudit",
     "mig": "latentbench.tasks.disentanglement:MIG",
