@@ -21,7 +21,7 @@ from scipy import stats as _sps
 from .exceptions import InputValidationError
 from .validation import check_param, check_rng
 
-__all__ = ["bootstrap_ci", "bootstrap_mean_ci", "normal_ci", "subsample_ci", "percentile_interval"]
+__all__ = ["bootstrap_ci", "bootstrap_mean_ci", "normal_ci", "subsample_ci", "percentile_interval", "t_ci"]
 
 
 def percentile_interval(samples: np.ndarray, confidence: float = 0.95) -> tuple[float, float]:
@@ -155,3 +155,28 @@ def normal_ci(value: float, stderr: float, confidence: float = 0.95) -> tuple[fl
     """``value ± z * stderr`` (a Monte-Carlo standard error)."""
     z = float(_sps.norm.ppf(0.5 + confidence / 2.0))
     return float(value - z * stderr), float(value + z * stderr)
+
+
+def t_ci(values: Sequence[float], confidence: float = 0.95) -> tuple[float, float]:
+    """Student-t interval of the mean of a few independent values (seeds): ``mean ± t * sd / sqrt(n)``.
+
+    Parameters
+    ----------
+    values : sequence of float
+        At least two values.
+    confidence : float, default=0.95
+
+    Returns
+    -------
+    (low, high) : tuple of float
+
+    Examples
+    --------
+    >>> [round(v, 4) for v in t_ci([1.0, 2.0, 4.0])]
+    [-1.4612, 6.1279]
+    """
+    v = np.asarray(values, dtype=np.float64)
+    if v.ndim != 1 or len(v) < 2:
+        raise InputValidationError(f"t_ci needs at least 2 values, got {len(np.atleast_1d(v))}")
+    hw = float(_sps.t.ppf(0.5 + confidence / 2.0, len(v) - 1)) * float(v.std(ddof=1)) / np.sqrt(len(v))
+    return float(v.mean() - hw), float(v.mean() + hw)

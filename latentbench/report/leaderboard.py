@@ -678,8 +678,7 @@ def _aggregate(rows: list[Mapping[str, Any]]) -> Cell:
         r = ok[0]
         return Cell("ok", mean, r["ci_low"], r["ci_high"], r["ci_method"], r["n"], 1, r.get("message"), seconds, jobs)
     # several seeds: the interval of the mean over seeds is the spread of the seeds (t interval)
-    from scipy import stats
+    from ..stats import t_ci
 
-    sd = (sum((v - mean) ** 2 for v in vals) / (len(vals) - 1)) ** 0.5
-    hw = float(stats.t.ppf(0.975, len(vals) - 1)) * sd / len(vals) ** 0.5
-    return Cell("ok", mean, mean - hw, mean + hw, "seeds-t", ok[0]["n"], len(ok), None, seconds, jobs)
+    low, high = t_ci(vals) if len(vals) > 1 else (None, None)
+    return Cell("ok", mean, low, high, "seeds-t", ok[0]["n"], len(ok), None, seconds, jobs)

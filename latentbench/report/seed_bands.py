@@ -20,6 +20,7 @@ from typing import Any
 
 from ..exceptions import InputValidationError
 from ..models.bands import parse_reference, reference_bands
+from ..stats import t_ci
 from .leaderboard import ARROWS, _params, _variant, fmt
 
 __all__ = ["SeedBandTable", "first_seed_columns", "seed_band_table"]
@@ -113,18 +114,19 @@ class SeedBandTable:
         return "\n".join(out)
 
     def to_csv(self) -> str:
-        """One line per (reference, task, metric): the band and each seed's value."""
+        """One line per (reference, task, metric): the band, each seed's value and the 95% t interval of the
+        mean over seeds (``t_ci_low``, ``t_ci_high``: wide with three seeds, by design)."""
         buf = io.StringIO()
         w = csv.writer(buf, lineterminator="\n")
         w.writerow(["reference", "task", "task_version", "variant", "metric", "direction", "n_seeds", "train_seeds", "values",
-                    "mean", "std", "min", "max"])
+                    "mean", "std", "min", "max", "t_ci_low", "t_ci_high"])
         for r in self.rows:
             for ref in self.references:
                 b = r["bands"].get(ref)
                 if b is not None:
                     w.writerow([ref, r["task"], r["task_version"], r.get("variant", ""), r["metric"], r["direction"], b["n_seeds"],
                                 " ".join(map(str, b["train_seeds"])), " ".join(repr(v) for v in b["values"]),
-                                b["mean"], b["std"], b["min"], b["max"]])
+                                b["mean"], b["std"], b["min"], b["max"], b["ci_low"], b["ci_high"]])
         return buf.getvalue()
 
     def to_dict(self) -> dict[str, Any]:
@@ -160,7 +162,9 @@ def seed_band_table(result_rows: Iterable[Mapping[str, Any]], *, min_seeds: int 
         row = by_row.setdefault(key, {"task": b["task"], "task_version": b["task_version"], "params_hash": b["params_hash"],
                                       "variant": variants.get(key[:3], ""), "metric": b["metric"],
                                       "direction": b["direction"], "bands": {}})
-        row["bands"][b["reference"]] = {k: b[k] for k in ("n_seeds", "train_seeds", "values", "mean", "std", "min", "max")}
+        band = {k: b[k] for k in ("n_seeds", "train_seeds", "values", "mean", "std", "min", "max")}
+        band["ci_low"], band["ci_high"] = t_ci(b["values"])  # n_seeds >= 2 here
+        row["bands"][b["reference"]] = band
         seeds.update(b["train_seeds"])
     ordered = sorted(by_row.values(), key=lambda r: (order.get(r["task"], len(order)), r["task"], r["task_version"],
                                                       r["params_hash"] or "", r["metric"]))
