@@ -31,17 +31,20 @@ def test_band_table_values_are_the_stored_values():
     rows = [_row("ref:a@0", 1.0), _row("ref:a@1", 2.0), _row("ref:a@2", 4.0),
             _row("ref:b@0", 5.0), _row("ref:b@1", 5.0, seed=0), _row("ref:b@1", 7.0, seed=1),  # two evaluation seeds: mean 6
             _row("ref:c@0", 9.0),                                  # one training seed: no band
-            _row("ref:a@0", 0.5, metric="secondary", primary=0),    # secondary scores stay in the leaderboard
+            _row("ref:a@0", 0.5, metric="secondary", primary=0), _row("ref:a@1", 0.7, metric="secondary", primary=0),
             _row("ref:a@1", None, status="failed"), _row("mine", 0.1)]
     table = seed_band_table(rows)
-    assert table.references == ["a", "b"] and table.train_seeds == [0, 1, 2] and len(table.rows) == 1
-    a, b = table.rows[0]["bands"]["a"], table.rows[0]["bands"]["b"]
+    assert table.references == ["a", "b"] and table.train_seeds == [0, 1, 2] and len(table.primary_rows) == 1
+    assert [r["metric"] for r in table.rows] == ["m", "secondary"]  # secondary scores: in the CSV, not the table
+    a, b = table.primary_rows[0]["bands"]["a"], table.primary_rows[0]["bands"]["b"]
     assert a["values"] == [1.0, 2.0, 4.0] and a["mean"] == pytest.approx(7 / 3) and (a["min"], a["max"]) == (1.0, 4.0)
     assert b["values"] == [5.0, 6.0] and b["std"] == pytest.approx(np.std([5.0, 6.0], ddof=1))
     md = table.to_markdown()
     assert "| t/d (v1) | m ↓ | 2.333 [1.000, 4.000] | 5.500 [5.000, 6.000] |" in md
     lines = list(csv.DictReader(io.StringIO(table.to_csv())))
-    assert [(r["reference"], r["values"]) for r in lines] == [("a", "1.0 2.0 4.0"), ("b", "5.0 6.0")]
+    assert [(r["reference"], r["metric"], r["values"]) for r in lines] == [("a", "m", "1.0 2.0 4.0"), ("b", "m", "5.0 6.0"),
+                                                                          ("a", "secondary", "0.5 0.7")]
+    assert (float(lines[0]["t_ci_low"]), float(lines[0]["t_ci_high"])) == pytest.approx((-1.4612497, 6.1279164))
     assert 'title="seed 0: 1.000, seed 1: 2.000, seed 2: 4.000"' in table.to_html()
     assert not seed_band_table([_row("ref:c@0", 9.0)]) and seed_band_table([_row("ref:c@0", 9.0)]).to_markdown() == ""
 

@@ -310,15 +310,16 @@ def seed_band_figure(table: SeedBandTable, *, ncols: int = 4) -> Any:
         ``None`` when no reference model has two training seeds.
     """
     plt = _plt()
-    if not table.rows:
+    rows = table.primary_rows
+    if not rows:
         return None
-    n = len(table.rows)
+    n = len(rows)
     ncols = min(ncols, n)
     nrows = math.ceil(n / ncols)
     colors = _colors(table.references)
     fig, axes = plt.subplots(nrows, ncols, figsize=(3.3 * ncols, 0.35 * len(table.references) * nrows + 0.9 * nrows),
                              squeeze=False)
-    for ax, row in zip(axes.flat, table.rows):
+    for ax, row in zip(axes.flat, rows):
         refs = [r for r in table.references if r in row["bands"]]
         for i, ref in enumerate(refs):
             b = row["bands"][ref]

@@ -55,7 +55,8 @@ def first_seed_columns(models: Iterable[str]) -> list[str]:
 
 @dataclass
 class SeedBandTable:
-    """Bands of the primary scores: rows are (task, version, metric), columns reference models."""
+    """Bands over training seeds: rows are (task, version, metric), columns reference models. Every
+    score is kept (CSV, JSON); the Markdown, the HTML and the plot show the primary ones."""
 
     references: list[str]
     rows: list[dict[str, Any]] = field(default_factory=list)
@@ -63,6 +64,11 @@ class SeedBandTable:
 
     def __bool__(self) -> bool:
         return bool(self.rows)
+
+    @property
+    def primary_rows(self) -> list[dict[str, Any]]:
+        """The rows of primary scores (what the Markdown, the HTML and the plot show)."""
+        return [r for r in self.rows if r.get("primary")]
 
     @staticmethod
     def _cell(band: Mapping[str, Any] | None) -> str:
@@ -84,25 +90,25 @@ class SeedBandTable:
 
     def to_markdown(self) -> str:
         """A Markdown section (``## reference bands over training seeds``)."""
-        if not self.rows:
+        if not self.primary_rows:
             return ""
         out = ["## reference bands over training seeds", "", self.explanation(), "",
                "| task (version) | metric | " + " | ".join(self.references) + " |",
                "|---|---|" + "---|" * len(self.references)]
-        for r in self.rows:
+        for r in self.primary_rows:
             out.append(f"| {self._task(r)} | {r['metric']} {ARROWS.get(r['direction'], '')} | "
                        + " | ".join(self._cell(r["bands"].get(ref)) for ref in self.references) + " |")
         return "\n".join(out) + "\n"
 
     def to_html(self) -> str:
         """An ``<h2>`` and a plain table (inline, no script needed)."""
-        if not self.rows:
+        if not self.primary_rows:
             return ""
         e = html.escape
         out = ["<h2>Reference bands over training seeds</h2>", f'<p class="header">{e(self.explanation())}</p>',
                '<div class="wrap"><table class="plain" id="bands"><tr><th>task</th><th>metric</th>'
                + "".join(f"<th>{e(ref)}</th>" for ref in self.references) + "</tr>"]
-        for r in self.rows:
+        for r in self.primary_rows:
             cells = []
             for ref in self.references:
                 b = r["bands"].get(ref)
@@ -118,13 +124,13 @@ class SeedBandTable:
         mean over seeds (``t_ci_low``, ``t_ci_high``: wide with three seeds, by design)."""
         buf = io.StringIO()
         w = csv.writer(buf, lineterminator="\n")
-        w.writerow(["reference", "task", "task_version", "variant", "metric", "direction", "n_seeds", "train_seeds", "values",
+        w.writerow(["reference", "task", "task_version", "variant", "metric", "primary", "direction", "n_seeds", "train_seeds", "values",
                     "mean", "std", "min", "max", "t_ci_low", "t_ci_high"])
         for r in self.rows:
             for ref in self.references:
                 b = r["bands"].get(ref)
                 if b is not None:
-                    w.writerow([ref, r["task"], r["task_version"], r.get("variant", ""), r["metric"], r["direction"], b["n_seeds"],
+                    w.writerow([ref, r["task"], r["task_version"], r.get("variant", ""), r["metric"], int(r["primary"]), r["direction"], b["n_seeds"],
                                 " ".join(map(str, b["train_seeds"])), " ".join(repr(v) for v in b["values"]),
                                 b["mean"], b["std"], b["min"], b["max"], b["ci_low"], b["ci_high"]])
         return buf.getvalue()
@@ -135,12 +141,12 @@ class SeedBandTable:
 
 def seed_band_table(result_rows: Iterable[Mapping[str, Any]], *, min_seeds: int = 2,
                     tasks: Sequence[str] | None = None) -> SeedBandTable:
-    """The bands over training seeds of every reference model's primary scores.
+    """The bands over training seeds of every reference model's scores.
 
     Parameters
     ----------
     result_rows : iterable of mapping
-        Store rows; only ``ok`` rows of models named ``ref:NAME@SEED`` with ``is_primary`` set count.
+        Store rows; only ``ok`` rows of models named ``ref:NAME@SEED`` count.
     min_seeds : int, default=2
         Bands over fewer training seeds are left out (one seed has no spread).
     tasks : sequence of str, optional
@@ -150,7 +156,8 @@ def seed_band_table(result_rows: Iterable[Mapping[str, Any]], *, min_seeds: int 
     -------
     SeedBandTable
     """
-    rows = [r for r in result_rows if r.get("is_primary") and str(r.get("model", "")).startswith("ref:")]
+    rows = [r for r in result_rows if str(r.get("model", "")).startswith("ref:")]
+    primary = {(r["task"], r.get("task_version"), r.get("params_hash"), r["metric"]) for r in rows if r.get("is_primary")}
     variants = {(r["task"], r.get("task_version"), r.get("params_hash")): _variant(_params(r)) for r in rows}
     bands = [b for b in reference_bands(rows) if b["n_seeds"] >= min_seeds and b["mean"] is not None
              and math.isfinite(b["mean"])]
@@ -160,7 +167,7 @@ def seed_band_table(result_rows: Iterable[Mapping[str, Any]], *, min_seeds: int 
     for b in bands:
         key = (b["task"], b["task_version"], b["params_hash"], b["metric"])
         row = by_row.setdefault(key, {"task": b["task"], "task_version": b["task_version"], "params_hash": b["params_hash"],
-                                      "variant": variants.get(key[:3], ""), "metric": b["metric"],
+                                      "variant": variants.get(key[:3], ""), "metric": b["metric"], "primary": key in primary,
                                       "direction": b["direction"], "bands": {}})
         band = {k: b[k] for k in ("n_seeds", "train_seeds", "values", "mean", "std", "min", "max")}
         band["ci_low"], band["ci_high"] = t_ci(b["values"])  # n_seeds >= 2 here
