@@ -60,3 +60,14 @@ def test_dataset_without_factors_is_skipped():
     res = latentbench.evaluate(lambda x: x.reshape(len(x), -1)[:, :4], tasks="mig/shapes", dataset="digits", name="f")
     (row,) = res.skipped
     assert "has no factors" in row["message"]
+
+
+def test_wide_codes_are_refused_by_the_per_dimension_fits_with_the_fix(shapes):
+    """DCI's trees and SAP fit per dimension: 300-dimensional codes fail at once, naming the fix;
+    the lasso DCI and MIG still run."""
+    wide = np.random.default_rng(2).normal(size=(len(shapes.split("test")), 300))
+    res = latentbench.evaluate(_latents(shapes, wide, "wide"), tasks=["dci/shapes", "sap/shapes", "mig/shapes"], n_bootstrap=20)
+    failed = {r["task"]: r["message"] for r in res.failed}
+    assert set(failed) == {"dci/shapes", "sap/shapes"}
+    assert "300 latent dimensions, more than the 256" in failed["dci/shapes"] and "dci-lasso" in failed["dci/shapes"]
+    assert res.value("mig/shapes") < 0.05

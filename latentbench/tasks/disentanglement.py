@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..adapters import Capability
+from ..exceptions import ResourceLimitError
 from ..metrics import disentanglement as dm
 from ..stats import subsample_ci
 from .base import Score, ScoreSpec, Task, TaskOutput
@@ -20,6 +21,18 @@ from .base import Score, ScoreSpec, Task, TaskOutput
 __all__ = ["BetaVAEScore", "DCI", "FactorVAEScore", "MIG", "MIGSampled", "Modularity", "SAP", "Traversals"]
 
 _FACTORS = frozenset({"factors"})
+
+#: Above this many latent dimensions, DCI with gradient-boosted trees (one multiclass ensemble per
+#: factor over every dimension) and SAP (one classifier per dimension and factor) refuse to start:
+#: on 4,096 raw pixels DCI's trees ran for over ten minutes without finishing. ``dci-lasso`` and
+#: the other scores have no such limit.
+MAX_LATENTS_PER_DIM_FITS = 256
+
+
+def _check_latent_count(task: Task, codes: np.ndarray, fix: str) -> None:
+    if codes.shape[1] > MAX_LATENTS_PER_DIM_FITS:
+        raise ResourceLimitError(f"{task.name}: {codes.shape[1]} latent dimensions, more than the {MAX_LATENTS_PER_DIM_FITS} "
+                                 f"this score fits in reasonable time; {fix}")
 
 
 def _codes_and_factors(task: Task, data, ctx) -> tuple[np.ndarray, np.ndarray]:  # type: ignore[no-untyped-def]
@@ -115,6 +128,8 @@ class DCI(Task):
 
     def run(self, adapter, data, ctx):  # type: ignore[no-untyped-def]
         c_fit, f_fit, c_ev, f_ev = _fit_eval(self, data, ctx)
+        if self.params["predictor"] == "gbt":
+            _check_latent_count(self, c_fit, "use the lasso predictor (a dci-lasso task) for wide codes")
         res = dm.dci_score(c_fit, f_fit, c_ev, f_ev, rng=ctx.rng, predictor=self.params["predictor"],
                            lasso_c=self.params["lasso_c"], return_correct=True)
         boot = dm.bootstrap_accuracy(res["correct_test"], rng=ctx.rng, n_boot=ctx.n_bootstrap)
@@ -141,6 +156,7 @@ class SAP(Task):
 
     def run(self, adapter, data, ctx):  # type: ignore[no-untyped-def]
         c_fit, f_fit, c_ev, f_ev = _fit_eval(self, data, ctx)
+        _check_latent_count(self, c_fit, "SAP fits one classifier per latent dimension and factor")
         res = dm.sap_score(c_fit, f_fit, c_ev, f_ev, classifier=self.params["classifier"])
         return TaskOutput({"sap": Score.plain(res["sap"], len(c_ev))}, info={"classifier": self.params["classifier"]})
 
