@@ -75,3 +75,18 @@ def test_persistence_diagrams_are_stored_and_drawn(results, tmp_path):
     plots, _ = make_plots(Leaderboard.from_rows(results.rows, data=data), data, tmp_path, projections=False)
     drawn = [p for p in plots if p.name == "persistence-topology-torus"]
     assert len(drawn) == 1 and drawn[0].png.stat().st_size > 10_000
+
+
+def _with_duplicates(x):
+    """The isometry, with every 50th code a copy of its neighbour's (as identical images give)."""
+    z = _isometry(x).copy()
+    z[1::50] = z[0::50][: len(z[1::50])]
+    return z
+
+
+def test_duplicate_codes_are_dropped_and_counted_not_fatal():
+    res = latentbench.evaluate(CallableAdapter(_with_duplicates, name="dups"), tasks="intrinsic-dimension/torus", n_bootstrap=20)
+    assert not res.failed, [r["message"] for r in res.failed]
+    assert res.value("intrinsic-dimension/torus", "twonn_latent") == pytest.approx(2.0, rel=0.1)
+    info = [r["params"]["info"] for r in res.rows if r["metric"] == "twonn_latent"][0]
+    assert info["duplicates_dropped_latent"] > 0 and info["duplicates_dropped_input"] == 0

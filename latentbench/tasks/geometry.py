@@ -17,7 +17,7 @@ from ..adapters import Capability
 from ..metrics import dimension as dim
 from ..metrics import neighborhood as nb
 from ..metrics import topology as topo
-from ..metrics.neighbors import knn_graph
+from ..metrics.neighbors import drop_duplicates, knn_graph
 from ..stats import subsample_ci
 from .base import Score, ScoreSpec, Task, TaskOutput
 
@@ -68,7 +68,7 @@ class IntrinsicDimension(Task):
         ci = subsample_ci(lambda a: {e: ids(a)[e] for e in ("twonn", "mle")}, z, rng=ctx.rng,
                           n_rounds=self.params["ci_rounds"], estimate={"twonn": lat["twonn"], "mle": lat["mle"]})
         cd = dim.correlation_dimension(z, n_max=self.params["corrdim_max_samples"], rng=ctx.rng)
-        curve = dim.id_scale_curve(z)
+        curve = dim.id_scale_curve(drop_duplicates(z)[0])  # identical codes (a square turned by 90 degrees) break it
         n = len(z)
         scores = {
             "twonn_latent": _ci_score(ci["twonn"], ci["m"], n), "mle_latent": _ci_score(ci["mle"], ci["m"], n),
