@@ -554,3 +554,22 @@ def test_describe(tiny_vae, digits):
     assert d["name"] == "v" and d["adapter"] == "torch" and d["latent_dim"] == 2 and d["likelihood"] == "bernoulli"
     assert d["capabilities"] == ["decode", "encode", "likelihood", "posterior", "prior"]
     assert d["fingerprint"] == a.fingerprint()
+
+
+@pytest.mark.parametrize("name", ["null:pca-whiten", "null:identity", "null:random"])
+def test_baseline_bound_back_to_its_dataset_decodes_and_encodes_with_that_fit(name):
+    """A run binds a baseline to every task's dataset; a bind to another dataset that never
+    encoded must not leave its fit pending (traversals on shapes once decoded with the digits fit)."""
+    from latentbench.data import load_dataset
+    from latentbench.models.baselines import make_baseline
+
+    digits, torus = load_dataset("digits"), load_dataset("manifold-torus")
+    base = make_baseline(name)
+    rows = torus.split("test")[:5]
+    z = base.bind(torus).encode_rows(torus, rows)
+    base.bind(digits)            # a digits task whose result was in the store: nothing encoded
+    base.bind(torus)
+    assert base.latent_dim == z.shape[1]
+    np.testing.assert_array_equal(base.encode_rows(torus, rows), z)
+    if Capability.DECODE in base.capabilities:
+        assert base.decode(z).reshape(len(z), -1).shape[1] == torus.get_x(rows, flat=True).shape[1]

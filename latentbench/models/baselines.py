@@ -30,22 +30,30 @@ class _DatasetBoundBaseline(Adapter):
     def __init__(self, name: str) -> None:
         super().__init__(name, batch_size=4096)
         self._bound_fp: str | None = None
+        self._fitted_dim: int | None = None
 
     def fingerprint(self) -> str:
         return hash_json({"baseline": self.name, **self.recipe})[:16]
 
     def bind(self, dataset: Any) -> Adapter:
-        """Remember the dataset; the baseline is fitted on first use (a skipped task costs nothing)."""
+        """Remember the dataset; the baseline is fitted on first use (a skipped task costs nothing).
+
+        Binding back to the dataset it is fitted on drops a pending fit for another dataset, so a
+        decode after ``bind(a); encode; bind(b); bind(a)`` uses the fit on ``a``.
+        """
         if self._bound_fp != dataset.fingerprint:
             self._pending = dataset
             self.latent_dim = self._latent_dim_for(dataset)
+        else:
+            self._pending = None
+            self.latent_dim = self._fitted_dim
         return self
 
     def _ensure_fitted(self) -> None:
         pending = getattr(self, "_pending", None)
         if pending is not None:
             self._fit(pending)
-            self._bound_fp, self._pending = pending.fingerprint, None
+            self._bound_fp, self._pending, self._fitted_dim = pending.fingerprint, None, self.latent_dim
 
     def _latent_dim_for(self, dataset: Any) -> int | None:
         return self.latent_dim
