@@ -109,3 +109,29 @@ def test_one_checkpoint_under_two_names_is_one_model(seed_store):
     assert {r["model"] for r in data.rows if r["model_fp"] == "fp-ref:pca@0"} == {"ref:pca@0"}
     # asking for either name gives the checkpoint's rows
     assert len(ReportData.load(path, models=["ref:pca@2"]).rows) == len([r for r in data.rows if r["model"] == "ref:pca@0"])
+
+
+def test_export_arrays_are_compressed_and_old_exports_still_read():
+    import base64
+
+    from latentbench.report.data import _decode_array, _encode_array
+
+    grid = np.zeros((10, 3, 7, 1, 64, 64), dtype=np.uint8)
+    grid[..., 20:40, 20:40] = 255
+    text = _encode_array(grid)
+    assert len(text) < grid.nbytes / 20 and text == _encode_array(grid)  # small and deterministic
+    np.testing.assert_array_equal(_decode_array({"npy_zlib_b64": text}), grid)
+    buf = io.BytesIO()
+    np.save(buf, grid[:1])
+    old = {"npy_b64": base64.b64encode(buf.getvalue()).decode("ascii")}
+    np.testing.assert_array_equal(_decode_array(old), grid[:1])
+
+
+def test_an_export_keeps_the_names_a_checkpoint_was_stored_under(seed_store, tmp_path):
+    from latentbench.report.data import export_store
+
+    path, _ = seed_store
+    export_store(ReportData.load(path), tmp_path / "e.json")
+    again = ReportData.load(tmp_path / "e.json")
+    assert again.aliases == {"ref:pca@0": {"ref:pca@2"}}
+    assert {r["model"] for r in json.loads((tmp_path / "e.json").read_text())["results"]} >= {"ref:pca@0", "ref:pca@2"}

@@ -106,10 +106,13 @@ def test_sort_filter_hover_and_no_network(browser, report_html, tmp_path):
     # baselines stay in their own group below the models, whatever the sort
     assert page.eval_on_selector_all("#board tbody.baselines tr[data-model]", "r => r.map(x => x.dataset.model)") == ["null:random"]
     # the family filter hides the other families' columns
+    model_col = page.locator("#board thead th").first
     page.select_option("#family", "likelihood")
-    assert not mse.is_visible() and iwae.is_visible()
+    assert not mse.is_visible() and iwae.is_visible() and model_col.is_visible()  # the names never go
+    page.select_option("#family", "reconstruction")
+    assert mse.is_visible() and not iwae.is_visible() and model_col.is_visible()
     page.select_option("#family", "all")
-    assert mse.is_visible()
+    assert mse.is_visible() and model_col.is_visible()
     # hover: provenance in the title attribute
     title = page.locator("#board tbody.models tr[data-model='mine'] td").nth(2).get_attribute("title")
     assert "estimator: Fake v1" in title and "n: 300" in title and "device: cpu" in title and "numpy 9.9" in title

@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..exceptions import InputValidationError
+from ..models.bands import parse_reference
 from ..provenance import git_commit, library_versions
 from ..validation import check_param
 from .data import ReportData, export_store
@@ -76,7 +78,12 @@ def describe_provenance(data: ReportData, board: Leaderboard) -> list[str]:
         train_devices.add(str(meta.get("device")))
         secs = meta.get("train_seconds")
         where = meta.get("device", "?") + (f" ({meta['device_name']})" if meta.get("device_name") and meta.get("device") != "cpu" else "")
-        refs.append(f"{m}: {meta.get('tier', '?')} spec, seed {meta.get('seed', '?')}, trained on {where}"
+        try:
+            seed = parse_reference(m)[1]
+        except InputValidationError:
+            seed = None
+        seed = meta.get("seed", "?") if seed is None else seed  # one checkpoint may serve several seeds (PCA)
+        refs.append(f"{m}: {meta.get('tier', '?')} spec, seed {seed}, trained on {where}"
                     + (f" in {secs:.1f} s" if isinstance(secs, (int, float)) else ""))
     if refs:
         out.append("Reference models: " + "; ".join(refs) + ".")

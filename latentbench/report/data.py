@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import zlib
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -107,7 +108,7 @@ def _one_name_per_checkpoint(rows: list[dict[str, Any]]) -> dict[str, set[str]]:
         name = canonical[r["model_fp"]]
         if r["model"] != name:
             aliases[name].add(r["model"])
-            r["model"] = name
+            r["stored_as"], r["model"] = r["model"], name
     return dict(aliases)
 
 
@@ -249,17 +250,21 @@ def load_report_data(source: str | Path | ResultStore | None = None, *, models: 
 
 # ---------------------------------------------------------------------- JSON export
 def _encode_array(arr: np.ndarray) -> str:
+    """A ``.npy`` file, zlib-compressed (deterministic: the same array gives the same text), base64."""
     buf = io.BytesIO()
     np.save(buf, np.asarray(arr), allow_pickle=False)
-    return base64.b64encode(buf.getvalue()).decode("ascii")
+    return base64.b64encode(zlib.compress(buf.getvalue(), 6)).decode("ascii")
 
 
 def _decode_array(entry: Mapping[str, Any]) -> np.ndarray:
+    if "npy_zlib_b64" in entry:
+        raw = zlib.decompress(base64.b64decode(entry["npy_zlib_b64"]))
+        return np.load(io.BytesIO(raw), allow_pickle=False)
     if "npy_b64" in entry:
         return np.load(io.BytesIO(base64.b64decode(entry["npy_b64"])), allow_pickle=False)
     if "values" in entry:
         return np.asarray(entry["values"], dtype=entry.get("dtype", "float64"))
-    raise InputValidationError(f"artifact {entry.get('name')!r} in the export has neither 'npy_b64' nor 'values'")
+    raise InputValidationError(f"artifact {entry.get('name')!r} in the export has none of 'npy_zlib_b64', 'npy_b64' or 'values'")
 
 
 def export_store(source: ResultStore | ReportData, path: str | Path | None = None, *, models: Iterable[str] | None = None,
@@ -267,8 +272,9 @@ def export_store(source: ResultStore | ReportData, path: str | Path | None = Non
     """Export result rows, runs, models and artifacts as one JSON document.
 
     The document (``format`` = ``"latentbench-store-export"``, ``schema_version`` 1) holds
-    ``results`` (store rows), ``runs``, ``models`` and ``artifacts`` (each array as a base64 ``.npy``
-    under ``npy_b64`` with its job key and name), so a report made from it equals one made from the
+    ``results`` (store rows), ``runs``, ``models`` and ``artifacts`` (each array as a zlib-compressed
+    ``.npy`` in base64 under ``npy_zlib_b64``, with its job key and name; uncompressed ``npy_b64``
+    entries of older exports are read too), so a report made from it equals one made from the
     store, tie tests included.
 
     Parameters
@@ -290,7 +296,7 @@ def export_store(source: ResultStore | ReportData, path: str | Path | None = Non
     data = source if isinstance(source, ReportData) else ReportData(source, models=models, tasks=tasks)
     rows = []
     for r in data.rows:
-        r = {k: r.get(k) for k in RESULT_COLUMNS}
+        r = {**{k: r.get(k) for k in RESULT_COLUMNS}, "model": r.get("stored_as", r["model"])}  # as stored
         rows.append(r)
     fps = {r["model_fp"] for r in rows}
     run_ids = {r["run_id"] for r in rows}
@@ -308,7 +314,7 @@ def export_store(source: ResultStore | ReportData, path: str | Path | None = Non
         for name in sorted(with_names.get(k, [])):
             arr = data.artifact(r, name)
             if arr is not None:
-                artifacts.append({**dict(zip(JOB_KEY, k)), "name": name, "npy_b64": _encode_array(arr)})
+                artifacts.append({**dict(zip(JOB_KEY, k)), "name": name, "npy_zlib_b64": _encode_array(arr)})
     doc = {
         "format": EXPORT_FORMAT, "schema_version": EXPORT_SCHEMA_VERSION,
         "results": rows,

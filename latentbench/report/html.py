@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .leaderboard import Leaderboard, LeaderboardRow, fmt, is_baseline
+from .leaderboard import Leaderboard, LeaderboardRow, fmt, is_baseline, trained_elsewhere
 
 if TYPE_CHECKING:
     from .plots import PlotFile
@@ -38,7 +38,7 @@ table { border-collapse: collapse; font-variant-numeric: tabular-nums; }
 #board th, #board td { border-bottom: 1px solid var(--line); padding: 6px 9px; text-align: right; vertical-align: top; }
 #board th { background: var(--head); cursor: pointer; user-select: none; font-weight: 600; position: sticky; top: 0; min-width: 92px; }
 #board th .task { font-weight: 400; color: var(--muted); font-size: 12px; display: block; }
-#board th:first-child, #board td:first-child { text-align: left; position: sticky; left: 0; background: #fff; z-index: 1; }
+#board th:first-child, #board td:first-child { text-align: left; position: sticky; left: 0; background: #fff; z-index: 1; white-space: nowrap; }
 #board th:first-child { background: var(--head); z-index: 2; }
 #board th[aria-sort=ascending]::after { content: " ▲"; } #board th[aria-sort=descending]::after { content: " ▼"; }
 #board td.best { background: var(--best); font-weight: 700; } #board td.tied { background: var(--tied); }
@@ -86,7 +86,7 @@ _JS = r"""
   function filter() {
     const f = fam.value;
     heads.forEach((th, i) => {
-      const hide = f !== 'all' && th.dataset.family && th.dataset.family !== f;
+      const hide = f !== 'all' && !!th.dataset.family && th.dataset.family !== f;  // a boolean: toggle(c, undefined) flips
       for (const row of table.rows) { if (row.cells.length === heads.length) row.cells[i].classList.toggle('fam-hidden', hide); }
     });
     table.classList.toggle('secondary-hidden', !sec.checked);
@@ -147,7 +147,10 @@ def _cell_html(board: Leaderboard, row: LeaderboardRow, model: str) -> str:
                 f'(a result kept apart is in another column)">–</td>')
     c = row.cells[model]
     title = _e(_provenance_text(board, row, model))
-    if c.status == "skipped":
+    if trained_elsewhere(c):  # as in the Markdown: a dash, the reason on hover
+        cls.append("skipped")
+        body, v = "–", ""
+    elif c.status == "skipped":
         cls.append("skipped")
         body = f"skipped<small>{_e(c.message)}</small>"
         v = ""

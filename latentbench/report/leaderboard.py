@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from ..store import ResultStore
     from .data import ReportData
 
-__all__ = ["ARROWS", "Cell", "Leaderboard", "LeaderboardRow", "display_names", "fmt", "is_baseline"]
+__all__ = ["ARROWS", "Cell", "Leaderboard", "LeaderboardRow", "display_names", "fmt", "is_baseline", "trained_elsewhere"]
 
 ARROWS = {"higher": "↑", "lower": "↓", "none": ""}
 LEADERBOARD_SCHEMA_VERSION = 2
@@ -119,7 +119,7 @@ class Cell:
         return s
 
 
-def _other_data(cell: Cell) -> bool:
+def trained_elsewhere(cell: Cell) -> bool:
     """A cell skipped because the model was trained on another dataset (or another draw of it)."""
     return cell.status == "skipped" and "was trained on" in (cell.message or "")
 
@@ -449,11 +449,11 @@ class Leaderboard:
         for family in self.families():
             fam_rows = [r for r in self.rows if r.family == family]
             # a model trained on another dataset than every task of the family gets no column there
-            models = [m for m in self.models if any(m in r.cells and not _other_data(r.cells[m]) for r in fam_rows)]
+            models = [m for m in self.models if any(m in r.cells and not trained_elsewhere(r.cells[m]) for r in fam_rows)]
             lines += [f"## {family}", "", "| task (version) | metric | " + " | ".join(models) + " |",
                       "|---|---|" + "---|" * len(models)]
             for row in fam_rows:
-                cells = ["–" if m in row.cells and _other_data(row.cells[m]) else row.cells[m].text() if m in row.cells else ""
+                cells = ["–" if m in row.cells and trained_elsewhere(row.cells[m]) else row.cells[m].text() if m in row.cells else ""
                          for m in models]
                 metric = row.metric_label + (" †" if row.tie_summary else "")
                 lines.append(f"| {row.label} | {metric} | " + " | ".join(c.replace("|", "/") for c in cells) + " |")

@@ -96,7 +96,7 @@ class SeedBandTable:
                "| task (version) | metric | " + " | ".join(self.references) + " |",
                "|---|---|" + "---|" * len(self.references)]
         for r in self.primary_rows:
-            out.append(f"| {self._task(r)} | {r['metric']} {ARROWS.get(r['direction'], '')} | "
+            out.append(f"| {self._task(r)} | {(r['metric'] + ' ' + ARROWS.get(r['direction'], '')).strip()} | "
                        + " | ".join(self._cell(r["bands"].get(ref)) for ref in self.references) + " |")
         return "\n".join(out) + "\n"
 
