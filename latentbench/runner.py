@@ -121,6 +121,11 @@ class RunContext:
         """The cached posterior (mean, log-variance) of a split."""
         return self._cache.posterior(split or self.split)
 
+    def subsample(self, n: int, limit: int) -> np.ndarray:
+        """Sorted positions of a seeded subsample of at most ``limit`` of ``n`` rows, without replacement
+        (all ``n`` positions when ``n <= limit``)."""
+        return np.sort(self.rng.choice(n, limit, replace=False)) if n > limit else np.arange(n)
+
     def torch_generator(self) -> Any:
         """A ``torch.Generator`` on the context's device, seeded from the job's seed."""
         import torch

@@ -41,8 +41,8 @@ class PosteriorCollapse(Task):
         n, d = mean.shape
         n_active, variances = active_units(mean, threshold=self.params["au_threshold"], ddof=1)
         kl = kl_per_dimension(mean, logvar)
-        m = min(n, self.params["mi_max_samples"])
-        idx = np.sort(ctx.rng.choice(n, m, replace=False)) if m < n else np.arange(n)
+        idx = ctx.subsample(n, self.params["mi_max_samples"])
+        m = len(idx)
         mi = mutual_information_aggregate(mean[idx], logvar[idx], ctx.rng)
         scores = {
             "active_units": Score.plain(n_active, n),
@@ -83,8 +83,8 @@ class KLDecomposition(Task):
     def run(self, adapter, data, ctx):  # type: ignore[no-untyped-def]
         mean, logvar = ctx.posterior()
         n = len(mean)
-        m = min(n, self.params["max_samples"])
-        idx = np.sort(ctx.rng.choice(n, m, replace=False)) if m < n else np.arange(n)
+        idx = ctx.subsample(n, self.params["max_samples"])
+        m = len(idx)
         terms = kl_decomposition(mean[idx], logvar[idx], ctx.rng)
         scores = {name: ctx.mean_score(values) for name, values in terms.items()}
         return TaskOutput(scores, info={"estimator": "aggregate posterior over the scored rows (Chen et al. 2018, full-data form)",

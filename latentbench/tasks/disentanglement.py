@@ -38,8 +38,7 @@ def _check_latent_count(task: Task, codes: np.ndarray, fix: str) -> None:
 def _codes_and_factors(task: Task, data, ctx) -> tuple[np.ndarray, np.ndarray]:  # type: ignore[no-untyped-def]
     """Codes and factors of at most ``max_samples`` rows of the task's split (seeded subsample)."""
     z, factors = ctx.latents(), data.field("factors", task.split)
-    n, m = len(z), task.params["max_samples"]
-    pos = np.sort(ctx.rng.choice(n, m, replace=False)) if n > m else np.arange(n)
+    pos = ctx.subsample(len(z), task.params["max_samples"])
     return z[pos], factors[pos]
 
 
@@ -245,7 +244,7 @@ class Traversals(Task):
         z = ctx.latents()
         p = self.params
         d = min(z.shape[1], p["max_dims"])
-        anchors = z[np.sort(ctx.rng.choice(len(z), min(p["n_anchors"], len(z)), replace=False))]
+        anchors = z[ctx.subsample(len(z), p["n_anchors"])]
         lo, hi = np.quantile(z, 0.02, axis=0), np.quantile(z, 0.98, axis=0)
         steps = np.linspace(0.0, 1.0, p["n_steps"])
         grid = np.repeat(anchors[None, :, None, :], d, axis=0).repeat(p["n_steps"], axis=2)  # (d, anchors, steps, latent)

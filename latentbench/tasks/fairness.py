@@ -92,9 +92,7 @@ class BiasAudit(Task):
 
     def _rows(self, ctx: Any, split: str, limit: int) -> tuple[np.ndarray, np.ndarray]:
         rows = ctx.rows(split)
-        pos = np.arange(len(rows))
-        if len(rows) > limit:
-            pos = np.sort(ctx.rng.choice(len(rows), limit, replace=False))
+        pos = ctx.subsample(len(rows), limit)
         return rows[pos], pos
 
     def run(self, adapter, data, ctx):  # type: ignore[no-untyped-def]

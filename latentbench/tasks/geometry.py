@@ -27,8 +27,7 @@ __all__ = ["IntrinsicDimension", "NeighbourhoodPreservation", "TopologyPreservat
 def _paired_sample(task: Task, data, ctx) -> tuple[np.ndarray, np.ndarray]:  # type: ignore[no-untyped-def]
     """Inputs (flattened, float64) and codes of at most ``max_samples`` rows of the task's split."""
     z, rows = ctx.latents(), ctx.rows()
-    m = task.params["max_samples"]
-    pos = np.sort(ctx.rng.choice(len(rows), m, replace=False)) if len(rows) > m else np.arange(len(rows))
+    pos = ctx.subsample(len(rows), task.params["max_samples"])
     x = data.get_x(rows[pos], flat=True).astype(np.float64)
     return x, z[pos]
 

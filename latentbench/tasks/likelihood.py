@@ -60,9 +60,8 @@ class Likelihood(Task):
     def run(self, adapter, data, ctx):  # type: ignore[no-untyped-def]
         rows = ctx.rows()
         mean, logvar = ctx.posterior()
-        if len(rows) > self.params["max_samples"]:
-            keep = np.sort(ctx.rng.choice(len(rows), self.params["max_samples"], replace=False))
-            rows, mean, logvar = rows[keep], mean[keep], logvar[keep]
+        keep = ctx.subsample(len(rows), self.params["max_samples"])
+        rows, mean, logvar = rows[keep], mean[keep], logvar[keep]
         parts_w, parts_px = [], []
         step = max(1, adapter.batch_size)
         for s in range(0, len(rows), step):

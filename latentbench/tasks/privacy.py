@@ -111,9 +111,7 @@ class PrivacyAudit(Task):
     # ------------------------------------------------------------------ helpers
     def _sub(self, ctx: Any, split: str, limit: int) -> tuple[np.ndarray, np.ndarray]:
         rows = ctx.rows(split)
-        pos = np.arange(len(rows))
-        if len(rows) > limit:
-            pos = np.sort(ctx.rng.choice(len(rows), limit, replace=False))
+        pos = ctx.subsample(len(rows), limit)
         return rows[pos], pos
 
     def _ci_score(self, value: float, samples: np.ndarray, n: int) -> Score:

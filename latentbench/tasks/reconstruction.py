@@ -35,9 +35,8 @@ class Reconstruction(Task):
     def run(self, adapter, data, ctx):  # type: ignore[no-untyped-def]
         rows = ctx.rows()
         z = ctx.latents()
-        if len(rows) > self.params["max_samples"]:
-            keep = np.sort(ctx.rng.choice(len(rows), self.params["max_samples"], replace=False))
-            rows, z = rows[keep], z[keep]
+        keep = ctx.subsample(len(rows), self.params["max_samples"])
+        rows, z = rows[keep], z[keep]
         mse_parts, bce_parts = [], []
         binary = data.kind == "binary"
         step = adapter.batch_size
