@@ -20,10 +20,8 @@ Built-in adapters, picked by :func:`adapt`:
 
 from __future__ import annotations
 
-import hashlib
 import inspect
 import math
-import pickle
 from collections.abc import Callable, Iterable, Mapping
 from enum import Enum
 from pathlib import Path
@@ -168,7 +166,13 @@ class Adapter:
             raise AdapterError(f"model {self.name!r} raised in {method}: {type(exc).__name__}: {exc}") from exc
 
     def _check_out(self, method: str, out: Any, n: int, *, ndim: int, row0: int, width: int | None = None) -> np.ndarray:
+        if isinstance(out, (tuple, list)):  # np.asarray would stack (mean, logvar) into one (2, n, d) array
+            raise AdapterError(f"model {self.name!r}: {method} returned a {type(out).__name__} of {len(out)} items; it must "
+                               f"return one array (a posterior's (mean, logvar) is read from encode or posterior only)")
         arr = _to_numpy(out)
+        if arr.dtype.kind == "c":
+            raise AdapterError(f"model {self.name!r}: {method} returned complex values; latents and outputs must be real "
+                               f"(return the real and imaginary parts as separate columns if both matter)")
         if arr.dtype.kind not in "fiub":
             raise AdapterError(f"model {self.name!r}: {method} returned dtype {arr.dtype}; it must return numbers")
         if ndim == 1 and arr.ndim == 2 and arr.shape[1] == 1:
@@ -274,15 +278,58 @@ class Adapter:
         return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
 
     # ------------------------------------------------------------------ identity
+    #: Whether the identity includes a behavioural probe; ``False`` where the model's state fixes its
+    #: codes on a dataset exactly (precomputed latents, the null baselines' recipes).
+    probe_identity: bool = True
+
     def fingerprint(self) -> str:
-        """A 16-hex-digit identifier of the model's parameters (same weights, same fingerprint)."""
+        """A 16-hex-digit identifier of everything the model's state reaches (the same for every dataset).
+
+        Recomputed on every call (a model whose weights change gets a new one); see
+        :mod:`latentbench.identity` for what is hashed.
+        """
+        return self._state_digest()[:16]
+
+    def _state_digest(self) -> str:
         raise NotImplementedError
 
-    def describe(self) -> dict[str, Any]:
-        """Name, adapter kind, capabilities, latent size and likelihood, for reports and the store."""
+    def identity(self, dataset: Any, *, state: str | None = None) -> tuple[str, str]:
+        """The model's identity on ``dataset``: what a result's key holds as ``model_fp``.
+
+        A digest of the identity scheme, the model's :meth:`fingerprint` (``state`` when already
+        computed), the dataset's fingerprint and, where :attr:`probe_identity`, the codes of the
+        dataset's fixed probe rows computed under fixed seeds (:func:`latentbench.identity.probe_codes`).
+
+        Returns
+        -------
+        identity : str
+            16 hex digits.
+        probe : {"deterministic", "nondeterministic", "not used"}
+            How the probe went: a non-deterministic encoder is identified by its state and the
+            dataset alone (and a warning says so).
+
+        Raises
+        ------
+        AdapterError
+            When the model raises on the probe rows.
+        """
+        from .identity import combine_digests, probe_codes, probe_rows, warn_nondeterministic
+
+        state = state or self.fingerprint()
+        if not self.probe_identity:
+            return combine_digests(state, dataset.fingerprint, "no-probe"), "not used"
+        rows = probe_rows(len(dataset))
+        digest, deterministic = probe_codes(lambda: self.encode_rows(dataset, rows))
+        if not deterministic:
+            warn_nondeterministic(self.name, dataset.name)
+        return combine_digests(state, dataset.fingerprint, digest), "deterministic" if deterministic else "nondeterministic"
+
+    def describe(self, *, fingerprint: str | None = None) -> dict[str, Any]:
+        """Name, adapter kind, capabilities, latent size, likelihood and fingerprint (``fingerprint``
+        when already computed), for reports and the store."""
         return {
             "name": self.name, "adapter": self.kind, "capabilities": sorted(map(str, self.capabilities)),
-            "latent_dim": self.latent_dim, "likelihood": self.likelihood, "fingerprint": self.fingerprint(),
+            "latent_dim": self.latent_dim, "likelihood": self.likelihood, "fingerprint": fingerprint or self.fingerprint(),
             **({"metadata": self.metadata} if self.metadata else {}),
         }
 
@@ -311,56 +358,22 @@ def _to_numpy(out: Any) -> np.ndarray:
 
 def _as_batch(x: Any, name: str, ndim: int | None = None) -> np.ndarray:
     arr = _to_numpy(x)
+    if arr.dtype.kind == "c":
+        raise InputValidationError(f"{name} holds complex values; pass real arrays")
     if arr.ndim == 0 or (ndim is not None and arr.ndim != ndim):
         want = f"{ndim}-D" if ndim else "at least 1-D"
         raise InputValidationError(f"{name} must be {want} with one row per sample, got shape {arr.shape}")
     return arr.astype(np.float32, copy=False) if arr.dtype != np.float32 else arr
 
 
+def _is_pair(out: Any) -> bool:
+    """A ``(mean, logvar)`` pair returned by an encoder (a tuple or list of two arrays)."""
+    return isinstance(out, (tuple, list)) and len(out) == 2 and all(isinstance(o, np.ndarray) or is_tensor(o) for o in out)
+
+
 def _concat(parts: Iterable[np.ndarray]) -> np.ndarray:
     parts = list(parts)
     return np.concatenate(parts) if parts else np.zeros((0, 0))
-
-
-def _cell_is_set(cell: Any) -> bool:
-    try:
-        cell.cell_contents
-    except ValueError:
-        return False
-    return True
-
-
-def _state_bytes(obj: Any, depth: int = 0) -> bytes:
-    """Bytes that change when the numbers an object holds change (arrays, tensors, modules, containers)."""
-    if depth > 4:
-        return repr(type(obj)).encode()
-    if isinstance(obj, np.ndarray):
-        return obj.dtype.str.encode() + repr(obj.shape).encode() + np.ascontiguousarray(obj).tobytes()
-    if is_tensor(obj):
-        return _state_bytes(_to_numpy(obj), depth + 1)
-    if callable(getattr(obj, "state_dict", None)):
-        try:
-            return b"".join(k.encode() + _state_bytes(v, depth + 1) for k, v in sorted(obj.state_dict().items()))
-        except Exception:  # not a torch-style state_dict
-            pass
-    if isinstance(obj, (list, tuple)):
-        return b"(" + b",".join(_state_bytes(v, depth + 1) for v in obj) + b")"
-    if isinstance(obj, dict):
-        return b"{" + b",".join(repr(k).encode() + b":" + _state_bytes(v, depth + 1) for k, v in sorted(obj.items(), key=lambda kv: repr(kv[0]))) + b"}"
-    if isinstance(obj, (str, bytes, int, float, bool, type(None))):
-        return repr(obj).encode()
-    if inspect.isfunction(obj) or inspect.ismethod(obj) or inspect.isclass(obj) or inspect.ismodule(obj):
-        return getattr(obj, "__qualname__", getattr(obj, "__name__", "")).encode()
-    if hasattr(obj, "__dict__"):
-        return type(obj).__qualname__.encode() + _state_bytes(vars(obj), depth + 1)
-    return repr(type(obj)).encode()
-
-
-def _digest(*chunks: bytes) -> str:
-    h = hashlib.blake2b(digest_size=8)
-    for c in chunks:
-        h.update(c)
-    return h.hexdigest()
 
 
 # ====================================================================== torch
@@ -483,15 +496,12 @@ class TorchAdapter(Adapter):
             raise AdapterError(f"model {self.name!r}: set latent_dim to sample from its standard normal prior")
         return rng.standard_normal((n, self.latent_dim))
 
-    def fingerprint(self) -> str:
-        cached = getattr(self, "_fp", None)
-        if cached is None:
-            chunks = [type(self.module).__qualname__.encode()]
-            for key, value in sorted(self.module.state_dict().items()):
-                chunks.append(key.encode())
-                chunks.append(value.detach().cpu().contiguous().numpy().tobytes())
-            cached = self._fp = _digest(*chunks)
-        return cached
+    def _state_digest(self) -> str:
+        """Parameters, buffers, submodules, plain attributes (a temperature, a flag, a tensor kept
+        outside the state_dict) and the code of the module's classes (:func:`latentbench.identity.state_digest`)."""
+        from .identity import state_digest
+
+        return state_digest(self.module)
 
 
 # ====================================================================== scikit-learn
@@ -528,17 +538,18 @@ class SklearnAdapter(Adapter):
     def _decode_batch(self, z: np.ndarray) -> np.ndarray:
         return self.estimator.inverse_transform(z)
 
-    def fingerprint(self) -> str:
-        cached = getattr(self, "_fp", None)
-        if cached is None:
-            state = {k: v for k, v in vars(self.estimator).items() if k.endswith("_") and not k.startswith("_")}
-            chunks = [type(self.estimator).__qualname__.encode(), repr(sorted(self.estimator.get_params().items())).encode()]
-            for k in sorted(state):
-                v = state[k]
-                chunks.append(k.encode())
-                chunks.append(np.ascontiguousarray(v).tobytes() if isinstance(v, np.ndarray) else pickle.dumps(v))
-            cached = self._fp = _digest(*chunks)
-        return cached
+    def _state_digest(self) -> str:
+        """``joblib.hash`` of the whole estimator (every fitted attribute of every step of a pipeline,
+        nested estimators, trees); :func:`latentbench.identity.state_digest` when it cannot be pickled
+        (a ``FunctionTransformer`` holding a lambda)."""
+        import joblib
+
+        from .identity import state_digest
+
+        try:
+            return str(joblib.hash(self.estimator, hash_name="sha1"))
+        except Exception:  # not picklable
+            return state_digest(self.estimator)
 
 
 # ====================================================================== callables
@@ -572,12 +583,27 @@ class CallableAdapter(Adapter):
     def _x(self, x: np.ndarray) -> np.ndarray:
         return x.reshape(len(x), -1) if self.flatten else x
 
+    def bind(self, dataset: Any) -> CallableAdapter:
+        """Probe two test rows: an ``encode`` returning ``(mean, logvar)`` gives the posterior capability."""
+        if self._fns["encode"] is not None and Capability.POSTERIOR not in self.capabilities:
+            out = self._call("encode", self._fns["encode"], self._x(dataset.get_x(dataset.split("test")[:2])))
+            if _is_pair(out):
+                self.capabilities = self.capabilities | {Capability.POSTERIOR}
+        return self
+
     def _encode_batch(self, x: np.ndarray) -> Any:
         if self._fns["encode"] is None:
             return self._fns["posterior"](self._x(x))[0]
-        return self._fns["encode"](self._x(x))
+        out = self._fns["encode"](self._x(x))
+        return out[0] if _is_pair(out) else out  # (mean, logvar): the codes are the posterior mean
 
     def _posterior_batch(self, x: np.ndarray) -> Any:
+        if self._fns["posterior"] is None:
+            out = self._fns["encode"](self._x(x))
+            if not _is_pair(out):
+                raise CapabilityError(f"model {self.name!r}: encode returns a single array, so it has no posterior; "
+                                      f"{_HOW_TO[Capability.POSTERIOR]}")
+            return out
         return self._fns["posterior"](self._x(x))
 
     def _decode_batch(self, z: np.ndarray) -> Any:
@@ -595,25 +621,12 @@ class CallableAdapter(Adapter):
             raise CapabilityError(f"model {self.name!r}: sampling needs a standard normal prior with a known latent_dim")
         return rng.standard_normal((n, self.latent_dim))
 
-    def fingerprint(self) -> str:
-        """Hash of each function's code and of the state it carries (closure cells, defaults, the
-        object a bound method belongs to), so two closures holding different weights differ."""
-        chunks = []
-        for key, fn in sorted(self._fns.items()):
-            if fn is None:
-                continue
-            code = getattr(fn, "__code__", None) or getattr(getattr(fn, "__func__", None), "__code__", None)
-            try:
-                src = inspect.getsource(fn).encode()
-            except (OSError, TypeError):
-                src = b""
-            chunks += [key.encode(), getattr(fn, "__qualname__", repr(fn)).encode(), src, code.co_code if code is not None else b""]
-            chunks += [_state_bytes(getattr(fn, "__defaults__", None))]
-            chunks += [_state_bytes(c.cell_contents) for c in (getattr(fn, "__closure__", None) or ()) if _cell_is_set(c)]
-            owner = getattr(fn, "__self__", None)
-            if owner is not None:
-                chunks.append(_state_bytes(owner))
-        return _digest(*chunks)
+    def _state_digest(self) -> str:
+        """Each function's code, defaults and closure cells, the module-level objects it reads (weights
+        kept in a global) and the object a bound method belongs to (:func:`latentbench.identity.state_digest`)."""
+        from .identity import state_digest
+
+        return state_digest({k: fn for k, fn in self._fns.items() if fn is not None})
 
 
 # ====================================================================== precomputed latents
@@ -627,7 +640,8 @@ class PrecomputedAdapter(Adapter):
         rows) or ``z_<split>`` (one split's rows, in the split's order). Optional ``mean`` and
         ``logvar`` (or ``mean_<split>``/``logvar_<split>``) add the posterior capability.
     dataset : str, optional
-        The dataset's name the latents belong to; checked when bound.
+        The dataset the latents belong to (a name or an ``.npz`` path); checked when bound. A
+        ``dataset`` entry in a mapping or file (what the file says it holds) takes precedence.
     name : str, optional
     source : str, optional
         Where the latents came from (a file path), for messages.
@@ -638,9 +652,19 @@ class PrecomputedAdapter(Adapter):
     def __init__(self, latents: np.ndarray | Mapping[str, np.ndarray], *, dataset: str | None = None,
                  name: str | None = None, source: str | None = None) -> None:
         super().__init__(name or (Path(source).stem if source else "precomputed"))
-        arrays = {"z": np.asarray(latents)} if not isinstance(latents, Mapping) else {k: np.asarray(v) for k, v in latents.items()}
         self.source = source or "<array>"
-        self.dataset_name = dataset or (str(arrays.pop("dataset")) if "dataset" in arrays else None)
+        if isinstance(latents, Mapping):
+            arrays = {}
+            for k, v in latents.items():
+                if not (isinstance(v, (np.ndarray, np.generic, str)) or is_tensor(v)):
+                    raise InputValidationError(
+                        f"{self.source}: {k!r} holds a {type(v).__name__}, not an array: a mapping is read as one model's "
+                        f"latents ('z', 'mean', 'logvar', 'z_<split>'); to evaluate several models pass {{name: model}} to evaluate()")
+                arrays[str(k)] = _to_numpy(v) if is_tensor(v) else np.asarray(v)
+        else:
+            arrays = {"z": _to_numpy(latents) if is_tensor(latents) else np.asarray(latents)}
+        declared = str(arrays.pop("dataset")) if "dataset" in arrays else None
+        self.dataset_name = declared or dataset  # what the file says it holds wins over where it is asked to run
         arrays.pop("dataset_fingerprint", None)
         z_keys = [k for k in arrays if k == "z" or k.startswith("z_")]
         if not z_keys:
@@ -648,6 +672,11 @@ class PrecomputedAdapter(Adapter):
         for k, v in arrays.items():
             if v.ndim != 2 and k != "rows":
                 raise InputValidationError(f"{self.source}: {k!r} must be 2-D (n_rows, latent_dim), got shape {v.shape}")
+            if v.dtype.kind == "c":
+                raise InputValidationError(f"{self.source}: {k!r} holds complex numbers; latents must be real "
+                                           f"(export the real and imaginary parts as separate columns if both matter)")
+            if v.dtype.kind not in "fiub":
+                raise InputValidationError(f"{self.source}: {k!r} has dtype {v.dtype}; latents must be numbers")
             if v.dtype.kind == "f" and not np.isfinite(v).all():
                 raise InputValidationError(f"{self.source}: {k!r} contains {int((~np.isfinite(v)).sum())} NaN/infinite values; export finite latents")
         self.arrays = arrays
@@ -673,8 +702,22 @@ class PrecomputedAdapter(Adapter):
             raise InputValidationError(f"latents file {str(path)!r}: expected a .npy or .npz file")
         return cls(data, dataset=dataset, name=name, source=str(path))
 
+    def belongs_to(self, dataset: Any) -> bool:
+        """Whether these latents were declared for ``dataset`` (by its name, or by the path of its
+        ``.npz`` file); latents that name no dataset may be bound to any dataset of the right size."""
+        ref = self.dataset_name
+        if not ref or ref == dataset.name:
+            return True
+        path = dataset.params.get("path") if isinstance(getattr(dataset, "params", None), Mapping) else None
+        if ref.endswith(".npz") and path is not None:
+            try:
+                return Path(ref).resolve() == Path(path).resolve()
+            except OSError:
+                return False
+        return False
+
     def bind(self, dataset: Any) -> PrecomputedAdapter:
-        if self.dataset_name and self.dataset_name != dataset.name:
+        if not self.belongs_to(dataset):
             raise InputValidationError(
                 f"{self.source} holds latents for dataset {self.dataset_name!r}, not {dataset.name!r}; pass --dataset {self.dataset_name}"
             )
@@ -717,11 +760,12 @@ class PrecomputedAdapter(Adapter):
 
     _posterior_batch = _encode_batch  # type: ignore[assignment]
 
-    def fingerprint(self) -> str:
-        cached = getattr(self, "_fp", None)
-        if cached is None:
-            cached = self._fp = _digest(*(k.encode() + np.ascontiguousarray(v).tobytes() for k, v in sorted(self.arrays.items())))
-        return cached
+    probe_identity = False  # the arrays are the model
+
+    def _state_digest(self) -> str:
+        from .identity import state_digest
+
+        return state_digest({"arrays": self.arrays, "dataset": self.dataset_name})
 
 
 # ====================================================================== adapt()

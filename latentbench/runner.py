@@ -16,6 +16,7 @@ import uuid
 import warnings
 import zlib
 from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -24,14 +25,16 @@ from .adapters import Adapter, Capability, PrecomputedAdapter, adapt, resolve_de
 from .data import load_dataset
 from .data.base import Dataset, hash_json
 from .exceptions import (
-    AdapterError, InputValidationError, LatentBenchError, ResourceLimitError, TaskFailedError, UndefinedMetricWarning,
+    AdapterError, CapabilityError, InputValidationError, LatentBenchError, ResourceLimitError, TaskFailedError, UndefinedMetricWarning,
 )
+from .identity import IDENTITY_SCHEME
 from .progress import log, progress
 from .provenance import git_commit, hostname, library_versions
 from .results import Results
 from .store import ResultStore
+from .validation import is_tensor
 from .tasks.base import Score, Task, TaskOutput
-from .tasks.registry import resolve_tasks
+from .tasks.registry import resolve_tasks, retarget_task
 
 __all__ = ["Evaluator", "LatentCache", "RunContext", "derive_seed", "evaluate"]
 
@@ -185,15 +188,17 @@ class Evaluator:
         A task that raises is recorded as failed (and the others go on), or the error propagates.
     time_limit : float, optional
         Seconds a task may run before it is stopped at its next check.
+    command : str, optional
+        The command line recorded with the run (default: the process's arguments).
     """
 
     def __init__(self, tasks: Sequence[Task], *, dataset: str | None = None, seeds: Iterable[int] = (0,), device: str = "auto",
                  store: ResultStore | str | None = None, force: bool = False, n_bootstrap: int = 1000,
-                 on_error: str = "record", time_limit: float | None = None) -> None:
+                 on_error: str = "record", time_limit: float | None = None, command: str | None = None) -> None:
         if on_error not in ("record", "raise"):
             raise InputValidationError(f"'on_error' must be 'record' or 'raise', got {on_error!r}")
-        self.tasks = list(tasks)
         self.dataset = dataset
+        self.tasks = [retarget_task(t, dataset, _dataset_name(dataset)) for t in tasks] if dataset else list(tasks)
         self.seeds = [int(s) for s in seeds]
         if not self.seeds:
             raise InputValidationError("'seeds' is empty; pass at least one seed")
@@ -203,26 +208,27 @@ class Evaluator:
         self.n_bootstrap = n_bootstrap
         self.on_error = on_error
         self.time_limit = time_limit
+        self.command = command
         self.run_id = uuid.uuid4().hex[:12]
         self._run_recorded = False
         self._latent_samples: set[tuple[str, str, str]] = set()
 
     def _record_run(self) -> None:
         if not self._run_recorded:
-            self.store.add_run(self.run_id, argv=" ".join(sys.argv), device=self.device, versions=library_versions(),
+            self.store.add_run(self.run_id, argv=self.command or " ".join(sys.argv), device=self.device, versions=library_versions(),
                                git_commit=git_commit(), host=hostname())
             self._run_recorded = True
 
     def _dataset_for(self, task: Task) -> Dataset:
-        if self.dataset:
-            params = task.dataset_params if self.dataset == task.dataset else {}
-            return load_dataset(self.dataset, **params)
         return load_dataset(task.dataset, **task.dataset_params)
 
     def run(self, models: Mapping[str, Any] | Any) -> Results:
-        """Evaluate every model on every task and seed; returns the results (also in the store)."""
-        if not isinstance(models, Mapping):
-            models = {None: models}
+        """Evaluate every model on every task and seed; returns the results (also in the store).
+
+        ``models`` is one model, or a mapping ``{name: model}`` of several (see :func:`evaluate`
+        for the one reading of mappings and the ambiguous case that is refused).
+        """
+        models = _as_model_mapping(models)
         self._record_run()
         rows: list[dict[str, Any]] = []
         n_jobs = len(models) * len(self.tasks) * len(self.seeds)
@@ -237,25 +243,42 @@ class Evaluator:
 
     def _run_model(self, adapter: Adapter, bar: Any) -> list[dict[str, Any]]:
         rows: list[dict[str, Any]] = []
-        model_fp = adapter.fingerprint()
+        state = adapter.fingerprint()  # once per run: a model whose weights changed since the last run gets a new one
         caches: dict[str, LatentCache] = {}
-        stored_model = False
+        identities: dict[str, tuple[str, str | None]] = {}
         for task in self.tasks:
             dataset = self._dataset_for(task)
             if dataset.fingerprint not in caches:
                 caches[dataset.fingerprint] = LatentCache(adapter, dataset)
             cache = caches[dataset.fingerprint]
             bind_error = self._bind(adapter, dataset)
-            if not stored_model and bind_error is None:
-                self.store.add_model(model_fp, adapter.name, adapter.kind, adapter.describe())
-                stored_model = True
+            if dataset.fingerprint not in identities:
+                identities[dataset.fingerprint] = self._identify(adapter, dataset, state, bind_error)
+            model_fp, identity_error = identities[dataset.fingerprint]
             for seed in self.seeds:
                 next(bar, None)
-                rows += self._run_job(adapter, model_fp, task, dataset, cache, seed, bind_error)
+                rows += self._run_job(adapter, model_fp, state, task, dataset, cache, seed, bind_error or identity_error)
         return rows
 
+    def _identify(self, adapter: Adapter, dataset: Dataset, state: str, bind_error: str | None) -> tuple[str, str | None]:
+        """The model's identity on the dataset (the result key's ``model_fp``) and, when the probe
+        failed, why; stores the model's description under it."""
+        from .identity import combine_digests
+
+        if bind_error is not None:  # nothing runs there: the key only has to differ from every runnable model's
+            return combine_digests(state, dataset.fingerprint, "unbound"), None
+        try:
+            model_fp, probe = adapter.identity(dataset, state=state)
+        except (AdapterError, CapabilityError) as exc:
+            return (combine_digests(state, dataset.fingerprint, "probe-failed"),
+                    _BindFailure(f"cannot run {adapter.name!r} on the probe rows of {dataset.name!r}: {exc}"))
+        self.store.add_model(model_fp, adapter.name, adapter.kind, {
+            **adapter.describe(fingerprint=state), "dataset": dataset.name, "dataset_fp": dataset.fingerprint,
+            "probe": probe, "key_scheme": IDENTITY_SCHEME})
+        return model_fp, None
+
     def _bind(self, adapter: Adapter, dataset: Dataset) -> str | None:
-        if isinstance(adapter, PrecomputedAdapter) and adapter.dataset_name and adapter.dataset_name != dataset.name:
+        if isinstance(adapter, PrecomputedAdapter) and not adapter.belongs_to(dataset):
             return f"latents in {adapter.source} are for dataset {adapter.dataset_name!r}, not {dataset.name!r}"
         trained_on = adapter.metadata.get("dataset")
         trained_fp = adapter.metadata.get("dataset_fingerprint")
@@ -279,19 +302,19 @@ class Evaluator:
             return _BindFailure(f"cannot use {adapter.name!r} on dataset {dataset.name!r}: {exc}")
         return None
 
-    def _job_base(self, adapter: Adapter, model_fp: str, task: Task, dataset: Dataset, seed: int) -> dict[str, Any]:
+    def _job_base(self, adapter: Adapter, model_fp: str, state: str, task: Task, dataset: Dataset, seed: int) -> dict[str, Any]:
         estimator = task.estimator(adapter)
         params = {"estimator": estimator, "dataset_params": task.dataset_params}
         return {
             "model_fp": model_fp, "task": task.name, "task_version": task.version,
             "params_hash": hash_json(params)[:16], "split_fp": dataset.split_fingerprint(task.split), "seed": seed,
             "model": adapter.name, "family": task.family, "dataset": dataset.name, "dataset_fp": dataset.fingerprint,
-            "split": task.split, "params": params, "run_id": self.run_id,
+            "split": task.split, "params": params, "run_id": self.run_id, "model_id": state, "key_scheme": IDENTITY_SCHEME,
         }
 
-    def _run_job(self, adapter: Adapter, model_fp: str, task: Task, dataset: Dataset, cache: LatentCache, seed: int,
-                 bind_error: str | None) -> list[dict[str, Any]]:
-        base = self._job_base(adapter, model_fp, task, dataset, seed)
+    def _run_job(self, adapter: Adapter, model_fp: str, state: str, task: Task, dataset: Dataset, cache: LatentCache,
+                 seed: int, bind_error: str | None) -> list[dict[str, Any]]:
+        base = self._job_base(adapter, model_fp, state, task, dataset, seed)
         if not self.force and self.store.job_status(base) == "ok":
             return [{**r, "model": adapter.name, "cached": True} for r in self.store.job_rows(base)]
         if isinstance(bind_error, _BindFailure):
@@ -392,7 +415,11 @@ def evaluate(model: Any, tasks: str | Task | Sequence[str | Task] | None = None,
     ----------
     model : object or mapping of str to object
         Anything :func:`latentbench.adapt` accepts, a model spec string (``"ref:vae"``,
-        ``"package.module:factory"``, ``"latents.npz"``), or a mapping ``{name: model}``.
+        ``"package.module:factory"``, ``"latents.npz"``), or a mapping ``{name: model}`` of
+        several models. A mapping is always read as several models (``adapt`` reads one as one
+        model's latents); an ``np.load`` result of a ``.npz`` file is one model's latents. A mapping
+        with latent-like keys (``z``, ``mean``, ``logvar``, ``z_<split>``...) holding arrays is
+        ambiguous and refused: pass ``adapt({...})`` (one model) or ``{"name": adapt({...})}``.
     tasks : str, Task or sequence, optional
         Registered task names (comma-separated allowed) or Task instances.
     suite : str, optional
@@ -428,10 +455,42 @@ def evaluate(model: Any, tasks: str | Task | Sequence[str | Task] | None = None,
 
     task_list = resolve_tasks(tasks, suite=suite)
     dev = resolve_device(device)
-    if isinstance(model, Mapping):
+    if isinstance(model, Mapping) and not _is_npz_file(model):
+        model = _as_model_mapping(model)
         models = {k: load_model(v, device=dev, dataset=dataset) if isinstance(v, str) else v for k, v in model.items()}
     else:
         obj = load_model(model, device=dev, dataset=dataset) if isinstance(model, str) else model
         models = {name or (model if isinstance(model, str) else None): obj}
     return Evaluator(task_list, dataset=dataset, seeds=seeds, device=dev, store=store, force=force,
                      n_bootstrap=n_bootstrap, on_error=on_error).run(models)
+
+
+# ---------------------------------------------------------------------------------------- helpers
+_LATENT_KEY_BASES = ("z", "mean", "logvar")
+
+
+def _is_latent_key(key: Any) -> bool:
+    return isinstance(key, str) and (key in _LATENT_KEY_BASES or key.partition("_")[0] in _LATENT_KEY_BASES and "_" in key)
+
+
+def _is_npz_file(obj: Any) -> bool:
+    return isinstance(obj, np.lib.npyio.NpzFile)
+
+
+def _as_model_mapping(models: Any) -> dict[Any, Any]:
+    """``{name: model}`` from what :meth:`Evaluator.run` and :func:`evaluate` accept (see there)."""
+    if not isinstance(models, Mapping) or _is_npz_file(models):
+        return {None: models}
+    ambiguous = sorted(str(k) for k, v in models.items() if _is_latent_key(k) and (isinstance(v, np.ndarray) or is_tensor(v)))
+    if ambiguous:
+        raise InputValidationError(
+            f"ambiguous models mapping: its keys {ambiguous} hold arrays named like one model's latents, but a mapping "
+            f"passed to evaluate() is read as {{name: model}}; for one model's precomputed latents pass "
+            f"latentbench.adapt({{...}}) or a .npz path, and to name it {{'my-model': latentbench.adapt({{...}})}}"
+        )
+    return dict(models)
+
+
+def _dataset_name(ref: str) -> str:
+    """The name a dataset reference loads as: a registered name, or an ``.npz`` file's stem."""
+    return Path(ref).stem if str(ref).endswith(".npz") else str(ref)

@@ -1,7 +1,11 @@
 """The results store: one SQLite file (WAL mode) with every result and its provenance.
 
 A result's key is (model fingerprint, task, task version, parameters-and-estimator hash, split
-fingerprint, seed, metric). Each finished job is committed at once, so a crash loses at most the
+fingerprint, seed, metric). The model fingerprint (``model_fp``) is the model's identity on the
+dataset (:meth:`latentbench.adapters.Adapter.identity`); ``model_id`` beside it is the model's own
+fingerprint (the same on every dataset), and ``key_scheme`` the identity scheme the key was made
+under (:data:`latentbench.identity.IDENTITY_SCHEME`): rows of an older scheme are never served to a
+lookup (a rerun recomputes them) and reports show them as stale. Each finished job is committed at once, so a crash loses at most the
 job in flight, and a rerun finds what it already has. The store knows nothing about any
 particular metric: it holds names, values, intervals, directions and statuses.
 """
@@ -20,9 +24,11 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["ResultStore", "default_store_path", "JOB_KEY", "RESULT_COLUMNS"]
+from .identity import IDENTITY_SCHEME
 
-SCHEMA_VERSION = 1
+__all__ = ["IDENTITY_SCHEME", "JOB_KEY", "RESULT_COLUMNS", "ResultStore", "default_store_path"]
+
+SCHEMA_VERSION = 2
 
 #: Columns that identify a job (one task on one model, dataset split and seed).
 JOB_KEY = ("model_fp", "task", "task_version", "params_hash", "split_fp", "seed")
@@ -32,7 +38,12 @@ RESULT_COLUMNS = (
     "model_fp", "task", "task_version", "params_hash", "split_fp", "seed", "metric",
     "model", "family", "dataset", "dataset_fp", "split", "value", "ci_low", "ci_high", "ci_method",
     "stderr", "n", "direction", "is_primary", "status", "message", "seconds", "params", "run_id", "created",
+    "model_id", "key_scheme",
 )
+
+#: Columns added after schema version 1 (added to an older file when it is opened; old rows get
+#: ``key_scheme`` 1).
+_ADDED_COLUMNS = (("model_id", "TEXT"), ("key_scheme", "INTEGER NOT NULL DEFAULT 1"))
 
 _SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
@@ -48,7 +59,7 @@ CREATE TABLE IF NOT EXISTS results (
     model TEXT, family TEXT, dataset TEXT, dataset_fp TEXT, split TEXT,
     value REAL, ci_low REAL, ci_high REAL, ci_method TEXT, stderr REAL, n INTEGER,
     direction TEXT, is_primary INTEGER, status TEXT NOT NULL, message TEXT, seconds REAL,
-    params TEXT, run_id TEXT, created REAL,
+    params TEXT, run_id TEXT, created REAL, model_id TEXT, key_scheme INTEGER NOT NULL DEFAULT 1,
     PRIMARY KEY ({", ".join(JOB_KEY)}, metric)
 );
 CREATE TABLE IF NOT EXISTS artifacts (
@@ -96,7 +107,16 @@ class ResultStore:
             self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA synchronous=NORMAL")
         self._conn.executescript(_SCHEMA)
-        self._conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+        have = {r["name"] for r in self._conn.execute("PRAGMA table_info(results)")}
+        for column, decl in _ADDED_COLUMNS:
+            if column not in have:  # a store written before identity scheme 2
+                try:
+                    self._conn.execute(f"ALTER TABLE results ADD COLUMN {column} {decl}")
+                except sqlite3.OperationalError as exc:  # another process added it first
+                    if "duplicate column" not in str(exc):
+                        raise
+        self._conn.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+        self._conn.execute("INSERT OR REPLACE INTO meta VALUES ('identity_scheme', ?)", (str(IDENTITY_SCHEME),))
         self._conn.commit()
 
     def close(self) -> None:
@@ -142,6 +162,8 @@ class ResultStore:
             c.execute(f"DELETE FROM artifacts WHERE {' AND '.join(f'{k}=?' for k in JOB_KEY)}", key)
             for r in rows:
                 r.setdefault("created", now)
+                if r.get("key_scheme") is None:
+                    r["key_scheme"] = IDENTITY_SCHEME
                 for k in ("value", "ci_low", "ci_high", "stderr", "seconds"):
                     r[k] = _float(r.get(k))
                 if isinstance(r.get("params"), (dict, list)):
@@ -155,17 +177,17 @@ class ResultStore:
 
     # ------------------------------------------------------------------ reading
     def job_status(self, key: Mapping[str, Any]) -> str | None:
-        """``ok``/``skipped``/``failed`` for a stored job, or ``None`` if it was never stored."""
+        """``ok``/``skipped``/``failed`` for a job stored under the current identity scheme, or ``None``."""
         row = self._conn.execute(
-            f"SELECT status FROM results WHERE {' AND '.join(f'{k}=?' for k in JOB_KEY)} LIMIT 1",
-            tuple(key[k] for k in JOB_KEY),
+            f"SELECT status FROM results WHERE {' AND '.join(f'{k}=?' for k in JOB_KEY)} AND key_scheme=? LIMIT 1",
+            (*(key[k] for k in JOB_KEY), IDENTITY_SCHEME),
         ).fetchone()
         return None if row is None else row["status"]
 
     def job_rows(self, key: Mapping[str, Any]) -> list[dict[str, Any]]:
-        """The stored rows of one job."""
-        cur = self._conn.execute(f"SELECT * FROM results WHERE {' AND '.join(f'{k}=?' for k in JOB_KEY)}",
-                                 tuple(key[k] for k in JOB_KEY))
+        """The stored rows of one job (current identity scheme only)."""
+        cur = self._conn.execute(f"SELECT * FROM results WHERE {' AND '.join(f'{k}=?' for k in JOB_KEY)} AND key_scheme=?",
+                                 (*(key[k] for k in JOB_KEY), IDENTITY_SCHEME))
         return [dict(r) for r in cur]
 
     def rows(self, *, models: Iterable[str] | None = None, tasks: Iterable[str] | None = None) -> list[dict[str, Any]]:

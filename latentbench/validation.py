@@ -8,12 +8,15 @@ Metric functions accept NumPy arrays or torch tensors; :func:`check_array` retur
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 from .exceptions import InputValidationError
+
+_ComplexWarning = np.exceptions.ComplexWarning if hasattr(np, "exceptions") else np.ComplexWarning  # type: ignore[attr-defined]
 
 __all__ = ["check_array", "check_consistent_length", "check_param", "check_rng", "check_tensor", "is_tensor"]
 
@@ -69,11 +72,20 @@ def check_array(
         With a one-line message naming ``name``, what was received and what was expected.
     """
     if is_tensor(x):
+        if x.is_complex():
+            raise InputValidationError(f"{name} holds complex values ({_describe(x)}); pass a real array")
         x = x.detach().cpu().numpy()
+    _refuse_complex(x, name)
     try:
-        arr = np.asarray(x) if dtype is None else np.asarray(x, dtype=dtype)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", _ComplexWarning)  # never drop an imaginary part silently
+            arr = np.asarray(x) if dtype is None else np.asarray(x, dtype=dtype)
+    except _ComplexWarning:
+        raise InputValidationError(f"{name} holds complex values; pass a real array") from None
     except (TypeError, ValueError) as exc:
         raise InputValidationError(f"{name} must be a numeric array, got {_describe(x)} ({exc})") from None
+    if arr.dtype.kind == "c":
+        raise InputValidationError(f"{name} holds complex values ({_describe(x)}); pass a real array")
     if ndim is not None:
         allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)
         if arr.ndim not in allowed:
@@ -97,11 +109,20 @@ def check_array(
     return arr
 
 
+def _refuse_complex(x: Any, name: str) -> None:
+    dtype = getattr(x, "dtype", None)
+    if dtype is not None and getattr(dtype, "kind", None) == "c":
+        raise InputValidationError(f"{name} holds complex values ({_describe(x)}); pass a real array")
+
+
 def check_tensor(x: Any, name: str, *, ndim: int | Sequence[int] | None = 2, finite: bool = True) -> Any:
     """Like :func:`check_array` but keep a torch tensor on its device (NumPy input stays NumPy)."""
     if not is_tensor(x):
         return check_array(x, name, ndim=ndim, finite=finite)
     import torch
+
+    if x.is_complex():
+        raise InputValidationError(f"{name} holds complex values ({_describe(x)}); pass a real tensor")
 
     allowed = None if ndim is None else ((ndim,) if isinstance(ndim, int) else tuple(ndim))
     if allowed is not None and x.ndim not in allowed:

@@ -84,7 +84,7 @@ def test_bands_over_training_seeds_end_to_end(tiny_spec_dir, tmp_path):
     ckpts = json.loads(paths["checkpoints"].read_text())["checkpoints"]
     assert sorted((c["name"], c["seed"]) for c in ckpts) == [("pca", 0), ("tiny", 0), ("tiny", 1), ("tiny", 2)]
     tiny0 = next(c for c in ckpts if c["name"] == "tiny" and c["seed"] == 0)
-    assert tiny0["fingerprint"] == tiny_rows[0]["model_fp"] and tiny0["device"] == "cpu" and tiny0["train_seconds"] > 0
+    assert tiny0["fingerprint"] == tiny_rows[0]["model_id"] and tiny0["device"] == "cpu" and tiny0["train_seconds"] > 0
     assert tiny0["log"][0].startswith("tiny seed 0 epoch 1/2: ") and "fingerprint" in tiny0["log"][-1]
     # the export regenerates a store without retraining
     db2 = tmp_path / "imported.db"

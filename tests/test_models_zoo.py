@@ -170,4 +170,4 @@ def test_cli_check_of_a_reference_uses_its_own_draw(tmp_path, capsys):
     assert main(["check", "ref:tiny-shapes", "--quiet", "--specs", str(tmp_path / "specs")]) == 0
     out = capsys.readouterr().out
     assert "checked on 'shapes[n=300]'" in out
-    assert "ran collapse/digits, likelihood/digits, reconstruction/digits" in out
+    assert "ran collapse/shapes[n=300], likelihood/shapes[n=300], reconstruction/shapes[n=300]" in out

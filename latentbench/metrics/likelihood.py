@@ -22,6 +22,7 @@ import math
 import numpy as np
 from scipy.special import logsumexp
 
+from ..exceptions import InputValidationError
 from ..validation import check_array, check_consistent_length
 
 __all__ = [
@@ -48,9 +49,13 @@ def diag_gaussian_log_prob(z: object, mean: object, logvar: object) -> np.ndarra
     -------
     log_prob : ndarray of shape (..., n_samples)
     """
-    z = np.asarray(z, dtype=np.float64)
+    z = check_array(z, "z", ndim=None)
     mean = check_array(mean, "mean")
     logvar = check_array(logvar, "logvar")
+    if mean.shape != logvar.shape:
+        raise InputValidationError(f"mean and logvar must have the same shape, got {mean.shape} and {logvar.shape}")
+    if z.ndim < 2 or z.shape[-2:] != mean.shape:
+        raise InputValidationError(f"z must have shape (..., {mean.shape[0]}, {mean.shape[1]}) like mean, got {z.shape}")
     return -0.5 * (((z - mean) ** 2) * np.exp(-logvar) + logvar + LOG_2PI).sum(axis=-1)
 
 

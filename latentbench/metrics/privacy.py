@@ -444,7 +444,8 @@ def balanced_accuracy_weighted(y_true: Any, y_pred: Any, weights: Any = None) ->
 def advantage_over_chance(balanced_accuracy: Any, n_classes: int) -> Any:
     """``(balanced accuracy - 1/K) / (1 - 1/K)``: 0 at chance, 1 for a perfect attacker (may be negative)."""
     check_param(n_classes, "n_classes", low=2, integer=True)
-    return (np.asarray(balanced_accuracy, dtype=np.float64) - 1.0 / n_classes) / (1.0 - 1.0 / n_classes)
+    acc = check_array(balanced_accuracy, "balanced_accuracy", ndim=None)
+    return (acc - 1.0 / n_classes) / (1.0 - 1.0 / n_classes)
 
 
 def low_fpr_level(n_non_members: int) -> tuple[float, str]:

@@ -216,7 +216,7 @@ def _ripser_diagrams(pts: np.ndarray, max_dim: int, max_edge_length: float, coef
     dgms = ripser(pts, maxdim=max_dim, thresh=max_edge_length, coeff=coeff)["dgms"]
     out = []
     for dg in dgms:
-        dg = np.asarray(dg, dtype=np.float64).reshape(-1, 2)
+        dg = check_array(dg, "diagrams", ndim=None, finite=False, min_rows=0).reshape(-1, 2)
         out.append(dg[dg[:, 1] > dg[:, 0]])  # zero-length bars omitted, as gudhi does
     return out
 
@@ -374,7 +374,7 @@ def betti_numbers(diagrams: Sequence[Any], threshold: float | Sequence[float]) -
     thr = _per_dim(threshold, len(diagrams), "threshold")
     out = []
     for dg, t in zip(diagrams, thr):
-        dg = np.asarray(dg, dtype=np.float64).reshape(-1, 2)
+        dg = check_array(dg, "diagrams", ndim=None, finite=False, min_rows=0).reshape(-1, 2)
         pers = dg[:, 1] - dg[:, 0]
         out.append(int(np.count_nonzero(np.isinf(dg[:, 1]) | (pers > t))))
     return tuple(out)
@@ -405,7 +405,7 @@ def total_persistence(diagrams: Sequence[Any], *, p: float = 1.0) -> list[float]
     check_param(p, "p", low=0.0)
     out = []
     for dg in diagrams:
-        dg = np.asarray(dg, dtype=np.float64).reshape(-1, 2)
+        dg = check_array(dg, "diagrams", ndim=None, finite=False, min_rows=0).reshape(-1, 2)
         fin = np.isfinite(dg[:, 1])
         out.append(float(np.sum((dg[fin, 1] - dg[fin, 0]) ** p)))
     return out
@@ -488,8 +488,8 @@ def diagram_distances(diagrams_a: Sequence[Any], diagrams_b: Sequence[Any], *, o
     check_param(order, "order", low=1.0)
     bott, wass = [], []
     for a, b in zip(diagrams_a, diagrams_b):
-        a = np.asarray(a, dtype=np.float64).reshape(-1, 2)
-        b = np.asarray(b, dtype=np.float64).reshape(-1, 2)
+        a = check_array(a, "diagrams_a", ndim=None, finite=False, min_rows=0).reshape(-1, 2)
+        b = check_array(b, "diagrams_b", ndim=None, finite=False, min_rows=0).reshape(-1, 2)
         if cap is not None and np.isfinite(cap):
             a, b = a.copy(), b.copy()
             a[np.isinf(a[:, 1]), 1] = cap

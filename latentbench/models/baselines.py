@@ -32,8 +32,10 @@ class _DatasetBoundBaseline(Adapter):
         self._bound_fp: str | None = None
         self._fitted_dim: int | None = None
 
-    def fingerprint(self) -> str:
-        return hash_json({"baseline": self.name, **self.recipe})[:16]
+    probe_identity = False  # the recipe and the dataset fix the codes
+
+    def _state_digest(self) -> str:
+        return hash_json({"baseline": self.name, **self.recipe})
 
     def bind(self, dataset: Any) -> Adapter:
         """Remember the dataset; the baseline is fitted on first use (a skipped task costs nothing).

@@ -45,7 +45,7 @@ ROW_COLUMNS: tuple[str, ...] = (*(c for c in RESULT_COLUMNS if c != "params"), "
 CHECKPOINT_FIELDS = (
     "name", "seed", "spec_hash", "tier", "architecture", "objective", "dataset", "dataset_params", "dataset_fingerprint",
     "model", "training", "device", "device_name", "threads", "torch", "n_train", "epochs", "steps", "batch_size", "precision",
-    "solver", "train_seconds", "train_cpu_seconds", "samples_per_second", "final", "fingerprint", "trained_at",
+    "solver", "train_seconds", "train_cpu_seconds", "samples_per_second", "final", "fingerprint", "identity_scheme", "trained_at",
 )
 
 
@@ -73,7 +73,7 @@ def collect_reference_rows(store: ResultStore, checkpoints: list[Mapping[str, An
         by_fp.setdefault(str(meta["fingerprint"]), []).append(meta)
     out = []
     for row in store.rows():
-        for meta in by_fp.get(row["model_fp"], []):
+        for meta in by_fp.get(row.get("model_id") or row["model_fp"], []):  # model_fp: rows of identity scheme 1
             if row["dataset"] != meta.get("dataset", row["dataset"]):
                 continue  # skipped by construction: a task on another dataset than the model was trained on
             r = {k: row.get(k) for k in RESULT_COLUMNS}
@@ -135,9 +135,11 @@ def export_reference_results(store: ResultStore | str | None = None, out_dir: st
                           "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(r["started"]))}
             for r in st.runs() if r["run_id"] in used_runs}
     models = {}
+    wanted = {str(c["fingerprint"]) for c in checkpoints}
     for m in st.models():
-        if any(m["model_fp"] == c["fingerprint"] for c in checkpoints):
-            models[m["model_fp"]] = json.loads(m["description"] or "{}")
+        description = json.loads(m["description"] or "{}")
+        if m["model_fp"] in wanted or description.get("fingerprint") in wanted:  # identity on a dataset, or scheme 1
+            models[m["model_fp"]] = description
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     params = {}
@@ -147,7 +149,7 @@ def export_reference_results(store: ResultStore | str | None = None, out_dir: st
     header = {"format_version": FORMAT_VERSION, "params": params, "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
               "generated_by": "python -m latentbench.models.reference_results export", "n_rows": len(rows),
               "references": sorted({c["name"] for c in checkpoints}), "runs": runs, "models": models,
-              "note": "model_fp is the checkpoint fingerprint; 'seed' is the evaluation seed, 'train_seed' the training seed; "
+              "note": "model_id is the checkpoint fingerprint (model_fp: its identity on the dataset); 'seed' is the evaluation seed, 'train_seed' the training seed; "
                       "library versions and device are under runs[run_id]; bands are over training seeds"}
     results_path = out / "reference_results.json"
     columns = list(ROW_COLUMNS)

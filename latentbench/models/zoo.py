@@ -48,6 +48,7 @@ import numpy as np
 from ..data import load_dataset
 from ..data.base import hash_json
 from ..exceptions import SpecError, UnknownNameError
+from ..identity import IDENTITY_SCHEME
 from ..progress import log
 from ..specs import read_toml, spec_roots
 from ..store import latentbench_home
@@ -481,7 +482,8 @@ def train_reference(spec: ReferenceSpec | str, *, seed: int | None = None, devic
         "objective": objective_of(spec), "tier": spec.tier, "dataset": spec.dataset, "dataset_params": spec.dataset_params,
         "dataset_fingerprint": dataset.fingerprint, "model": spec.model, "training": spec.training,
         "config": model.config(), "device": device, "device_name": _device_name(device), "train_seconds": round(seconds, 3),
-        "train_cpu_seconds": round(cpu_seconds, 3), "threads": train_threads, "torch": torch.__version__, "fingerprint": fingerprint, **info,
+        "train_cpu_seconds": round(cpu_seconds, 3), "threads": train_threads, "torch": torch.__version__, "fingerprint": fingerprint,
+        "identity_scheme": IDENTITY_SCHEME, **info,
         "samples_per_second": round(n_seen / seconds, 1) if n_seen and seconds > 0 else None,
         "history": history, "final": history[-1] if history else {},
         "trained_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "host": platform.node(),
@@ -524,7 +526,31 @@ def _load(spec: ReferenceSpec, seed: int, device: str) -> tuple[Any, dict[str, A
     model = ARCHITECTURES[spec.architecture](spec, state["config"])
     model.load_state_dict(state["state_dict"])
     model.eval()
-    return model.to(device), json.loads(meta_path.read_text())
+    meta = json.loads(meta_path.read_text())
+    if meta.get("identity_scheme") != IDENTITY_SCHEME:
+        meta = _migrate_identity(spec, model, meta, meta_path)
+    return model.to(device), meta
+
+
+def _migrate_identity(spec: ReferenceSpec, model: Any, meta: dict[str, Any], meta_path: Path) -> dict[str, Any]:
+    """Recompute a checkpoint's fingerprints under the current identity scheme (no retraining).
+
+    The model's fingerprint is recomputed from its weights and code. The training dataset's is
+    recomputed only when the stored one is what scheme 1 gave for the spec's dataset today (name,
+    version and parameters): then the same draw is regenerated; otherwise the old value is kept,
+    so the runner still refuses to score the model on a draw it was not trained on.
+    """
+    from ..adapters import TorchAdapter
+
+    meta = {**meta, "fingerprint_scheme1": meta.get("fingerprint"), "fingerprint": TorchAdapter(model).fingerprint()}
+    dataset = load_dataset(spec.dataset, **spec.dataset_params)
+    if meta.get("dataset_fingerprint") == hash_json({"name": dataset.name, "version": dataset.version, "params": dataset.params})[:16]:
+        meta["dataset_fingerprint"] = dataset.fingerprint
+    meta["identity_scheme"] = IDENTITY_SCHEME
+    tmp = meta_path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(meta, indent=1, default=str))
+    tmp.replace(meta_path)
+    return meta
 
 
 def load_reference(name: str, *, seed: int | None = None, device: str = "cpu", train: bool = True) -> tuple[Any, dict[str, Any]]:

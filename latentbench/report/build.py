@@ -149,6 +149,8 @@ def write_report(data: ReportData, out_dir: str | Path, *, title: str = "latentb
     board = Leaderboard.from_rows(data.rows, models=models, data=data, alpha=alpha, n_resamples=n_resamples)
     bands = seed_band_table(data.rows, tasks=suite_tasks)
     hidden = sorted(stored_models - set(models)) if models is not None else []
+    if getattr(data, "stale_note", None):
+        board.notes.append(data.stale_note)
     for name, others in sorted(getattr(data, "aliases", {}).items()):
         if name in board.models:
             board.notes.append(f"{name} is also stored as {', '.join(sorted(others))}: one checkpoint (the same model "

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from ..exceptions import InputValidationError
-from ..store import JOB_KEY, RESULT_COLUMNS, ResultStore
+from ..store import IDENTITY_SCHEME, JOB_KEY, RESULT_COLUMNS, ResultStore
 
 __all__ = ["EXPORT_FORMAT", "EXPORT_SCHEMA_VERSION", "LATENT_SAMPLE", "ReportData", "export_store", "job_key",
            "latent_sample_artifacts", "load_report_data"]
@@ -90,6 +90,26 @@ def _parse_json(value: Any) -> Any:
     return value
 
 
+def _without_stale(rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], str | None]:
+    """Rows of the current identity scheme, and a note on the stale ones (see :class:`ReportData`)."""
+    scheme = lambda r: int(r.get("key_scheme") or 1)  # noqa: E731 - rows exported before scheme 2 have none
+    old = sum(1 for r in rows if scheme(r) != IDENTITY_SCHEME)
+    if not old:
+        return rows, None
+    if old < len(rows):
+        return ([r for r in rows if scheme(r) == IDENTITY_SCHEME],
+                f"{old} stored rows keyed under an older identity scheme are not shown: they were keyed before models "
+                f"were identified by their whole state and behaviour on the dataset; rerun their commands to recompute them.")
+    schemes = sorted({scheme(r) for r in rows})
+    return rows, (f"Every result here was stored under identity scheme {', '.join(map(str, schemes))} (this version keys "
+                  f"results under scheme {IDENTITY_SCHEME}): they are shown as stored; regenerate them to refresh their keys.")
+
+
+def _model_id(row: Mapping[str, Any]) -> Any:
+    """The model a row belongs to on every dataset (``model_id``; ``model_fp`` for rows of identity scheme 1)."""
+    return row.get("model_id") or row["model_fp"]
+
+
 def _one_name_per_checkpoint(rows: list[dict[str, Any]]) -> dict[str, set[str]]:
     """Give every row of one model fingerprint one name; return the other names each one replaced.
 
@@ -100,12 +120,12 @@ def _one_name_per_checkpoint(rows: list[dict[str, Any]]) -> dict[str, set[str]]:
     """
     counts: dict[Any, dict[str, tuple[int, int]]] = defaultdict(dict)
     for r in rows:
-        ok, n = counts[r["model_fp"]].get(r["model"], (0, 0))
-        counts[r["model_fp"]][r["model"]] = (ok + (r["status"] == "ok"), n + 1)
+        ok, n = counts[_model_id(r)].get(r["model"], (0, 0))
+        counts[_model_id(r)][r["model"]] = (ok + (r["status"] == "ok"), n + 1)
     canonical = {fp: min(names, key=lambda m: (-names[m][0], -names[m][1], m)) for fp, names in counts.items()}
     aliases: dict[str, set[str]] = defaultdict(set)
     for r in rows:
-        name = canonical[r["model_fp"]]
+        name = canonical[_model_id(r)]
         if r["model"] != name:
             aliases[name].add(r["model"])
             r["stored_as"], r["model"] = r["model"], name
@@ -137,6 +157,9 @@ class ReportData:
     aliases : dict of str to set of str
         Other names the same checkpoint (model fingerprint) was stored under; its rows all carry
         the key's name (a deterministic reference model trained with several seeds is one model).
+    stale_note : str or None
+        Rows keyed under an older identity scheme (``key_scheme``) are left out when the source also
+        holds rows of the current one, and shown as stored (with this note) when it holds only them.
     """
 
     def __init__(self, store: ResultStore, *, models: Iterable[str] | None = None, tasks: Iterable[str] | None = None,
@@ -146,6 +169,7 @@ class ReportData:
         rows = store.rows(tasks=list(tasks) if tasks is not None else None)
         for r in rows:
             r["params"] = _parse_json(r.get("params")) or {}
+        rows, self.stale_note = _without_stale(rows)
         self.aliases = _one_name_per_checkpoint(rows)
         if models is not None:
             wanted = set(models)
@@ -353,8 +377,8 @@ def _store_from_export(doc: Any) -> ResultStore:
     missing = [c for c in (*JOB_KEY, "metric", "status") if rows and c not in rows[0]]
     if missing:
         raise InputValidationError(f"rows of the results export lack the columns {missing}")
-    for r in rows:
-        jobs[job_key(r)].append({k: r.get(k) for k in RESULT_COLUMNS})
+    for r in rows:  # rows exported before identity scheme 2 have no key_scheme: they are scheme 1
+        jobs[job_key(r)].append({**{k: r.get(k) for k in RESULT_COLUMNS}, "key_scheme": r.get("key_scheme") or 1})
     arts: dict[tuple[Any, ...], dict[str, np.ndarray]] = defaultdict(dict)
     for a in doc.get("artifacts", []):
         arts[tuple(a[k] for k in JOB_KEY)][a["name"]] = _decode_array(a)

@@ -194,11 +194,17 @@ class LeaderboardRow:
         return f"{self.task}|v{self.task_version}|{self.params_hash}|{self.split_fp}|{self.metric}"
 
 
+def model_id(row: Mapping[str, Any]) -> Any:
+    """The model a row belongs to, the same on every dataset: ``model_id`` (the model's own
+    fingerprint), or ``model_fp`` for rows stored before identity scheme 2."""
+    return row.get("model_id") or row.get("model_fp")
+
+
 def display_names(rows: Iterable[Mapping[str, Any]]) -> dict[tuple[str, Any], str]:
-    """Column names by (model name, model fingerprint): the name, or ``name [fp8]`` when one name has several checkpoints."""
+    """Column names by (model name, :func:`model_id`): the name, or ``name [id8]`` when one name has several models."""
     fps: dict[str, set[Any]] = defaultdict(set)
     for r in rows:
-        fps[str(r["model"])].add(r.get("model_fp"))
+        fps[str(r["model"])].add(model_id(r))
     return {(n, fp): (n if len(f) == 1 else f"{n} [{str(fp)[:8]}]") for n, f in fps.items() for fp in f}
 
 
@@ -302,7 +308,7 @@ class Leaderboard:
         meta: dict[tuple[Any, ...], Mapping[str, Any]] = {}
         all_models = []
         for r in result_rows:
-            model = names[(str(r["model"]), r.get("model_fp"))]
+            model = names[(str(r["model"]), model_id(r))]
             all_models.append(model)
             params = _params(r)
             key = (r["task"], int(r["task_version"]), r["params_hash"], _variant(params), r["split_fp"], r["metric"])

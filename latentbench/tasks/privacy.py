@@ -373,7 +373,7 @@ def attach_auxiliary(dataset: Any, adapter: Any, path: str | Path) -> tuple[Any,
     splits["auxiliary"] = np.arange(n0, n0 + na)
     new = Dataset(name=f"{dataset.name}+aux", x=x_all, obs_shape=dataset.obs_shape, kind=dataset.kind, storage="float",
                   version=dataset.version, params={**dataset.params, "auxiliary_file": str(path)}, labels=extend("labels", -1),
-                  sensitive=sensitive, splits=splits, content_fingerprint=True,
+                  sensitive=sensitive, splits=splits,
                   metadata={**dataset.metadata, "auxiliary_file": str(path), "base_dataset": dataset.name})
     lat = {}
     for key, arr in adapter.arrays.items():

@@ -15,6 +15,7 @@ A suite is ``tasks/suites/<name>.toml`` with ``name``, ``description`` and ``tas
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,8 @@ from ..registry import Registry
 from ..specs import read_toml, spec_roots
 from .base import Task
 
-__all__ = ["TASK_CLASSES", "Suite", "get_suite", "get_task", "list_suites", "list_tasks", "register_task", "resolve_tasks"]
+__all__ = ["TASK_CLASSES", "Suite", "get_suite", "get_task", "list_suites", "list_tasks", "register_task", "resolve_tasks",
+           "retarget_task"]
 
 #: Built-in task classes, by the name specs use. Imported lazily on first use.
 BUILTIN_TASK_CLASSES: dict[str, str] = {
@@ -208,3 +210,38 @@ def resolve_tasks(tasks: str | Task | list[str | Task] | tuple[str | Task, ...] 
                 seen.add(task.name)
                 out.append(task)
     return out
+
+
+def retarget_task(task: Task, dataset: str, dataset_name: str) -> Task:
+    """``task`` run on another dataset (``run --dataset``), named for the dataset it runs on.
+
+    A task registered as ``<base>/<its dataset>`` becomes ``<base>/<dataset_name>``
+    (``reconstruction/shapes`` on digits is ``reconstruction/digits``) unless a registered task of
+    that name computes something else (another class, parameters or version): then, and for names
+    of any other form, it becomes ``<name>@<dataset_name>``. The dataset's own parameters are
+    dropped (they belong to the task's dataset). The task on its own dataset is returned unchanged.
+
+    Parameters
+    ----------
+    task : Task
+    dataset : str
+        What to load (a registered dataset name or an ``.npz`` path).
+    dataset_name : str
+        The name that dataset loads as (an ``.npz`` file's stem).
+    """
+    if dataset == task.dataset:
+        return task
+    base, sep, tail = task.name.rpartition("/")
+    name = f"{base}/{dataset_name}" if sep and tail == task.dataset else f"{task.name}@{dataset_name}"
+    if name in _load_specs()[0]:
+        other = get_task(name)
+        same = (type(other) is type(task) and other.params == task.params and other.version == task.version
+                and other.dataset == dataset and not other.dataset_params)
+        if same:
+            return other  # the registered task computes exactly this
+        name = f"{task.name}@{dataset_name}"
+    new = copy.copy(task)
+    new.name, new.dataset, new.dataset_params = name, dataset, {}
+    new.params = dict(task.params)
+    new.retargeted_from = task.name  # type: ignore[attr-defined]
+    return new
