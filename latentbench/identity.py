@@ -68,6 +68,10 @@ def combine_digests(*parts: Any) -> str:
 
 
 # ---------------------------------------------------------------------------------------- state
+#: latentbench modules whose classes are models (the reference architectures): hashed by their code.
+_OWN_ARCHITECTURES = frozenset({"latentbench.models.vae", "latentbench.models.ppca"})
+
+
 @functools.lru_cache(maxsize=1)
 def _stdlib_roots() -> tuple[Path, ...]:
     paths = sysconfig.get_paths()
@@ -78,13 +82,14 @@ def _is_library(obj: Any) -> bool:
     """True for functions and classes of the standard library or an installed package.
 
     Their identity is their qualified name (the library's version is in every run's provenance);
-    the user's own functions and classes, and latentbench's (the reference architectures), are
-    hashed by their code.
+    the user's own functions and classes, and latentbench's reference architectures, are hashed by
+    their code. (A user's function that reads a mutable module-level cache gets a new identity as
+    the cache changes: results are then recomputed, never misattributed.)
     """
     mod_name = getattr(obj, "__module__", None) or ""
     top = mod_name.split(".")[0]
-    if top == "latentbench":
-        return False
+    if top == "latentbench":  # the reference architectures change with the code; the rest is a library
+        return mod_name not in _OWN_ARCHITECTURES
     if top == "builtins" or top in sys.builtin_module_names:
         return True
     file = getattr(sys.modules.get(mod_name), "__file__", None)
