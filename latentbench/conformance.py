@@ -9,7 +9,7 @@ is wrong.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -18,7 +18,7 @@ from .adapters import Adapter, Capability, PrecomputedAdapter, adapt
 from .data import load_dataset
 from .exceptions import LatentBenchError
 
-__all__ = ["CheckOutcome", "CheckReport", "check"]
+__all__ = ["CHECKS", "CheckContext", "CheckOutcome", "CheckReport", "NotApplicable", "check", "run_check"]
 
 
 @dataclass(frozen=True)
@@ -56,27 +56,185 @@ class CheckReport:
         return self.to_text()
 
 
-def _attempt(outcomes: list[CheckOutcome], name: str, fn: Callable[[], str | None]) -> None:
-    try:
-        msg = fn()
-        outcomes.append(CheckOutcome(name, True, msg or ""))
-    except _NotApplicable as exc:
-        outcomes.append(CheckOutcome(name, None, str(exc)))
-    except Exception as exc:  # every failure becomes a plain-words line
-        outcomes.append(CheckOutcome(name, False, f"{type(exc).__name__}: {exc}" if not isinstance(exc, (LatentBenchError, AssertionError)) else str(exc)))
+class NotApplicable(Exception):
+    """Raised by a check that does not apply to this model (a capability it does not declare)."""
 
 
-class _NotApplicable(Exception):
-    pass
+@dataclass
+class CheckContext:
+    """What every check sees: the adapter, the dataset, the checked rows and their inputs, the
+    tolerance, and ``state`` where earlier checks leave what later ones use (``z``, ``mean``, ``logvar``)."""
+
+    adapter: Adapter
+    data: Any
+    rows: np.ndarray
+    x: np.ndarray
+    tol: float
+    device: str = "cpu"
+    dataset_ref: str = "digits"  # how the dataset was named (a registered name, ``name[k=v]`` or an .npz path)
+    state: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def precomputed(self) -> bool:
+        return isinstance(self.adapter, PrecomputedAdapter)
+
+    def encode(self) -> np.ndarray:
+        return self.adapter.encode_rows(self.data, self.rows) if self.precomputed else self.adapter.encode(self.x)
 
 
 def _close(a: np.ndarray, b: np.ndarray, tol: float) -> bool:
     return a.shape == b.shape and bool(np.allclose(a, b, rtol=tol, atol=tol))
 
 
+# ---------------------------------------------------------------------------------------- the checks
+def check_binds(c: CheckContext) -> str:
+    """The adapter accepts the dataset (sizes, output conventions)."""
+    c.adapter.bind(c.data)
+    return f"latent_dim={c.adapter.latent_dim}"
+
+
+def check_encode(c: CheckContext) -> str:
+    """``encode`` returns one finite row per input and leaves its input untouched."""
+    x_copy = c.x.copy()
+    z = c.encode()
+    if z.shape[0] != len(c.rows):
+        raise AssertionError(f"encode returned {z.shape[0]} rows for {len(c.rows)} inputs")
+    if not c.precomputed and not np.array_equal(c.x, x_copy):
+        raise AssertionError("encode changed its input array in place; copy before modifying")
+    c.state["z"] = z
+    return f"shape {z.shape}, finite"
+
+
+def check_deterministic(c: CheckContext) -> str | None:
+    """Two encodings of the same input agree (eval mode, no sampling)."""
+    if "z" not in c.state:
+        raise NotApplicable("encode failed")
+    z2 = c.encode()
+    if not _close(c.state["z"], z2, c.tol):
+        raise AssertionError(f"two encodings of the same input differ by up to {np.abs(c.state['z'] - z2).max():.3g}; "
+                             "put the model in eval mode (dropout, batch norm) or use the posterior mean")
+    return None
+
+
+def check_batch_consistent(c: CheckContext) -> str | None:
+    """Codes do not depend on the batch a row is in (no batch statistics leak across rows)."""
+    if "z" not in c.state or c.precomputed:
+        raise NotApplicable("precomputed latents" if c.precomputed else "encode failed")
+    old = c.adapter.batch_size
+    try:
+        c.adapter.batch_size = 5
+        z_small = c.adapter.encode(c.x)
+    finally:
+        c.adapter.batch_size = old
+    z_one = c.adapter.encode(c.x[:1])
+    if not _close(c.state["z"], z_small, c.tol) or not _close(c.state["z"][:1], z_one, c.tol):
+        diff = max(np.abs(c.state["z"] - z_small).max(), np.abs(c.state["z"][:1] - z_one).max())
+        raise AssertionError(f"codes depend on the batch (up to {diff:.3g} apart); batch statistics leak across rows")
+    return None
+
+
+def check_posterior(c: CheckContext) -> str:
+    """``posterior`` gives (mean, logvar) whose mean equals the codes ``encode`` gives."""
+    if not c.adapter.has(Capability.POSTERIOR):
+        raise NotApplicable("no posterior declared")
+    mean, logvar = c.adapter.posterior_rows(c.data, c.rows)
+    if "z" in c.state and not _close(mean, c.state["z"], 1e-4):
+        raise AssertionError("posterior mean differs from encode(x); encode should return the posterior mean")
+    c.state["mean"], c.state["logvar"] = mean, logvar
+    return f"mean and logvar {mean.shape}"
+
+
+def check_decode(c: CheckContext) -> str:
+    """``decode`` returns one reconstruction of the input's size per code."""
+    if not c.adapter.has(Capability.DECODE):
+        raise NotApplicable("no decoder declared")
+    if "z" not in c.state:
+        raise NotApplicable("encode failed")
+    x_hat = c.adapter.decode(c.state["z"])
+    if x_hat.shape != (len(c.rows), c.data.n_features):
+        raise AssertionError(f"decode returned {x_hat.shape}; expected ({len(c.rows)}, {c.data.n_features}) (or the input's shape)")
+    return f"shape {x_hat.shape}"
+
+
+def check_likelihood(c: CheckContext) -> str:
+    """``log_likelihood`` gives a finite log p(x|z) per row (at most 0 for a Bernoulli likelihood)."""
+    if not c.adapter.has(Capability.LIKELIHOOD):
+        raise NotApplicable("no likelihood declared")
+    z = c.state.get("mean", c.state.get("z"))
+    if z is None:
+        raise NotApplicable("encode failed")
+    ll = c.adapter.log_likelihood(c.x, z)
+    if c.adapter.likelihood == "bernoulli" and (ll > 1e-6).any():
+        raise AssertionError("a Bernoulli log-likelihood above 0 is impossible")
+    return f"log p(x|z) per row, mean {ll.mean():.4g} nats ({c.adapter.likelihood or 'family not named: set model.likelihood'})"
+
+
+def check_prior(c: CheckContext) -> str:
+    """``log_prior`` is finite and samples from the prior have the codes' width."""
+    if not c.adapter.has(Capability.PRIOR):
+        raise NotApplicable("no prior declared")
+    z = c.state.get("z")
+    if z is None:
+        raise NotApplicable("encode failed")
+    lp = c.adapter.log_prior(z)
+    samples = c.adapter.sample_prior(8, np.random.default_rng(0))
+    if samples.shape[1] != z.shape[1]:
+        raise AssertionError(f"prior samples have {samples.shape[1]} dimensions, codes have {z.shape[1]}")
+    return f"log p(z) finite (mean {lp.mean():.4g}); sampling works"
+
+
+#: The tasks the smoke run runs (the first families), on the checked dataset.
+SMOKE_TASKS = ("reconstruction/digits", "likelihood/digits", "collapse/digits")
+
+
+def check_smoke_run(c: CheckContext) -> str:
+    """The first task families run on the dataset through the runner (an in-memory store)."""
+    from .runner import Evaluator
+    from .tasks.registry import resolve_tasks
+
+    tasks = resolve_tasks(list(SMOKE_TASKS))
+    for t in tasks:
+        t.params = {**t.params, **({"k": 4} if "k" in t.params else {})}
+    res = Evaluator(tasks, dataset=c.dataset_ref, device=c.device, n_bootstrap=50).run({c.adapter.name: c.adapter})
+    if res.failed:
+        raise AssertionError("; ".join(f"{r['task']}: {r['message']}" for r in res.failed))
+    ran = sorted({r["task"] for r in res if r["status"] == "ok"})
+    skipped = sorted({r["task"] for r in res.skipped})
+    if not ran:
+        raise AssertionError(f"no task ran: skipped {', '.join(skipped)}: " + "; ".join(sorted({str(r['message']) for r in res.skipped})))
+    return f"ran {', '.join(ran)}" + (f"; skipped {', '.join(skipped)} (capabilities)" if skipped else "")
+
+
+#: Every check, in order: (name shown in the report, function).
+CHECKS: tuple[tuple[str, Callable[[CheckContext], str | None]], ...] = (
+    ("binds to the dataset", check_binds),
+    ("encode: shape, finite values, input untouched", check_encode),
+    ("encode is deterministic", check_deterministic),
+    ("encode is batch-consistent", check_batch_consistent),
+    ("posterior: (mean, logvar), mean equals encode", check_posterior),
+    ("decode: output matches the input size", check_decode),
+    ("likelihood: log p(x|z) per row, finite", check_likelihood),
+    ("prior: log p(z) and sampling", check_prior),
+)
+
+
+def run_check(name: str, fn: Callable[[CheckContext], str | None], context: CheckContext) -> CheckOutcome:
+    """One check's outcome: passed, failed with a plain-words message, or not applicable."""
+    try:
+        return CheckOutcome(name, True, fn(context) or "")
+    except NotApplicable as exc:
+        return CheckOutcome(name, None, str(exc))
+    except Exception as exc:  # every failure becomes a plain-words line
+        plain = isinstance(exc, (LatentBenchError, AssertionError))
+        return CheckOutcome(name, False, str(exc) if plain else f"{type(exc).__name__}: {exc}")
+
+
 def check(model: Any, *, dataset: str = "digits", n: int = 32, tol: float = 1e-5, smoke: bool = True,
           device: str = "cpu", name: str | None = None) -> CheckReport:
     """Run the conformance checks on ``model`` and return a report (``report.passed``, ``print(report)``).
+
+    The checks are the module-level functions in :data:`CHECKS` (each takes a
+    :class:`CheckContext`), then :func:`check_smoke_run` when every other check passed.
 
     Parameters
     ----------
@@ -89,7 +247,11 @@ def check(model: Any, *, dataset: str = "digits", n: int = 32, tol: float = 1e-5
     tol : float, default=1e-5
         Tolerance for determinism and batch consistency.
     smoke : bool, default=True
-        Also run the reconstruction, likelihood and collapse tasks on the dataset.
+        Also run the reconstruction, likelihood and collapse tasks on the dataset; a smoke run in
+        which no task could run fails the check.
+    device : str, default="cpu"
+    name : str, optional
+        A display name for the model.
     """
     if isinstance(model, str):
         from .models.loader import load_model
@@ -98,115 +260,8 @@ def check(model: Any, *, dataset: str = "digits", n: int = 32, tol: float = 1e-5
     adapter: Adapter = adapt(model, name=name, device=device)
     data = load_dataset(dataset)
     rows = data.split("test")[:n]
-    x = data.get_x(rows)
-    outcomes: list[CheckOutcome] = []
-    precomputed = isinstance(adapter, PrecomputedAdapter)
-
-    def bind() -> str:
-        adapter.bind(data)
-        return f"latent_dim={adapter.latent_dim}"
-
-    _attempt(outcomes, "binds to the dataset", bind)
-    state: dict[str, Any] = {}
-
-    def encode() -> str:
-        x_copy = x.copy()
-        z = adapter.encode_rows(data, rows) if precomputed else adapter.encode(x)
-        if z.shape[0] != len(rows):
-            raise AssertionError(f"encode returned {z.shape[0]} rows for {len(rows)} inputs")
-        if not precomputed and not np.array_equal(x, x_copy):
-            raise AssertionError("encode changed its input array in place; copy before modifying")
-        state["z"] = z
-        return f"shape {z.shape}, finite"
-
-    _attempt(outcomes, "encode: shape, finite values, input untouched", encode)
-
-    def deterministic() -> str:
-        if "z" not in state:
-            raise _NotApplicable("encode failed")
-        z2 = adapter.encode_rows(data, rows) if precomputed else adapter.encode(x)
-        if not _close(state["z"], z2, tol):
-            raise AssertionError(f"two encodings of the same input differ by up to {np.abs(state['z'] - z2).max():.3g}; "
-                                 "put the model in eval mode (dropout, batch norm) or use the posterior mean")
-        return None
-
-    _attempt(outcomes, "encode is deterministic", deterministic)
-
-    def batch_consistent() -> str:
-        if "z" not in state or precomputed:
-            raise _NotApplicable("precomputed latents" if precomputed else "encode failed")
-        old = adapter.batch_size
-        try:
-            adapter.batch_size = 5
-            z_small = adapter.encode(x)
-        finally:
-            adapter.batch_size = old
-        z_one = adapter.encode(x[:1])
-        if not _close(state["z"], z_small, tol) or not _close(state["z"][:1], z_one, tol):
-            diff = max(np.abs(state["z"] - z_small).max(), np.abs(state["z"][:1] - z_one).max())
-            raise AssertionError(f"codes depend on the batch (up to {diff:.3g} apart); batch statistics leak across rows")
-        return None
-
-    _attempt(outcomes, "encode is batch-consistent", batch_consistent)
-
-    def posterior() -> str:
-        if not adapter.has(Capability.POSTERIOR):
-            raise _NotApplicable("no posterior declared")
-        mean, logvar = adapter.posterior_rows(data, rows)
-        if "z" in state and not _close(mean, state["z"], 1e-4):
-            raise AssertionError("posterior mean differs from encode(x); encode should return the posterior mean")
-        state["mean"], state["logvar"] = mean, logvar
-        return f"mean and logvar {mean.shape}"
-
-    _attempt(outcomes, "posterior: (mean, logvar), mean equals encode", posterior)
-
-    def decode() -> str:
-        if not adapter.has(Capability.DECODE):
-            raise _NotApplicable("no decoder declared")
-        x_hat = adapter.decode(state["z"])
-        if x_hat.shape != (len(rows), data.n_features):
-            raise AssertionError(f"decode returned {x_hat.shape}; expected ({len(rows)}, {data.n_features}) (or the input's shape)")
-        return f"shape {x_hat.shape}"
-
-    _attempt(outcomes, "decode: output matches the input size", decode)
-
-    def likelihood() -> str:
-        if not adapter.has(Capability.LIKELIHOOD):
-            raise _NotApplicable("no likelihood declared")
-        z = state.get("mean", state.get("z"))
-        ll = adapter.log_likelihood(x, z)
-        if adapter.likelihood == "bernoulli" and (ll > 1e-6).any():
-            raise AssertionError("a Bernoulli log-likelihood above 0 is impossible")
-        return f"log p(x|z) per row, mean {ll.mean():.4g} nats ({adapter.likelihood or 'family not named: set model.likelihood'})"
-
-    _attempt(outcomes, "likelihood: log p(x|z) per row, finite", likelihood)
-
-    def prior() -> str:
-        if not adapter.has(Capability.PRIOR):
-            raise _NotApplicable("no prior declared")
-        z = state.get("z")
-        lp = adapter.log_prior(z)
-        samples = adapter.sample_prior(8, np.random.default_rng(0))
-        if samples.shape[1] != z.shape[1]:
-            raise AssertionError(f"prior samples have {samples.shape[1]} dimensions, codes have {z.shape[1]}")
-        return f"log p(z) finite (mean {lp.mean():.4g}); sampling works"
-
-    _attempt(outcomes, "prior: log p(z) and sampling", prior)
-
+    context = CheckContext(adapter, data, rows, data.get_x(rows), tol, device, dataset)
+    outcomes = [run_check(check_name, fn, context) for check_name, fn in CHECKS]
     if smoke and all(o.passed is not False for o in outcomes):
-        def smoke_run() -> str:
-            from .runner import Evaluator
-            from .tasks.registry import resolve_tasks
-
-            tasks = resolve_tasks(["reconstruction/digits", "likelihood/digits", "collapse/digits"])
-            for t in tasks:
-                t.params = {**t.params, **({"k": 4} if "k" in t.params else {})}
-            res = Evaluator(tasks, dataset=dataset, device=device, n_bootstrap=50).run({adapter.name: adapter})
-            if res.failed:
-                raise AssertionError("; ".join(f"{r['task']}: {r['message']}" for r in res.failed))
-            ran = sorted({r["task"] for r in res if r["status"] == "ok"})
-            skipped = sorted({r["task"] for r in res.skipped})
-            return f"ran {', '.join(ran) or 'nothing'}" + (f"; skipped {', '.join(skipped)} (capabilities)" if skipped else "")
-
-        _attempt(outcomes, "smoke run of the first task families", smoke_run)
+        outcomes.append(run_check("smoke run of the first task families", check_smoke_run, context))
     return CheckReport(adapter.name, adapter.kind, sorted(map(str, adapter.capabilities)), dataset, outcomes)
