@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 T = TypeVar("T")
 
-__all__ = ["log", "progress", "set_quiet", "is_quiet"]
+__all__ = ["ProgressBar", "is_quiet", "log", "progress", "set_quiet"]
 
 _QUIET = False
 
@@ -40,3 +40,40 @@ def progress(iterable: Iterable[T], *, total: int | None = None, desc: str = "",
         yield from iterable
         return
     yield from tqdm(iterable, total=total, desc=desc, file=sys.stderr, dynamic_ncols=True, leave=False, **kwargs)
+
+
+class ProgressBar:
+    """A bar advanced by hand (``update``), showing named values (``show``): training steps and
+    their loss terms. On stderr through tqdm; nothing when quiet or when tqdm is missing.
+
+    Parameters
+    ----------
+    total : int
+        Steps in all.
+    desc : str
+    unit : str, default="step"
+    """
+
+    def __init__(self, total: int, desc: str = "", unit: str = "step") -> None:
+        self._bar = None
+        if not _QUIET:
+            try:
+                from tqdm.auto import tqdm
+
+                self._bar = tqdm(total=total, desc=desc, unit=unit, file=sys.stderr, dynamic_ncols=True, leave=False)
+            except ImportError:  # pragma: no cover
+                self._bar = None
+
+    def update(self, n: int = 1) -> None:
+        """Advance by ``n`` steps."""
+        if self._bar is not None:
+            self._bar.update(n)
+
+    def show(self, values: dict[str, float]) -> None:
+        """Show ``values`` beside the bar (4 significant digits)."""
+        if self._bar is not None:
+            self._bar.set_postfix({k: f"{v:.4g}" for k, v in values.items()}, refresh=False)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()

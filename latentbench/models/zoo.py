@@ -36,7 +36,6 @@ from __future__ import annotations
 import json
 import os
 import platform
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -49,7 +48,7 @@ from ..data import load_dataset
 from ..data.base import hash_json
 from ..exceptions import SpecError, UnknownNameError
 from ..identity import IDENTITY_SCHEME
-from ..progress import log
+from ..progress import ProgressBar, log
 from ..specs import read_toml, spec_roots
 from ..store import latentbench_home
 
@@ -296,34 +295,6 @@ class _TrainData:
             yield self.batch(torch.arange(s, min(s + batch_size, len(self.rows))))
 
 
-class _TrainingBar:
-    """A step progress bar showing the loss terms (tqdm, on stderr; nothing when quiet)."""
-
-    def __init__(self, total: int, desc: str) -> None:
-        from ..progress import is_quiet
-
-        self._bar = None
-        if not is_quiet():
-            try:
-                from tqdm.auto import tqdm
-
-                self._bar = tqdm(total=total, desc=desc, unit="step", file=sys.stderr, dynamic_ncols=True, leave=False)
-            except ImportError:  # pragma: no cover
-                self._bar = None
-
-    def update(self, n: int = 1) -> None:
-        if self._bar is not None:
-            self._bar.update(n)
-
-    def show(self, terms: dict[str, float]) -> None:
-        if self._bar is not None:
-            self._bar.set_postfix({k: f"{v:.4g}" for k, v in terms.items()}, refresh=False)
-
-    def close(self) -> None:
-        if self._bar is not None:
-            self._bar.close()
-
-
 def _fit_ppca(spec: ReferenceSpec, dataset: Any, device: str, seed: int) -> tuple[Any, list[dict[str, Any]], dict[str, Any]]:
     from .ppca import ProbabilisticPCA, resolve_solver, streaming_moments
 
@@ -367,7 +338,7 @@ def _train_module(spec: ReferenceSpec, dataset: Any, device: str, seed: int) -> 
     dev_type = torch.device(device).type
     amp = t["precision"] == "bf16"
     history: list[dict[str, Any]] = []
-    bar = _TrainingBar(epochs * steps_per_epoch, f"train {spec.name} (seed {seed})")
+    bar = ProgressBar(epochs * steps_per_epoch, f"train {spec.name} (seed {seed})")
     model.train()
     try:
         for epoch in range(epochs):
