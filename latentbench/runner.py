@@ -31,6 +31,7 @@ from .identity import IDENTITY_SCHEME
 from .progress import log, progress
 from .provenance import git_commit, hostname, library_versions
 from .results import Results
+from .stats import interval_excludes
 from .store import ResultStore
 from .validation import is_tensor
 from .tasks.base import Score, Task, TaskOutput
@@ -395,6 +396,10 @@ class Evaluator:
             message = "; ".join(notes) or None
             if not math.isfinite(value):
                 message = message or "undefined on this input"
+            if s.ci_note or interval_excludes(value, s.ci_low, s.ci_high):  # never store such an interval silently
+                why = s.ci_note or (f"the interval [{s.ci_low:.6g}, {s.ci_high:.6g}] ({s.ci_method or 'method not given'}) "
+                                    f"excludes the estimate {value:.6g}")
+                message = f"{message}; {why}" if message else why
             lo, hi = spec.bounds
             if math.isfinite(value) and ((lo is not None and value < lo - 1e-9) or (hi is not None and value > hi + 1e-9)):
                 raise ValueError(f"score {name!r} = {value} is outside its declared bounds {spec.bounds}")

@@ -2,12 +2,15 @@
 
 * ``bootstrap``: percentile bootstrap of a statistic of per-example values (resampling rows with
   replacement), for metrics that are means of per-example quantities (reconstruction error, ELBO).
-* ``subsample``: m-out-of-n subsampling *without* replacement, for estimators that duplicated
-  points would break (nearest-neighbour distances become zero).
+* ``subsample-se``: subsampling *without* replacement (m-out-of-n), for estimators that duplicated
+  points would break (nearest-neighbour distances become zero): the spread of the subsample
+  estimates gives a standard error of the full-sample estimate (delete-d jackknife), so an
+  estimator that shifts with the sample size still gets an interval around its own value.
 * ``mc-stderr``: a normal interval from a Monte-Carlo standard error.
 * ``seeds``: the spread of a statistic over independent random draws (probe seeds, landmark draws).
 
-Every function takes an explicit ``rng`` and returns ``(low, high)``.
+Every resampling function takes an explicit ``rng``. :func:`interval_excludes` is the one test of
+whether an interval leaves out its own estimate (the runner records a message when one does).
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from scipy import stats as _sps
 from .exceptions import InputValidationError
 from .validation import check_param, check_rng
 
-__all__ = ["bootstrap_ci", "bootstrap_mean_ci", "normal_ci", "subsample_ci", "percentile_interval", "t_ci"]
+__all__ = ["bootstrap_ci", "bootstrap_mean_ci", "interval_excludes", "normal_ci", "subsample_ci", "percentile_interval", "t_ci"]
 
 
 def percentile_interval(samples: np.ndarray, confidence: float = 0.95) -> tuple[float, float]:
@@ -66,18 +69,37 @@ def bootstrap_ci(statistic: Callable[..., float], arrays: Sequence[np.ndarray], 
 
 
 def subsample_ci(fn: Callable[..., Any], *arrays: Any, m: int | None = None, n_rounds: int = 20,
-                 level: float = 0.95, rng: Any = 0, rescale: bool = True,
-                 estimate: Any = None) -> dict[str, Any]:
-    """Confidence interval by subsampling without replacement (m-out-of-n, Politis & Romano 1994).
+                 level: float = 0.95, rng: Any = 0, estimate: Any = None,
+                 bounds: tuple[float | None, float | None] = (None, None)) -> dict[str, Any]:
+    """Confidence interval from the spread of subsample estimates (delete-d jackknife standard error).
 
     Draws ``n_rounds`` subsets of ``m`` distinct rows (the same rows of every array in ``arrays``),
-    evaluates ``fn`` on each and turns the spread into an interval for the full-sample value.
-    With ``rescale=True`` the interval is
-    ``[theta - s * q_hi, theta - s * q_lo]``, where ``q`` are quantiles of ``theta_m - theta`` and
-    ``s = sqrt(m / (n - m))``: the variance of a subsample estimate around the full one is
-    ``sigma^2 (1/m - 1/n)`` for a root-n estimator, against ``sigma^2 / n`` for the full estimate;
-    with the default ``m = n // 2``, ``s = 1``. With ``rescale=False`` the interval is the raw
-    quantile range of the ``theta_m`` (describes estimates at size ``m``).
+    evaluates ``fn`` on each, and turns the *spread* of the ``theta_m`` into a standard error of the
+    full-sample estimate ``theta_n``:
+
+    ``se = sqrt(m / (n - m)) * sd(theta_m)``  and  the interval is  ``theta_n -/+ t * se``,
+
+    with ``t`` the ``(1 + level) / 2`` quantile of Student's t with ``R - 1`` degrees of freedom
+    (``R`` finite draws), clipped to ``bounds``. The variance of a subsample estimate around the
+    full one is ``sigma^2 (1/m - 1/n)`` for a root-n estimator against ``sigma^2 / n`` for the
+    full one, hence the factor (the random delete-d jackknife with ``d = n - m``, Shao & Wu 1989;
+    ``m = n // 2`` by default, where the factor is 1). The t quantile accounts for estimating the
+    spread from a handful of draws: with 10 or 20 draws the empirical 2.5 % and 97.5 % quantiles
+    that a percentile form would need are little more than the extreme draws (such intervals
+    covered 80 to 89 % where 95 % was asked, in simulation).
+
+    **What it covers.** The interval describes the sampling variability of the estimator at the full
+    sample size ``n``: it is an interval for ``E[theta_n]`` and always contains ``theta_n``. The
+    spread is measured around the draws' own mean, so a shift of the estimator with the sample size
+    (the finite-sample bias of kNN dimension estimators, which see a larger neighbourhood scale in
+    a smaller sample, or of plug-in histogram mutual information, ``O(bins / n)``) moves every draw
+    alike and leaves the interval alone. **What it does not cover:** that bias itself, i.e. the
+    distance between ``E[theta_n]`` and the population value (or the ``n -> infinity`` limit);
+    ``shift = mean(theta_m) - theta_n`` is returned to show how far the estimator moves between
+    ``m`` and ``n`` rows. (The reflected m-out-of-n interval ``[theta - (q_hi - theta),
+    theta - (q_lo - theta)]`` of Politis & Romano 1994, used before, assumes the ``theta_m`` are
+    centred on ``theta_n``; with such a shift it lands beside the estimate, e.g. an MLE dimension
+    of 2.586 with the interval [3.272, 3.386].)
 
     Never resample with replacement for neighbour-based estimators: repeated rows are zero-distance
     neighbours.
@@ -96,16 +118,34 @@ def subsample_ci(fn: Callable[..., Any], *arrays: Any, m: int | None = None, n_r
         Confidence level of the two-sided interval.
     rng : int or numpy.random.Generator, default=0
         Source of the draws.
-    rescale : bool, default=True
-        Scale the interval to the full sample size (see above).
     estimate : float or dict, optional
         ``fn(*arrays)`` when already known (saves one evaluation).
+    bounds : (float or None, float or None), default=(None, None)
+        The range of the statistic (``(0, 1)`` for a normalised score); the interval is clipped to it.
 
     Returns
     -------
     result : dict
-        ``estimate``, ``ci_low``, ``ci_high`` and ``estimates`` (the ``n_rounds`` subsample values),
-        and ``m``; for a dict-valued ``fn``, ``{key: {estimate, ci_low, ci_high, estimates}}`` plus ``m``.
+        ``estimate``, ``ci_low``, ``ci_high``, ``se``, ``shift`` and ``estimates`` (the ``n_rounds``
+        subsample values), plus ``m`` and ``method`` (the name to store as the interval's method,
+        ``"subsample-se(m=...)"``); for a dict-valued ``fn``,
+        ``{key: {estimate, ci_low, ci_high, se, shift, estimates}}`` plus ``m`` and ``method``.
+        The interval is NaN when fewer than two draws are finite or the estimate is not.
+
+    References
+    ----------
+    J. Shao, C. F. J. Wu. A general theory for jackknife variance estimation. Annals of Statistics
+    17, 1176-1197 (1989). D. N. Politis, J. P. Romano. Large sample confidence regions based on
+    subsamples under minimal assumptions. Annals of Statistics 22, 2031-2050 (1994).
+
+    Examples
+    --------
+    A statistic with a ``1/n`` bias (the plug-in variance): the interval holds the estimate.
+
+    >>> x = np.random.default_rng(0).normal(size=200)
+    >>> res = subsample_ci(lambda a: float(a.var()), x, rng=0)
+    >>> res["ci_low"] <= res["estimate"] <= res["ci_high"], res["method"]
+    (True, 'subsample-se(m=100)')
     """
     if not arrays:
         raise InputValidationError("subsample_ci needs at least one array")
@@ -118,6 +158,9 @@ def subsample_ci(fn: Callable[..., Any], *arrays: Any, m: int | None = None, n_r
     check_param(m, "m", low=2, high=n - 1, integer=True)
     check_param(n_rounds, "n_rounds", low=2, integer=True)
     check_param(level, "level", low=0.0, high=1.0)
+    b_lo, b_hi = bounds
+    if b_lo is not None and b_hi is not None and not b_lo <= b_hi:
+        raise InputValidationError(f"'bounds' must be (low, high) with low <= high, got {bounds!r}")
     gen = check_rng(rng)
     if estimate is None:
         estimate = fn(*arrays)
@@ -125,30 +168,52 @@ def subsample_ci(fn: Callable[..., Any], *arrays: Any, m: int | None = None, n_r
     for _ in range(n_rounds):
         idx = np.sort(gen.choice(n, m, replace=False))
         draws.append(fn(*[a[idx] for a in arrays]))
-    s = np.sqrt(m / (n - m)) if rescale else None
+    scale = np.sqrt(m / (n - m))
 
     def interval(theta: float, vals: np.ndarray) -> dict[str, Any]:
         vals = np.asarray(vals, dtype=float)
         ok = vals[np.isfinite(vals)]
         if len(ok) < 2 or not np.isfinite(theta):
-            return {"estimate": theta, "ci_low": np.nan, "ci_high": np.nan, "estimates": vals}
-        a = (1 - level) / 2
-        q_lo, q_hi = np.quantile(ok, [a, 1 - a])
-        if s is None:
-            lo, hi = q_lo, q_hi
-        else:
-            lo, hi = theta - s * (q_hi - theta), theta - s * (q_lo - theta)
-        return {"estimate": theta, "ci_low": float(lo), "ci_high": float(hi), "estimates": vals}
+            return {"estimate": theta, "ci_low": np.nan, "ci_high": np.nan, "se": np.nan, "shift": np.nan, "estimates": vals}
+        se = float(scale * ok.std(ddof=1))
+        hw = float(_sps.t.ppf(0.5 + level / 2.0, len(ok) - 1)) * se
+        lo, hi = theta - hw, theta + hw
+        if b_lo is not None:
+            lo, hi = max(lo, b_lo), max(hi, b_lo)
+        if b_hi is not None:
+            lo, hi = min(lo, b_hi), min(hi, b_hi)
+        return {"estimate": theta, "ci_low": float(lo), "ci_high": float(hi), "se": se,
+                "shift": float(ok.mean() - theta), "estimates": vals}
 
+    method = f"subsample-se(m={m})"
     if isinstance(estimate, Mapping):
         out: dict[str, Any] = {
             key: interval(float(estimate[key]), np.array([float(d[key]) for d in draws])) for key in estimate
         }
-        out["m"] = m
+        out["m"], out["method"] = m, method
         return out
     res = interval(float(estimate), np.array(draws, dtype=float))
-    res["m"] = m
+    res["m"], res["method"] = m, method
     return res
+
+
+def interval_excludes(value: float | None, low: float | None, high: float | None, *, rtol: float = 1e-9) -> bool:
+    """Whether a finite interval ``[low, high]`` leaves out its own finite ``value``.
+
+    A relative tolerance of ``rtol`` times the largest magnitude involved absorbs rounding (an
+    interval clipped to a bound that the value sits on). Missing or non-finite numbers never count
+    as excluding: there is no interval to judge.
+
+    >>> interval_excludes(2.586, 3.272, 3.386), interval_excludes(1.0, 1.0, 2.0)
+    (True, False)
+    """
+    if value is None or low is None or high is None:
+        return False
+    v, lo, hi = float(value), float(low), float(high)
+    if not (np.isfinite(v) and np.isfinite(lo) and np.isfinite(hi)):
+        return False
+    tol = rtol * max(1.0, abs(v), abs(lo), abs(hi))
+    return not (lo - tol <= v <= hi + tol)
 
 
 def normal_ci(value: float, stderr: float, confidence: float = 0.95) -> tuple[float, float]:

@@ -306,6 +306,39 @@ def test_every_html_number_equals_the_stored_value(mixed_store):
     assert checked == 13
 
 
+def test_an_asymmetric_interval_prints_its_ends_and_a_symmetric_one_plus_minus():
+    from latentbench.report.html import render_html
+    from latentbench.report.leaderboard import Cell, interval_text, is_symmetric
+
+    # the defect's cell: an interval that leaves out its value was printed "2.586 ± 0.057"
+    assert Cell("ok", 2.586, 3.272, 3.386, "subsample(m=179)", seeds=1).number_text() == "2.586 [3.272, 3.386]"
+    assert Cell("ok", 0.5, 0.4, 0.6, "bootstrap", seeds=1).number_text() == "0.5000 ± 0.10"
+    assert Cell("ok", 0.02, 0.0, 0.09, "subsample-se(m=50)", seeds=1).number_text() == "0.02000 [0, 0.09000]"  # clipped at 0
+    assert Cell("ok", 0.5, None, None, seeds=1).number_text() == "0.5000"
+    assert is_symmetric(1.0, 0.9, 1.1) and is_symmetric(1.0, 0.905, 1.105)  # ends 5 % of the half-width off: ±
+    assert not is_symmetric(1.0, 0.9, 1.15) and not is_symmetric(1.0, 1.0, 1.2) and not is_symmetric(1.0, 1.1, 1.2)
+    assert interval_text(1.0, float("nan"), 2.0) == ""
+    # the same cells through the store: Markdown, HTML and LaTeX
+    store = ResultStore(":memory:")
+    store.add_run("run-1", argv="latentbench run ...", device="cpu", versions={"numpy": "9.9"}, git_commit="abc123", host="h")
+    for model, (v, lo, hi) in {"skewed": (2.586, 3.272, 3.386), "even": (2.5, 2.4, 2.6)}.items():
+        base = add_job(store, model, status="skipped", task="intrinsic-dimension/digits", metric="mle_latent", direction="none",
+                       family="dimension")
+        store.write_job([{**base, "metric": "mle_latent", "value": v, "ci_low": lo, "ci_high": hi, "ci_method": "subsample(m=179)",
+                          "n": 359, "direction": "none", "is_primary": 1, "status": "ok", "message": "a note on the interval"}])
+    data = ReportData(store)
+    board = Leaderboard.from_rows(data.rows, data=data)
+    cells = table_cells(board.to_markdown())[("intrinsic-dimension/digits (v1)", "mle_latent (primary)")]
+    assert cells == {"skewed": "2.586 [3.272, 3.386]", "even": "2.500 ± 0.10"}
+    assert "value [low, high] where the interval is not symmetric" in board.to_markdown()
+    tex = board.to_latex()
+    assert "2.586 [3.272, 3.386]" in tex and "2.500 $\\pm$ 0.10" in tex
+    page = parse_html(render_html(board, title="t"))
+    texts = {m: c[2][1] for m, c in page.rows.items()}
+    assert texts["skewed"] == "2.586 [3.272, 3.386]" and texts["even"] == "2.500 ± 0.10"
+    assert "note: a note on the interval" in page.rows["skewed"][2][0]["title"]
+
+
 def test_failed_and_skipped_cells_render_with_reasons(mixed_store):
     from latentbench.report.html import render_html
 

@@ -52,8 +52,8 @@ def test_mig_interval_comes_from_subsampling(shapes):
     f = shapes.field("factors", "test").astype(float)
     res = latentbench.evaluate(_latents(shapes, f, "factors"), tasks="mig/shapes", n_bootstrap=50)
     row = next(r for r in res if r["metric"] == "mig")
-    assert row["ci_method"] == "subsample(m=n/2)"
-    assert row["ci_low"] <= row["ci_high"] and row["n"] == 1000
+    assert row["ci_method"] == "subsample-se(m=500)"
+    assert 0.0 <= row["ci_low"] <= row["value"] <= row["ci_high"] <= 1.0 and row["n"] == 1000
 
 
 def test_dataset_without_factors_is_skipped():

@@ -54,6 +54,20 @@ def test_projection_is_visibly_worse(results):
     assert proj("intrinsic-dimension/torus", "mle_ratio") < 0.8
 
 
+def test_dimension_intervals_are_subsample_standard_errors_around_the_estimate(results):
+    import json
+
+    for model in ("isometry", "projection"):
+        rows = {r["metric"]: r for r in results.rows if r["task"] == "intrinsic-dimension/torus" and r["model"] == model}
+        for metric in ("twonn_latent", "mle_latent", "corrdim_latent"):
+            r = rows[metric]
+            assert r["ci_method"] == f"subsample-se(m={r['n'] // 2})", r["ci_method"]
+            assert r["ci_low"] < r["value"] < r["ci_high"] and r["message"] is None
+        params = rows["mle_latent"]["params"]
+        shift = (json.loads(params) if isinstance(params, str) else params)["info"]["subsample_shift"]
+        assert set(shift) == {"twonn_latent", "mle_latent", "corrdim_latent"} and all(map(np.isfinite, shift.values()))
+
+
 def test_persistence_diagrams_are_stored_and_drawn(results, tmp_path):
     from latentbench.report import ReportData
     from latentbench.report.plots import make_plots, persistence_panels

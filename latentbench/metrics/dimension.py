@@ -20,7 +20,9 @@ and three more:
 
 Confidence intervals come from :func:`subsample_ci`: subsamples drawn *without* replacement
 (m-out-of-n), never the bootstrap with replacement, whose repeated rows are zero-distance
-neighbours that break every estimator here.
+neighbours that break every estimator here. Every estimator here shifts with the sample size (a
+smaller sample sees a larger neighbourhood scale), so the interval is the estimator's sampling
+variability at the full size, centred on its value; it does not include that finite-sample bias.
 """
 
 from __future__ import annotations
@@ -340,7 +342,8 @@ def correlation_dimension(x: Any, *, n_max: int = 2000, window: tuple[float, flo
         Number of log-spaced radii in the window.
     ci : bool, default=True
         Also compute a confidence interval by :func:`subsample_ci` (half-size subsamples of the
-        subsample, without replacement).
+        subsample, without replacement): the sampling variability of the slope at ``n_used``
+        points, around the estimate; the slope's shift with the sample size is not in it.
     n_rounds : int, default=20
         Subsamples for the interval.
     level : float, default=0.95
@@ -351,7 +354,9 @@ def correlation_dimension(x: Any, *, n_max: int = 2000, window: tuple[float, flo
     Returns
     -------
     result : dict
-        ``dimension`` (float), ``ci_low``, ``ci_high`` (NaN without ``ci``), ``radii`` and ``C``
+        ``dimension`` (float), ``ci_low``, ``ci_high`` (NaN without ``ci``), ``ci_method`` (how the
+        interval was made, ``None`` without one), ``ci_shift`` (mean of the half-size estimates
+        minus ``dimension``: how far the slope moves with the sample size), ``radii`` and ``C``
         (the curve on the window, arrays of shape (n_radii,)), ``n_used`` (points in the subsample).
 
     Raises
@@ -398,11 +403,12 @@ def correlation_dimension(x: Any, *, n_max: int = 2000, window: tuple[float, flo
     dim, radii, c = slope(x)
     if not np.isfinite(dim):
         dim = _undefined("correlation_dimension: the scaling window is empty (duplicate or constant points)")
-    out = {"dimension": dim, "ci_low": np.nan, "ci_high": np.nan, "radii": radii, "C": c, "n_used": len(x)}
+    out = {"dimension": dim, "ci_low": np.nan, "ci_high": np.nan, "ci_method": None, "ci_shift": np.nan,
+           "radii": radii, "C": c, "n_used": len(x)}
     if ci and np.isfinite(dim):
         res = subsample_ci(lambda p: slope(p)[0], x, m=len(x) // 2, n_rounds=n_rounds, level=level,
                            rng=gen, estimate=dim)
-        out["ci_low"], out["ci_high"] = res["ci_low"], res["ci_high"]
+        out.update(ci_low=res["ci_low"], ci_high=res["ci_high"], ci_method=res["method"], ci_shift=res["shift"])
     return out
 
 

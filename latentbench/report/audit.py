@@ -14,6 +14,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from .leaderboard import is_symmetric
+
 __all__ = ["AuditReport", "build_audit_report", "write_audit_report"]
 
 Block = tuple[Any, ...]  # ("h2", text) | ("p", text) | ("ul", [items]) | ("table", header, rows)
@@ -127,6 +129,13 @@ def _val(m: Mapping[str, Any], key: str) -> float | None:
     return None if v is None or (isinstance(v, float) and not math.isfinite(v)) else float(v)
 
 
+def _by(value: float, low: float, high: float) -> str:
+    """``value ± half-width (95% CI low to high)``, without the ``±`` part when the interval is not
+    symmetric about the value (:func:`~latentbench.report.leaderboard.is_symmetric`)."""
+    pm = f" ± {_fmt((high - low) / 2)}" if is_symmetric(value, low, high) else ""
+    return f"{_fmt(value)}{pm} (95% CI {_fmt(low)} to {_fmt(high)})"
+
+
 def _fairness_findings(t: Mapping[str, Any]) -> list[str]:
     m, info = t["metrics"], t["params"].get("info", {})
     meta = info.get("dataset_metadata", {})
@@ -147,11 +156,9 @@ def _fairness_findings(t: Mapping[str, Any]) -> list[str]:
             out.append(f"**{label.capitalize()}: not interpretable.** The latent probe predicts the label barely better than chance, "
                        f"so its gap is small because it predicts little, not because the latent space is fair; {tail}.")
         elif alo is not None and alo > 0:
-            out.append(f"**The latent space widens the {label} gap** by {_fmt(av)} ± {_fmt((ahi - alo) / 2)} "
-                       f"(95% CI {_fmt(alo)} to {_fmt(ahi)}): {tail}.")
+            out.append(f"**The latent space widens the {label} gap** by {_by(av, alo, ahi)}: {tail}.")
         elif ahi is not None and ahi < 0:
-            out.append(f"**The latent space narrows the {label} gap** by {_fmt(-av)} ± {_fmt((ahi - alo) / 2)} "
-                       f"(95% CI {_fmt(alo)} to {_fmt(ahi)}); check the accuracy cost: {tail}.")
+            out.append(f"**The latent space narrows the {label} gap** by {_by(-av, -ahi, -alo)}; check the accuracy cost: {tail}.")
         else:
             out.append(f"**No detectable {label} amplification**: {_fmt(av)} (95% CI {_ci(a)}, which includes 0); {tail}.")
     lk, lab, inp = m.get("leakage_auroc"), _val(m, "label_leakage_auroc"), _val(m, "input_leakage_auroc")

@@ -127,6 +127,8 @@ def _provenance_text(board: Leaderboard, row: LeaderboardRow, model: str) -> str
                  + (f", {json.dumps(p['dataset_params'], sort_keys=True)}" if p["dataset_params"] else ""))
     if c.status == "ok" and c.value is not None:
         lines.append(f"value: {c.value!r}; interval: [{fmt(c.ci_low)}, {fmt(c.ci_high)}] ({c.ci_method or 'none'})")
+        if c.message:
+            lines.append(f"note: {c.message}")
     lines.append(f"n: {p['n'] if p['n'] is not None else '–'}; seeds: {', '.join(map(str, p['seeds'])) or '–'}; "
                  f"seconds: {fmt(p['seconds'], 3) if p['seconds'] is not None else '–'}")
     lines.append(f"device: {', '.join(p['device']) or '–'}; commit: {', '.join(p['git_commit']) or '–'}; run: {', '.join(p['run_ids']) or '–'}")

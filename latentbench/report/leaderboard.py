@@ -1,7 +1,8 @@
 """The leaderboard: tasks x models, read from result rows (never recomputed).
 
 Each row of the table is one metric of one task version, estimator and dataset split; each cell
-is ``value ± CI half-width``. Skipped and failed cells say why. Scores without a direction are
+is ``value ± CI half-width``, or ``value [low, high]`` when the interval is not symmetric about the
+value (:func:`interval_text`). Skipped and failed cells say why. Scores without a direction are
 shown but never ranked. In a ranked row the best cell is bold, and the models statistically tied
 with it are marked: a paired bootstrap over the evaluation examples (the per-example values the
 runner stores as artifacts ``per_example/<metric>``, on the same rows of the same split) with
@@ -35,7 +36,8 @@ if TYPE_CHECKING:
     from ..store import ResultStore
     from .data import ReportData
 
-__all__ = ["ARROWS", "Cell", "Leaderboard", "LeaderboardRow", "display_names", "fmt", "is_baseline", "trained_elsewhere"]
+__all__ = ["ARROWS", "Cell", "Leaderboard", "LeaderboardRow", "display_names", "fmt", "interval_text", "is_baseline",
+           "is_symmetric", "trained_elsewhere"]
 
 ARROWS = {"higher": "↑", "lower": "↓", "none": ""}
 LEADERBOARD_SCHEMA_VERSION = 2
@@ -50,6 +52,44 @@ def fmt(value: float | None, digits: int = 4) -> str:
     if abs(value) >= 10 ** (digits + 1) or abs(value) < 1e-3:
         return f"{value:.{digits - 1}e}"
     return f"{value:.{max(0, digits - 1 - int(math.floor(math.log10(abs(value)))))}f}"
+
+
+#: An interval counts as symmetric about its value when ``value ± half-width`` puts each end within
+#: this fraction of the half-width of the true end. Ten percent is about three standard deviations
+#: of the Monte-Carlo noise in the ends of a percentile bootstrap with 1,000 resamples (each end's
+#: standard error is about 4 % of the half-width), so an interval whose sampling distribution is
+#: symmetric keeps its ``±``, and a skewed or one-sided one (clipped at a bound, or leaving out its
+#: value) prints its ends.
+SYMMETRY_RTOL = 0.1
+
+
+def is_symmetric(value: float, low: float, high: float, rtol: float = SYMMETRY_RTOL) -> bool:
+    """Whether ``[low, high]`` is symmetric about ``value``: both arms ``value - low`` and ``high - value``
+    are non-negative, and ``value ± half-width`` misplaces each end by at most ``rtol`` times the
+    half-width (``|arm_low - arm_high| / 2 <= rtol * half-width``).
+
+    >>> is_symmetric(1.0, 0.9, 1.1), is_symmetric(1.0, 0.9, 1.3), is_symmetric(2.586, 3.272, 3.386)
+    (True, False, False)
+    """
+    below, above = value - low, high - value
+    if below < 0 or above < 0:
+        return False
+    return abs(below - above) / 2.0 <= rtol * (below + above) / 2.0
+
+
+def interval_text(value: float | None, low: float | None, high: float | None) -> str:
+    """The interval as printed after its value: `` ± half-width`` when it is symmetric about the value
+    (:func:`is_symmetric`), else `` [low, high]`` (skewed intervals, and intervals that leave out their
+    value); empty without a finite value and interval.
+
+    >>> interval_text(1.0, 0.9, 1.1), interval_text(2.586, 3.272, 3.386)
+    (' ± 0.10', ' [3.272, 3.386]')
+    """
+    if value is None or low is None or high is None or not all(math.isfinite(v) for v in (value, low, high)):
+        return ""
+    if is_symmetric(value, low, high):
+        return f" ± {fmt((high - low) / 2.0, 2)}"
+    return f" [{fmt(low)}, {fmt(high)}]"
 
 
 def is_baseline(model: str) -> bool:
@@ -94,11 +134,9 @@ class Cell:
         return sorted({int(j["seed"]) for j in self.jobs if j.get("status") == "ok"})
 
     def number_text(self) -> str:
-        """``value ± half-width`` (and the number of seeds), without markup."""
-        s = fmt(self.value)
-        hw = self.half_width
-        if hw is not None and math.isfinite(hw):
-            s += f" ± {fmt(hw, 2)}"
+        """``value ± half-width``, or ``value [low, high]`` for an interval not symmetric about the value
+        (:func:`interval_text`), and the number of seeds; without markup."""
+        s = fmt(self.value) + interval_text(self.value, self.ci_low, self.ci_high)
         if self.seeds > 1:
             s += f" ({self.seeds} seeds)"
         return s
@@ -436,8 +474,9 @@ class Leaderboard:
     def legend(self) -> list[str]:
         """The notes printed under every rendering of the table."""
         notes = ["↑ higher is better, ↓ lower is better; rows without an arrow are descriptive and never ranked.",
-                 "Cells show value ± half-width of the 95% interval (its method is in results.json); several evaluation seeds "
-                 "are averaged and their interval is a t interval over the seeds.",
+                 "Cells show value ± half-width of the 95% interval, or value [low, high] where the interval is not symmetric "
+                 "about the value (its method is in results.json); several evaluation seeds are averaged and their interval is "
+                 "a t interval over the seeds.",
                  f"**Bold**: the best value in a ranked row. ≈: statistically tied with the best: a paired bootstrap over the "
                  f"evaluation examples ({self.n_resamples} resamples of the stored per-example values on the same rows of the same "
                  f"split) with Holm's correction across the comparisons in the row finds no difference at α = {self.alpha}. "
@@ -572,7 +611,7 @@ class Leaderboard:
                     elif c.value is None:
                         cells.append("--")
                     else:
-                        s = _tex(fmt(c.value)) + (f" $\\pm$ {_tex(fmt(c.half_width, 2))}" if c.half_width is not None else "")
+                        s = _tex(fmt(c.value) + interval_text(c.value, c.ci_low, c.ci_high))
                         s = f"\\textbf{{{s}}}" if c.tie == "best" else (s + " $\\approx$" if c.tie == "tied" else s)
                         cells.append(s)
                 label = f"{r.task} (v{r.task_version})" + (f" [{r.variant}]" if r.variant else "") + (f" [{r.extra_label}]" if r.extra_label else "")

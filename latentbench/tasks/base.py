@@ -70,9 +70,14 @@ class ScoreSpec:
 class Score:
     """A value with its uncertainty.
 
-    ``ci_method`` names how the interval was made (``bootstrap``, ``subsample``, ``mc-stderr``,
-    ``seeds``) and ``per_example`` keeps the per-example values behind a mean so that reports can
-    make paired comparisons between models without recomputing.
+    ``ci_method`` names how the interval was made (``bootstrap``, ``subsample-se(m=...)``,
+    ``mc-stderr``, ``seeds``) and ``per_example`` keeps the per-example values behind a mean so that
+    reports can make paired comparisons between models without recomputing.
+
+    An interval should contain its value. Where a task's interval is *meant* to leave it out (an
+    interval for another quantity than the one reported, say), ``ci_note`` says why; the runner
+    stores it in the row's message, and records a message of its own for an interval that excludes
+    its value without a note, so such a row is never stored silently.
     """
 
     value: float
@@ -82,6 +87,7 @@ class Score:
     stderr: float | None = None
     n: int | None = None
     per_example: np.ndarray | None = field(default=None, repr=False)
+    ci_note: str | None = None
 
     @classmethod
     def mean_of(cls, values: np.ndarray, rng: np.random.Generator, *, n_resamples: int = 1000,

@@ -32,8 +32,8 @@ def _paired_sample(task: Task, data, ctx) -> tuple[np.ndarray, np.ndarray]:  # t
     return x, z[pos]
 
 
-def _ci_score(res: dict[str, Any], m: int, n: int) -> Score:
-    return Score(res["estimate"], res["ci_low"], res["ci_high"], f"subsample(m={m})", n=n)
+def _ci_score(res: dict[str, Any], method: str, n: int) -> Score:
+    return Score(res["estimate"], res["ci_low"], res["ci_high"], method, n=n)
 
 
 class IntrinsicDimension(Task):
@@ -41,9 +41,16 @@ class IntrinsicDimension(Task):
     kNN graph per space (definitions pinned to scikit-dimension's), the Grassberger-Procaccia
     correlation dimension, and the latent/input ratio. Exact duplicate rows are dropped first (their
     count is stored). Descriptive: a dimension is never ranked.
+
+    The latent estimators' intervals are the spread of half-size subsample estimates turned into a
+    standard error at the full size (:func:`~latentbench.stats.subsample_ci`): the estimate's
+    sampling variability, centred on it. kNN estimators shift with the sample size, and that
+    finite-sample bias is not in the interval; ``info["subsample_shift"]`` records it (the mean
+    half-size estimate minus the full one).
     """
 
     family = "dimension"
+    class_version = 2  # v2: subsample-se intervals (v1's reflected subsample intervals could exclude the estimate)
     summary = "Intrinsic dimension (TwoNN, MLE, CorrInt, correlation dimension) of latents and inputs."
     needs = frozenset({Capability.ENCODE})
     scores = (
@@ -70,14 +77,16 @@ class IntrinsicDimension(Task):
         curve = dim.id_scale_curve(drop_duplicates(z)[0])  # identical codes (a square turned by 90 degrees) break it
         n = len(z)
         scores = {
-            "twonn_latent": _ci_score(ci["twonn"], ci["m"], n), "mle_latent": _ci_score(ci["mle"], ci["m"], n),
+            "twonn_latent": _ci_score(ci["twonn"], ci["method"], n), "mle_latent": _ci_score(ci["mle"], ci["method"], n),
             "corrint_latent": Score.plain(lat["corrint"], n),
-            "corrdim_latent": Score(cd["dimension"], cd["ci_low"], cd["ci_high"], "subsample", n=cd["n_used"]),
+            "corrdim_latent": Score(cd["dimension"], cd["ci_low"], cd["ci_high"], cd["ci_method"], n=cd["n_used"]),
             "twonn_input": Score.plain(inp["twonn"], n), "mle_input": Score.plain(inp["mle"], n),
             "mle_ratio": Score.plain(lat["mle"] / inp["mle"] if inp["mle"] > 0 else float("nan"), n),
         }
         return TaskOutput(scores, artifacts={f"scale_curve/{key}": np.asarray(v, dtype=float) for key, v in curve.items()},
                           info={"duplicates_dropped_latent": lat["n_duplicates"], "duplicates_dropped_input": inp["n_duplicates"],
+                                "subsample_shift": {"twonn_latent": ci["twonn"]["shift"], "mle_latent": ci["mle"]["shift"],
+                                                    "corrdim_latent": cd["ci_shift"]},
                                 "known_intrinsic_dim": data.metadata.get("intrinsic_dim")})
 
 
