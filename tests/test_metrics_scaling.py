@@ -273,6 +273,8 @@ def test_rescale_is_exact_and_reports_degenerate_codes():
     assert r.degenerate is None and 0.5 <= np.abs(r.x - r.x.mean(0)).max() < 1
     np.testing.assert_array_equal(r.undo(r.x), z)  # a power of two: undone exactly
     assert rescale(np.ones((5, 2))).degenerate == "constant"
+    # the mean of three 0.1s is not 0.1 in float64: constant all the same, and never scaled up
+    assert rescale(np.full((3, 2), 0.1)).degenerate == "constant" and rescale_exponent(np.full((3, 2), 1e308)) == 0
     assert rescale(np.array([[1.0], [1.0], [2.0]]), min_distinct=3).degenerate == "2 distinct rows, at least 3 needed"
     e = rescale_exponent(np.column_stack([np.arange(4.0) * 1e-300, np.arange(4.0) * 1e200, np.ones(4)]), per_dimension=True)
     assert e[2] == 0 and e[0] < -900 and e[1] > 600

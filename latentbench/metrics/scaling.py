@@ -6,8 +6,9 @@ intrinsic-dimension estimators, the histogram and classifier-based disentangleme
 the same number for ``z``, ``1e-300 * z`` and ``1e200 * z``. Squared distances of codes at 1e-300
 underflow to 0 and at 1e200 overflow to inf, so each such metric first rescales its inputs with
 :func:`rescale`, and only codes that are still degenerate *after* rescaling are degenerate: constant
-codes, fewer distinct rows than the metric needs (for example ``<= k`` for a k-nearest-neighbour
-metric), or squared distances that are not finite. Those get NaN and an
+codes (in float64: codes whose spread is below the resolution of their offset are constant too) or
+fewer distinct rows than the metric needs (for example ``<= k`` for a k-nearest-neighbour metric).
+Those get NaN and an
 :class:`~latentbench.exceptions.UndefinedMetricWarning` (:func:`undefined`), never a number.
 
 How codes are rescaled
@@ -19,9 +20,11 @@ treat each dimension on its own). Multiplying by a power of two is exact in floa
 subnormal numbers), so on ordinary codes a metric computes bit for bit what it computed before,
 and a scale factor is undone exactly where a metric reports a length. Because no number depends on
 the factor, it is the largest centred coordinate, not a robust statistic, that sets it: it makes
-every centred coordinate at most 1 in magnitude, so no squared distance of the rescaled codes can
-overflow. The codes themselves are not centred (a translation changes no distance, but rounding the
-coordinates of a tight cluster far from the origin would).
+every centred coordinate at most 1 in magnitude, so the squared distances of the rescaled codes are
+at most ``4 * n_features``, always finite (codes whose squared distances overflowed are exactly the
+ones this rescaling repairs), and underflow only between points closer than about 1e-154 times the
+codes' extent. The codes themselves are not centred (a translation changes no distance, but
+rounding the coordinates of a tight cluster far from the origin would).
 """
 
 from __future__ import annotations
@@ -52,8 +55,8 @@ class Rescaled:
     exponent : int or ndarray of int
         The power of two divided out; undo it with ``numpy.ldexp(value, exponent)``.
     degenerate : str or None
-        Why the codes are degenerate after rescaling (``"constant"``, ``"2 distinct rows, at least
-        11 needed"``, ``"squared distances are not finite"``), or ``None``.
+        Why the codes are degenerate after rescaling (``"constant"``, or ``"2 distinct rows, at
+        least 11 needed"``), or ``None``.
     """
 
     x: np.ndarray
@@ -79,16 +82,27 @@ def rescale_exponent(x: np.ndarray, *, per_dimension: bool = False) -> Any:
     exponent : int or ndarray of int of shape (n_features,)
         0 where the codes (or a column) are constant.
     """
-    axis = 0 if per_dimension else None
+    return _exponent_and_spread(x, per_dimension)[0]
+
+
+def _exponent_and_spread(x: np.ndarray, per_dimension: bool) -> tuple[Any, Any]:
+    """``(exponent, spread)``: the exponent(s) of :func:`rescale_exponent` and the largest absolute
+    centred coordinate(s) they come from (0 exactly when the codes, or a column, are constant)."""
     if x.size == 0:
-        return np.zeros(x.shape[1], dtype=np.int64) if per_dimension else 0
-    # a first exact power of two bounds every coordinate by 1, so that the mean cannot overflow
-    e0 = np.frexp(np.abs(x).max(axis=axis))[1]
-    x1 = np.ldexp(x, -e0)
-    spread = np.abs(x1 - x1.mean(axis=0)).max(axis=axis)
-    e1 = np.frexp(spread)[1]
-    e = np.where(spread > 0, e0 + e1, 0).astype(np.int64)
-    return e if per_dimension else int(e)
+        zero = np.zeros(x.shape[1], dtype=np.int64) if per_dimension else 0
+        return zero, (np.zeros(x.shape[1]) if per_dimension else 0.0)
+    hi, lo = x.max(axis=0), x.min(axis=0)
+    with np.errstate(over="ignore", invalid="ignore"):
+        mean = x.mean(axis=0)
+        col = np.maximum(hi - mean, mean - lo)  # largest |x - mean| per column, without an n x d copy
+    if not np.isfinite(col).all():  # values near the float64 limit: measure on a copy bounded by 1
+        e0 = np.frexp(np.maximum(np.abs(hi), np.abs(lo)).max())[1]
+        x1 = np.ldexp(x, -e0)
+        col = np.ldexp(np.abs(x1 - x1.mean(axis=0)).max(axis=0), e0)  # back in the units of x: finite now
+    col = np.where(hi > lo, col, 0.0)  # a constant column has spread 0 (its mean may be rounded off it)
+    spread = col if per_dimension else col.max()
+    e = np.where(spread > 0, np.frexp(spread)[1], 0).astype(np.int64)
+    return (e, spread) if per_dimension else (int(e), float(spread))
 
 
 def n_distinct_rows(x: np.ndarray, at_least: int | None = None) -> int:
@@ -131,19 +145,14 @@ def rescale(x: Any, name: str = "x", *, per_dimension: bool = False, min_distinc
         The rescaled codes, the exponent and the verdict.
     """
     x = check_array(x, name, min_rows=min_rows)
-    e = rescale_exponent(x, per_dimension=per_dimension)
+    e, spread = _exponent_and_spread(x, per_dimension)
     xs = np.ldexp(x, -np.asarray(e)) if np.any(e) else x
-    n = len(xs)
-    constant = n == 0 or not bool(np.any(xs != xs[:1]))
-    if constant:
+    if not np.any(spread > 0):
         return Rescaled(xs, e, "constant")
     if min_distinct > 2:
         k = n_distinct_rows(xs, at_least=min_distinct)
         if k < min_distinct:
             return Rescaled(xs, e, f"{k} distinct rows, at least {min_distinct} needed")
-    centred = xs - xs.mean(axis=0)
-    if not np.isfinite(np.einsum("ij,ij->i", centred, centred).max()):
-        return Rescaled(xs, e, "squared distances are not finite")
     return Rescaled(xs, e, None)
 
 
