@@ -11,7 +11,7 @@ import pytest
 import torch
 from sklearn.metrics import mutual_info_score
 
-from latentbench.exceptions import InputValidationError, LatentBenchWarning, UndefinedMetricWarning
+from latentbench.exceptions import InputValidationError, UndefinedMetricWarning
 from latentbench.metrics import _discrete as D
 from latentbench.metrics.disentanglement import (
     beta_vae_score,
