@@ -152,7 +152,10 @@ def _tasks_markdown(tasks: list[Any]) -> str:
                 f"- family: {t.family}; class: `{type(t).__name__}` (v{t.class_version}); dataset: `{t.dataset}`",
                 f"- needs: {', '.join(sorted(map(str, t.needs)))}; dataset fields: {', '.join(sorted(t.requires)) or 'none'}",
                 f"- standardization of latents: {t.standardization}; parameters: {json.dumps(t.params)}",
-                f"- reference: {t.reference or '-'}", "", "| score | direction | unit | description |", "|---|---|---|---|"]
+                f"- reference: {t.reference or '-'}"]
+        if t.descriptive:
+            out.append(f"- descriptive on this task (shown, never ranked): {', '.join(sorted(t.descriptive))}")
+        out += ["", "| score | direction | unit | description |", "|---|---|---|---|"]
         out += [f"| {s.name}{' (primary)' if s.name == t.primary else ''} | {s.direction} | {s.unit} | {s.description.replace('|', chr(92) + '|')} |"
                 for s in t.scores]
         out.append("")

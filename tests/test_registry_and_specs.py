@@ -242,6 +242,69 @@ def test_unknown_parameter_of_a_task_class():
         Reconstruction(params={"max_sample": 10})
 
 
+def test_spec_declares_scores_descriptive_for_its_task_only(tmp_path):
+    write(tmp_path / "tasks" / "mine.toml", """
+        name = "reconstruction/unranked-psnr"
+        task = "reconstruction"
+        version = 2
+        dataset = "digits"
+        [descriptive]
+        psnr = "the data range is not known on this dataset"
+    """)
+    add_spec_dir(tmp_path)
+    task = get_task("reconstruction/unranked-psnr")
+    assert task.descriptive == {"psnr": "the data range is not known on this dataset"}
+    assert task.score_specs["psnr"].direction == "none"
+    assert "descriptive here: the data range is not known" in task.score_specs["psnr"].description
+    assert task.score_specs["mse"].direction == "lower"  # the others keep their direction
+    # the class and the other registered tasks of the class are untouched
+    assert {s.name: s.direction for s in type(task).scores}["psnr"] == "higher"
+    assert get_task("reconstruction/digits").score_specs["psnr"].direction == "higher"
+    from latentbench.cli import _tasks_markdown
+
+    md = _tasks_markdown([task])
+    assert "| psnr | none |" in md and "descriptive on this task (shown, never ranked): psnr" in md
+
+
+def test_spec_descriptive_rows_are_stored_without_a_direction(tmp_path):
+    write(tmp_path / "tasks" / "mine.toml", """
+        name = "reconstruction/unranked"
+        task = "reconstruction"
+        version = 2
+        dataset = "digits"
+        [params]
+        max_samples = 50
+        [descriptive]
+        mse = "a test of the spec key"
+    """)
+    add_spec_dir(tmp_path)
+    from sklearn.decomposition import PCA
+
+    x = load_dataset("digits").get_x(flat=True)
+    res = latentbench.evaluate(PCA(4).fit(x), tasks="reconstruction/unranked", n_bootstrap=20)
+    row = next(r for r in res.rows if r["metric"] == "mse")
+    assert row["direction"] == "none" and row["is_primary"] == 1 and row["value"] > 0
+
+
+@pytest.mark.parametrize(("table", "match"), [
+    ('psnrr = "x"', r"'descriptive' names 'psnrr', not a score of Reconstruction. Did you mean 'psnr'"),
+    ('psnr = ""', r"'descriptive' needs a reason for 'psnr'"),
+])
+def test_spec_descriptive_names_must_be_scores_with_a_reason(tmp_path, table, match):
+    path = write(tmp_path / "tasks" / "bad.toml", f"""
+        name = "reconstruction/bad"
+        task = "reconstruction"
+        version = 1
+        dataset = "digits"
+        [descriptive]
+        {table}
+    """)
+    add_spec_dir(tmp_path)
+    with pytest.raises(SpecError, match=match) as info:
+        get_task("reconstruction/bad")
+    assert str(path) in str(info.value)
+
+
 def test_spec_with_unknown_key_or_missing_key(tmp_path):
     write(tmp_path / "tasks" / "bad.toml", """
         name = "x/y"

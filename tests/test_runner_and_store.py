@@ -383,7 +383,7 @@ def test_results_to_dataframe_and_json_round_trip(tmp_path, tiny_vae):
     res = evaluate(tiny_vae(), tasks=["reconstruction/digits", "collapse/digits", Boom(name="boom")], store=db,
                    device="cpu", n_bootstrap=20, name="v")
     df = res.to_dataframe()
-    assert len(df) == len(res) == 6 + 5 + 1
+    assert len(df) == len(res) == 6 + 6 + 1  # reconstruction, collapse (active and inactive units ...), the failure
     assert {"model", "task", "metric", "value", "ci_low", "ci_high", "status", "seed", "model_fp"} <= set(df.columns)
     assert set(df.model) == {"v"}
     mse = df[(df.task == "reconstruction/digits") & (df.metric == "mse")].iloc[0]

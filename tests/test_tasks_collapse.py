@@ -42,10 +42,12 @@ def test_collapsed_vae_has_no_active_units_and_no_information(vae_pair):
     healthy, collapsed = vae_pair
     res = latentbench.evaluate({"healthy": healthy, "collapsed": collapsed}, tasks="collapse/digits")
     v = lambda m, k: res.value("collapse/digits", k, model=m)  # noqa: E731
-    print({m: {k: round(v(m, k), 4) for k in ("active_units", "kl_total", "collapsed_dims", "mutual_info")} for m in ("healthy", "collapsed")})
+    print({m: {k: round(v(m, k), 4) for k in ("active_units", "kl_total", "low_kl_dims", "mutual_info")} for m in ("healthy", "collapsed")})
     assert v("collapsed", "active_units") == 0
+    assert v("collapsed", "inactive_units") == 8
     assert v("collapsed", "kl_total") < 0.05
-    assert v("collapsed", "collapsed_dims") == 8
+    assert v("collapsed", "low_kl_dims") == 8
+    assert v("healthy", "active_units") + v("healthy", "inactive_units") == 8
     assert abs(v("collapsed", "mutual_info")) < 0.05
     assert v("healthy", "active_units") >= 3
     assert v("healthy", "kl_total") > 1  # a 40-epoch VAE carries a few nats; the collapsed one carries none
@@ -84,3 +86,51 @@ def test_training_is_deterministic_on_cpu(tmp_path, monkeypatch):
     assert meta3["fingerprint"] == meta2["fingerprint"]
     assert TorchAdapter(model3).fingerprint() == meta2["fingerprint"]
     assert np.isfinite(meta1["final"]["loss"])
+
+
+def _planted_posterior(data):
+    """Posterior means on 8 dimensions: 3 informative ones, and 5 whose mean varies a little
+    (``Var_x E[z_j|x] = 0.015``, above the 0.01 active-unit threshold) with unit posterior variance,
+    so that their average KL to N(0, 1) is about 0.0075 nats (below the 0.01 KL threshold)."""
+    x_test = data.get_x(data.split("test"), flat=True).astype(np.float64)
+    w = np.random.default_rng(0).normal(size=(x_test.shape[1], 8))
+    proj = x_test @ w
+    mu, sd = proj.mean(axis=0), proj.std(axis=0, ddof=1)
+    scale = np.array([1.0, 1.0, 1.0] + [np.sqrt(0.015)] * 5)
+
+    def posterior(x):
+        m = (x.reshape(len(x), -1).astype(np.float64) @ w - mu) / sd * scale
+        return m, np.zeros_like(m)
+
+    return posterior
+
+
+def test_active_and_inactive_units_are_one_verdict_apart_from_the_low_kl_count():
+    # the issue: 8 "active units" and 1 "collapsed dimension" at once, read as a contradiction
+    from latentbench.adapters import CallableAdapter
+    from latentbench.data import load_dataset
+
+    posterior = _planted_posterior(load_dataset("digits"))
+    res = latentbench.evaluate(CallableAdapter(posterior=posterior, name="planted", flatten=True), tasks="collapse/digits")
+    v = lambda k: res.value("collapse/digits", k)  # noqa: E731
+    assert v("active_units") == 8 and v("inactive_units") == 0
+    assert v("active_units") + v("inactive_units") == 8  # one verdict: the two counts partition the latents
+    assert v("low_kl_dims") == 5  # the KL criterion, named apart: these active units have KL ~ 0.0075 nats
+    assert "collapsed_dims" not in {r["metric"] for r in res.rows}
+
+
+def test_reference_export_with_old_collapsed_dims_rows_still_renders():
+    # reports/reference holds rows written before the rename; the report must not depend on the
+    # current task declaring a stored metric
+    from pathlib import Path
+
+    from latentbench.report.data import load_report_data
+    from latentbench.report.html import render_html
+    from latentbench.report.leaderboard import Leaderboard
+
+    export = Path(__file__).resolve().parent.parent / "reports" / "reference" / "cpu_quick_results.json"
+    data = load_report_data(export, tasks=["collapse/digits", "collapse/shapes", "topology/digits"])
+    board = Leaderboard.from_rows(data.rows, data=data)
+    md = board.to_markdown()
+    assert "| collapse/digits (v1) | collapsed_dims |" in md
+    assert "collapsed_dims" in render_html(board, title="reference")

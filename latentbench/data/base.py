@@ -107,7 +107,9 @@ class Dataset:
     splits : dict of str to ndarray
         Row indices of each split (``train``, ``test``; audits add ``auxiliary``, ``member``, ``non_member``).
     metadata : dict
-        Known properties (intrinsic dimension, Betti numbers, factor grid...).
+        Known properties (intrinsic dimension, Betti numbers, factor grid...). ``data_range``: the
+        span of the values (PSNR uses it; ``binary`` and ``unit`` data have 1, a ``real`` dataset
+        without it gets no PSNR).
     grid_index : ndarray of shape (n_samples,), optional
         For a subset of a full factorial grid, each row's index in the full grid.
     """

@@ -43,7 +43,14 @@ def active_units(mean: object, *, threshold: float = 0.01, ddof: int = 1) -> tup
     Returns
     -------
     n_active : int
+        The inactive (collapsed) dimensions are the other ``n_latents - n_active``.
     variances : ndarray of shape (n_latents,)
+
+    Notes
+    -----
+    This is a criterion on the posterior *mean*; a count of dimensions whose average KL to the
+    prior is small (:func:`kl_per_dimension` below a threshold) is a different one, and the two
+    need not add up to ``n_latents`` (an active unit may have a small KL).
     """
     m = check_array(mean, "mean", min_rows=2)
     check_param(threshold, "threshold", low=0.0)

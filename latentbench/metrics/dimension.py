@@ -18,6 +18,13 @@ and three more:
 * :func:`intrinsic_dimension` — several estimators from one graph, with the duplicate policy of
   :mod:`~latentbench.metrics.neighbors` (distinct rows only, the number dropped reported).
 
+Scale: every estimator is invariant to a rescaling of the points and computes on them divided by
+a power of two (:mod:`~latentbench.metrics.scaling`; exact, so ordinary inputs give the very same
+numbers): points at 1e-300 or 1e200 get the dimension of the same points at unit scale. Constant
+points (or too few distinct ones) are degenerate: :func:`intrinsic_dimension` and
+:func:`correlation_dimension` return NaN with an
+:class:`~latentbench.exceptions.UndefinedMetricWarning`.
+
 Confidence intervals come from :func:`subsample_ci`: subsamples drawn *without* replacement
 (m-out-of-n), never the bootstrap with replacement, whose repeated rows are zero-distance
 neighbours that break every estimator here. Every estimator here shifts with the sample size (a
@@ -37,6 +44,7 @@ from ..exceptions import InputValidationError, ResourceLimitError, UndefinedMetr
 from ..stats import subsample_ci
 from ..validation import check_array, check_param, check_rng
 from .neighbors import KNNGraph, centered, drop_duplicates, expansion_band, knn_graph, pair_distances
+from .scaling import rescale_exponent
 
 __all__ = [
     "twonn",
@@ -58,6 +66,14 @@ GP_MAX_SAMPLES = 10_000
 _CHUNK_VALUES = 1 << 22
 
 
+
+
+def _unit_scale(x: np.ndarray, knn: KNNGraph | None = None) -> tuple[np.ndarray, KNNGraph | None, int]:
+    """``x / 2**e`` and ``knn`` with its distances divided likewise (exact), and ``e``."""
+    e = rescale_exponent(x)
+    if not e:
+        return x, knn, 0
+    return np.ldexp(x, -e), (knn.scaled(-e) if isinstance(knn, KNNGraph) else knn), e
 
 
 def _graph(x: np.ndarray, knn: KNNGraph | None, k: int, backend: str, name: str) -> KNNGraph:
@@ -256,6 +272,7 @@ def corrint(x: Any, *, k1: int = 10, k2: int = 20, knn: KNNGraph | None = None, 
     x = check_array(x, "x")
     check_param(k1, "k1", low=1, integer=True)
     check_param(k2, "k2", low=k1 + 1, integer=True)
+    x, knn, _ = _unit_scale(x, knn)  # the pair counts use squared distances
     if knn is None and len(x) > k2:
         knn = knn_graph(x, min(len(x) - 1, 2 * k2), backend=backend)
     _graph(x, knn, k2, backend, "corrint")  # checks the size and the graph
@@ -357,7 +374,10 @@ def correlation_dimension(x: Any, *, n_max: int = 2000, window: tuple[float, flo
         ``dimension`` (float), ``ci_low``, ``ci_high`` (NaN without ``ci``), ``ci_method`` (how the
         interval was made, ``None`` without one), ``ci_shift`` (mean of the half-size estimates
         minus ``dimension``: how far the slope moves with the sample size), ``radii`` and ``C``
-        (the curve on the window, arrays of shape (n_radii,)), ``n_used`` (points in the subsample).
+        (the curve on the window, arrays of shape (n_radii,); radii in the units of ``x``),
+        ``n_used`` (points in the subsample). ``dimension`` is NaN with an
+        :class:`~latentbench.exceptions.UndefinedMetricWarning` when the window is empty (constant
+        points, or too many duplicates).
 
     Raises
     ------
@@ -386,6 +406,7 @@ def correlation_dimension(x: Any, *, n_max: int = 2000, window: tuple[float, flo
     gen = check_rng(rng)
     if len(x) > n_max:
         x = x[np.sort(gen.choice(len(x), n_max, replace=False))]
+    x, _, e = _unit_scale(x)  # pdist squares the coordinate differences
 
     def slope(pts: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
         d = np.sort(pdist(pts))
@@ -404,7 +425,7 @@ def correlation_dimension(x: Any, *, n_max: int = 2000, window: tuple[float, flo
     if not np.isfinite(dim):
         dim = _undefined("correlation_dimension: the scaling window is empty (duplicate or constant points)")
     out = {"dimension": dim, "ci_low": np.nan, "ci_high": np.nan, "ci_method": None, "ci_shift": np.nan,
-           "radii": radii, "C": c, "n_used": len(x)}
+           "radii": np.ldexp(radii, e), "C": c, "n_used": len(x)}
     if ci and np.isfinite(dim):
         res = subsample_ci(lambda p: slope(p)[0], x, m=len(x) // 2, n_rounds=n_rounds, level=level,
                            rng=gen, estimate=dim)
@@ -446,7 +467,8 @@ def id_scale_curve(x: Any, *, method: str = "gride", max_rank: int = 64, knn: KN
     curve : dict of ndarrays, all of shape (n_scales,)
         ``rank`` (``n1`` for Gride, ``k`` for MLE), ``dimension``, ``error`` (Gride: 1 / sqrt of the
         observed Fisher information; MLE: NaN), ``radius`` (median distance to the farthest
-        neighbour used, the scale in the data's units).
+        neighbour used, the scale in the data's units). Empty, with an
+        :class:`~latentbench.exceptions.UndefinedMetricWarning`, for fewer than 3 points.
 
     References
     ----------
@@ -456,6 +478,9 @@ def id_scale_curve(x: Any, *, method: str = "gride", max_rank: int = 64, knn: KN
     x = check_array(x, "x")
     check_param(method, "method", options=("gride", "mle"))
     check_param(max_rank, "max_rank", low=2, integer=True)
+    if len(x) < 3:
+        _undefined(f"id_scale_curve: {len(x)} points, at least 3 are needed (constant codes have one distinct row)")
+        return {key: np.empty(0) for key in ("rank", "dimension", "error", "radius")}
     max_rank = min(max_rank, len(x) - 1)
     g = _graph(x, knn, max_rank, backend, "id_scale_curve")
     _no_duplicates(g, "id_scale_curve")
@@ -569,15 +594,16 @@ def intrinsic_dimension(x: Any, *, estimators: Sequence[str] = ("twonn", "mle", 
                 out["correlation_ci_low"] = out["correlation_ci_high"] = np.nan
         return out
     graph_est = [e for e in est if e != "correlation"]
+    if n_dup and isinstance(knn, KNNGraph) and knn.n_samples == n_samples:
+        raise InputValidationError(
+            f"'knn' was built on all {n_samples} rows, but x has {n_dup} duplicate rows that are dropped before "
+            "estimation; build the graph on drop_duplicates(x)[0]"
+        )
+    x, knn, _ = _unit_scale(x, knn)  # CorrInt's pair counts use squared distances
     if graph_est:
         if knn is None:
             k_graph = max(need, 2 * k2) if "corrint" in est else need
             knn = knn_graph(x, min(len(x) - 1, k_graph), backend=backend)
-        elif n_dup and knn.n_samples == n_samples:
-            raise InputValidationError(
-                f"'knn' was built on all {n_samples} rows, but x has {n_dup} duplicate rows that are dropped before "
-                "estimation; build the graph on drop_duplicates(x)[0]"
-            )
         _graph(x, knn, need, backend, "intrinsic_dimension")  # checks the size and the graph
         g = knn  # all of its neighbours help CorrInt's pair counts
         _no_duplicates(g, "intrinsic_dimension")

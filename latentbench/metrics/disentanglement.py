@@ -16,11 +16,19 @@ Conventions
 * A degenerate input warns. An *undefined* part (a factor with a single value in the sample) is
   excluded with an :class:`~latentbench.exceptions.UndefinedMetricWarning` (NaN in the per-factor
   lists), and a score with nothing left to average is NaN. A *collapsed* representation (every
-  latent dimension constant, or for the FactorVAE score every dimension pruned) is not undefined
-  but uninformative: every metric warns with a :class:`~latentbench.exceptions.LatentBenchWarning`
-  and returns what DL's formula gives (0 for MIG, SAP, D, C and modularity; chance-level
-  accuracies; AUC 0.5; 0.0 for the FactorVAE score), so that a collapsed model ranks last instead
-  of dropping out of an average.
+  latent dimension constant, or for the FactorVAE score every dimension pruned) gives NaN with an
+  :class:`~latentbench.exceptions.UndefinedMetricWarning` in every metric, never a number: DL's
+  formulas give it 0 for MIG, SAP, D, C and modularity, chance-level accuracies and AUC 0.5, values
+  that a leaderboard would rank (and that a noise code also gets) although nothing was measured.
+  A single constant dimension is not degenerate (a partly collapsed code is an ordinary code).
+* Scale: MIG (histogram), modularity, DCI, SAP with ``classifier="threshold"`` and explicitness
+  are invariant to rescaling each latent dimension, and compute on every dimension divided by a
+  power of two (:mod:`~latentbench.metrics.scaling`; exact, so ordinary codes give the very same
+  numbers): codes at 1e-300 (whose squares underflow, and which scikit-learn's trees round to 0 in
+  float32) or at 1e200 score what the same codes at unit scale score. SAP with DL's ``LinearSVC``,
+  the beta-VAE score (a regularised logistic regression on code differences), the FactorVAE score
+  (an absolute pruning threshold) and the sampled MIG (posterior variances) depend on the codes'
+  scale by their definitions, as in DL, and are not rescaled.
 
 The metrics
 -----------
@@ -101,9 +109,10 @@ from typing import Any
 
 import numpy as np
 
-from ..exceptions import InputValidationError, LatentBenchWarning, UndefinedMetricWarning
+from ..exceptions import InputValidationError, UndefinedMetricWarning
 from ..validation import check_array, check_consistent_length, check_param, check_tensor, is_tensor
 from . import _discrete as D
+from .scaling import rescale_exponent
 
 __all__ = [
     "beta_vae_score",
@@ -179,10 +188,23 @@ def _nanmean_or_warn(values: np.ndarray, metric: str) -> float:
     return float(values[ok].mean())
 
 
-def _warn_if_collapsed(codes: np.ndarray, metric: str, consequence: str) -> None:
-    """LatentBenchWarning when every latent dimension is constant (a collapsed representation)."""
-    if codes.shape[0] > 0 and bool(np.all(codes == codes[:1])):
-        warnings.warn(f"{metric}: every latent dimension is constant; {consequence}", LatentBenchWarning, stacklevel=3)
+def _collapsed(codes: Any, metric: str) -> bool:
+    """True, with an UndefinedMetricWarning, when every latent dimension is constant (a collapsed
+    representation: the metric measures nothing and returns NaN)."""
+    if codes.shape[0] > 0 and bool((codes == codes[:1]).all()):
+        warnings.warn(f"{metric}: every latent dimension is constant (a collapsed representation); returning NaN",
+                      UndefinedMetricWarning, stacklevel=3)
+        return True
+    return False
+
+
+def _unit_columns(fit: np.ndarray, *others: np.ndarray) -> tuple[np.ndarray, ...]:
+    """``fit`` and ``others`` with each column divided by the power of two that brings ``fit``'s
+    centred column to unit scale (exact; see :mod:`~latentbench.metrics.scaling`)."""
+    e = rescale_exponent(fit, per_dimension=True)
+    if not np.any(e):
+        return (fit, *others)
+    return tuple(np.ldexp(a, -e) for a in (fit, *others))
 
 
 def _valid_factors(fac: np.ndarray, sizes: np.ndarray, metric: str) -> list[int]:
@@ -212,6 +234,9 @@ def _histogram_mi(codes: Any, factors: Any, n_bins: int, backend: str, min_cols:
             raise InputValidationError(f"codes needs at least 1 row and {min_cols} columns, got shape {tuple(c.shape)}")
         f, sizes = D.factors_to_torch(factors, c.device)
         check_consistent_length(codes=c, factors=f)
+        e = rescale_exponent(c.detach().cpu().numpy(), per_dimension=True)  # exact per-column powers of two
+        if np.any(e):
+            c = torch.ldexp(c, torch.as_tensor(-e, device=c.device))
         bins, constant = D.histogram_bins_torch(c, n_bins)
         mi = D.mutual_info_matrix_torch(bins, n_bins, f, sizes)
         ent = np.array([
@@ -223,6 +248,7 @@ def _histogram_mi(codes: Any, factors: Any, n_bins: int, backend: str, min_cols:
         c = _codes(codes, "codes", min_cols)
         f, sizes = D.as_factors(factors)
         check_consistent_length(codes=c, factors=f)
+        (c,) = _unit_columns(c)
         mi, constant = D.histogram_mutual_info(c, n_bins, f, sizes)
         ent = np.array([D.entropy_from_counts(np.bincount(f[:, k], minlength=int(sizes[k])))
                         for k in range(f.shape[1])])
@@ -273,16 +299,19 @@ def mig_score(codes: Any, factors: Any, *, n_bins: int = 20, backend: str = "aut
     * A constant latent dimension: NumPy's histogram of a constant ``v`` spans ``[v - 0.5,
       v + 0.5]``, so all its values fall in one bin and its MI with every factor is exactly 0 (as
       in DL, where ``mutual_info_score`` returns 0 for a single cluster).
-    * All latent dimensions constant: every MI is 0 and so is every gap; MIG is 0.0 (DL's value:
-      the code carries no information) and a :class:`LatentBenchWarning` says so.
+    * All latent dimensions constant: every MI is 0 and so is every gap (DL's MIG 0.0); here MIG
+      and the per-factor gaps are NaN with an :class:`UndefinedMetricWarning` (nothing was
+      measured; see the module notes).
+    * Invariant to rescaling each latent dimension (exactly: see the module notes).
     * A factor with a single value has zero entropy and an undefined normalised gap: it is
       excluded with an :class:`UndefinedMetricWarning`; with none left MIG is NaN.
     """
     r = _histogram_mi(codes, factors, n_bins, backend, min_cols=2)
     out = _gap_summary(r["mi"], r["entropy"], "MIG")
     if r["constant"].all():
-        warnings.warn("MIG: every latent dimension is constant; all mutual informations and MIG are 0",
-                      LatentBenchWarning, stacklevel=2)
+        warnings.warn("MIG: every latent dimension is constant (a collapsed representation); returning NaN",
+                      UndefinedMetricWarning, stacklevel=2)
+        out.update(mig=float("nan"), mig_per_factor=[float("nan")] * len(out["mig_per_factor"]))
     out.update(n_constant_latents=int(r["constant"].sum()), n=r["n"], n_bins=r["n_bins"],
                estimator="histogram", backend=r["backend"])
     return out
@@ -367,7 +396,8 @@ def mig_sampled_score(
         ``mig``, ``mig_per_factor``, ``mutual_info`` (normalised MI, n_latents x n_factors),
         ``mutual_info_nats`` (unnormalised), ``entropy_latent`` (H(z_j), list),
         ``factor_entropy``, ``top_latent``, ``n`` (rows used), ``n_samples`` (draws used for the
-        marginal entropies), ``estimator`` (``"sampled"``).
+        marginal entropies), ``estimator`` (``"sampled"``). ``mig`` is NaN, with an
+        :class:`UndefinedMetricWarning`, when every posterior mean is the same.
     """
     import torch
 
@@ -387,9 +417,7 @@ def mig_sampled_score(
         raise InputValidationError(f"mean needs at least 2 latent dimensions, got shape {tuple(mu.shape)}")
     f = D.check_factors(factors, "factors")
     n_all = check_consistent_length(mean=mu, logvar=lv, factors=f)
-    if bool((mu == mu[:1]).all()):
-        warnings.warn("sampled MIG: every posterior mean is the same; the mutual informations are ~0",
-                      LatentBenchWarning, stacklevel=2)
+    collapsed = _collapsed(mu, "sampled MIG")
     if device is None:
         device = mu.device if is_tensor(mu) else "cpu"
     dev = torch.device(device)
@@ -457,6 +485,8 @@ def mig_sampled_score(
     with np.errstate(divide="ignore", invalid="ignore"):
         mi_norm = np.where(ent > 0, mi_nats / np.where(ent > 0, ent, 1.0), 0.0)
     out = _gap_summary(mi_norm, np.where(ent > 0, 1.0, 0.0), "sampled MIG")
+    if collapsed:  # every posterior mean is the same: the estimates are Monte-Carlo noise around 0
+        out.update(mig=float("nan"), mig_per_factor=[float("nan")] * n_fac)
     out["factor_entropy"] = _tolist(ent)
     out.update(mutual_info_nats=_tolist(mi_nats), entropy_latent=_tolist(h_marg), n=int(n),
                n_samples=int(min(n_samples, n)), estimator="sampled")
@@ -540,6 +570,12 @@ def dci_score(
       liblinear otherwise break ties between features by column order).
     * With a single factor D is 1 by definition (entropy over one factor), and with a single
       latent C is 1; DL would divide by ``log(1)``.
+    * Every latent dimension constant in the training codes: nothing is fitted and every score is
+      NaN with an :class:`UndefinedMetricWarning` (DL's D = C = 0 and chance accuracy are not
+      measurements).
+    * Invariant to rescaling each latent dimension: the codes are rescaled column by column by
+      powers of two (exact) before the fit, which also keeps them inside float32, where
+      scikit-learn's trees work.
     """
     rng = _check_rng(rng)
     check_param(predictor, "predictor", options=("gbt", "lasso"))
@@ -547,18 +583,25 @@ def dci_score(
     if not lasso_c > 0:
         raise InputValidationError(f"'lasso_c' must be > 0, got {lasso_c!r}")
     ctr, ftr, cte, fte = _train_test(codes_train, factors_train, codes_test, factors_test)
-    _warn_if_collapsed(ctr, "DCI", "no importances (D = C = 0) and chance-level informativeness")
     n_lat, n_fac = ctr.shape[1], ftr.shape[1]
     imp = np.full((n_lat, n_fac), np.nan)
     acc_tr = np.full(n_fac, np.nan)
     acc_te = np.full(n_fac, np.nan)
     correct = np.full((cte.shape[0], n_fac), np.nan)
-    bad = [k for k in range(n_fac) if len(np.unique(ftr[:, k])) < 2]
-    _warn_single_valued(bad, "DCI")
-    # Fit on the latents in a canonical order (by their training values' bytes) and map the
-    # importances back: the classifiers break ties between features by visiting order, so this
-    # makes the scores exactly invariant to a permutation of the latent dimensions.
-    canon = np.array(sorted(range(n_lat), key=lambda j: np.ascontiguousarray(ctr[:, j]).tobytes()), dtype=np.int64)
+    collapsed = _collapsed(ctr, "DCI")
+    if collapsed:
+        bad = list(range(n_fac))
+    else:
+        bad = [k for k in range(n_fac) if len(np.unique(ftr[:, k])) < 2]
+        _warn_single_valued(bad, "DCI")
+    ctr, cte = _unit_columns(ctr, cte)
+    # Fit on the latents in a canonical order and map the importances back: the classifiers break
+    # ties between features by visiting order, so this makes the scores exactly invariant to a
+    # permutation of the latent dimensions. The order is by each column's rank pattern (the bytes
+    # of its stable argsort), then by its values: the rank pattern does not change when a
+    # dimension is rescaled, so neither do the scores.
+    canon = np.array(sorted(range(n_lat), key=lambda j: (np.argsort(ctr[:, j], kind="stable").tobytes(),
+                                                         np.ascontiguousarray(ctr[:, j]).tobytes())), dtype=np.int64)
     xtr, xte = ctr[:, canon], cte[:, canon]
     if predictor == "lasso":
         mu, sd = xtr.mean(axis=0), xtr.std(axis=0)
@@ -594,7 +637,8 @@ def dci_score(
         comp = np.full(n_fac, np.nan)
         comp[used] = per_factor
     else:
-        warnings.warn("DCI: no factor left; returning NaN", UndefinedMetricWarning, stacklevel=2)
+        if not collapsed:
+            warnings.warn("DCI: no factor left; returning NaN", UndefinedMetricWarning, stacklevel=2)
         per_code, code_w, comp = np.full(n_lat, np.nan), np.full(n_lat, np.nan), np.full(n_fac, np.nan)
         d = c = float("nan")
     out.update(
@@ -735,15 +779,22 @@ def sap_score(
     Notes
     -----
     Because the runner-up dimension scores about chance, SAP of a perfect code is about
-    ``mean_k (1 - 1/|v_k|)`` (on a uniform grid), not 1.
+    ``mean_k (1 - 1/|v_k|)`` (on a uniform grid), not 1. Every latent dimension constant: NaN with
+    an :class:`UndefinedMetricWarning`. ``"threshold"`` is invariant to rescaling a dimension (the
+    codes are rescaled by powers of two first, exactly); DL's ``"linear_svc"`` is not (its
+    regularisation has a scale), and the codes are used as given.
     """
     check_param(classifier, "classifier", options=("linear_svc", "threshold"))
     ctr, ftr, cte, fte = _train_test(codes_train, factors_train, codes_test, factors_test, min_cols=2)
-    _warn_if_collapsed(ctr, "SAP", "every score is the same and SAP is 0")
     n_lat, n_fac = ctr.shape[1], ftr.shape[1]
+    score = np.full((n_lat, n_fac), np.nan)
+    if _collapsed(ctr, "SAP"):
+        return {"sap": float("nan"), "sap_per_factor": [float("nan")] * n_fac, "score_matrix": _tolist(score),
+                "classifier": classifier, "n_train": int(ctr.shape[0]), "n_test": int(cte.shape[0])}
+    if classifier == "threshold":  # trees: invariant to rescaling a dimension, but they work in float32
+        ctr, cte = _unit_columns(ctr, cte)
     bad = [k for k in range(n_fac) if len(np.unique(ftr[:, k])) < 2]
     _warn_single_valued(bad, "SAP")
-    score = np.full((n_lat, n_fac), np.nan)
     with warnings.catch_warnings():
         from sklearn.exceptions import ConvergenceWarning
 
@@ -829,8 +880,10 @@ def factor_vae_score(
 
     Notes
     -----
-    With every dimension pruned the metric has no classifier; like DL it returns 0.0 accuracies,
-    with a :class:`LatentBenchWarning`.
+    With every dimension pruned (constant codes, or codes far below the prior's scale) the metric
+    has no classifier: the accuracies are NaN with an :class:`UndefinedMetricWarning` (DL returns
+    0.0, a number that would be ranked). The score depends on the codes' scale through
+    ``prune_threshold``, as in DL.
     """
     rng = _check_rng(rng)
     for name, val, low in (("batch_size", batch_size, 2), ("n_train", n_train, 1), ("n_eval", n_eval, 1),
@@ -854,9 +907,10 @@ def factor_vae_score(
         return {"factor_vae": nan, "train_accuracy": nan, "eval_accuracy": nan,
                 "votes_train": np.zeros((n_fac, n_lat)).tolist(), **base}
     if len(active) == 0:
-        warnings.warn(f"FactorVAE score: every latent dimension has standard deviation below {prune_threshold}; "
-                      "returning DL's accuracy 0.0", LatentBenchWarning, stacklevel=2)
-        return {"factor_vae": 0.0, "train_accuracy": 0.0, "eval_accuracy": 0.0,
+        warnings.warn(f"FactorVAE score: every latent dimension has standard deviation below {prune_threshold} "
+                      "(pruned as collapsed); returning NaN", UndefinedMetricWarning, stacklevel=2)
+        nan = float("nan")
+        return {"factor_vae": nan, "train_accuracy": nan, "eval_accuracy": nan,
                 "votes_train": np.zeros((n_fac, n_lat)).tolist(), **base}
     groups = D.FactorGroups.build(fac, sizes)
     ca = np.ascontiguousarray(c[:, active])
@@ -922,7 +976,9 @@ def beta_vae_score(
     -------
     dict
         ``beta_vae`` (= ``eval_accuracy``), ``train_accuracy``, ``eval_accuracy``,
-        ``batch_size``, ``n_train``, ``n_eval``.
+        ``batch_size``, ``n_train``, ``n_eval``. NaN with an :class:`UndefinedMetricWarning` when
+        every latent dimension is constant (DL would report the accuracy of a constant guess). The
+        score depends on the codes' scale (the classifier is regularised), as in DL.
     """
     from sklearn.linear_model import LogisticRegression
 
@@ -930,11 +986,13 @@ def beta_vae_score(
     for name, val in (("batch_size", batch_size), ("n_train", n_train), ("n_eval", n_eval)):
         check_param(val, name, low=1, integer=True)
     c, f = _pair(codes, factors)
-    _warn_if_collapsed(c, "beta-VAE score", "every feature is 0 and the accuracy is that of a constant guess")
+    info = {"batch_size": int(batch_size), "n_train": int(n_train), "n_eval": int(n_eval)}
+    if _collapsed(c, "beta-VAE score"):
+        nan = float("nan")
+        return {"beta_vae": nan, "train_accuracy": nan, "eval_accuracy": nan, **info}
     fac, sizes = D.as_factors(f)
     n, n_lat = c.shape
     valid = np.asarray(_valid_factors(fac, sizes, "beta-VAE score"), dtype=np.int64)
-    info = {"batch_size": int(batch_size), "n_train": int(n_train), "n_eval": int(n_eval)}
     if len(valid) < 2:
         warnings.warn("beta-VAE score: fewer than 2 factors take two values; returning NaN",
                       UndefinedMetricWarning, stacklevel=2)
@@ -978,7 +1036,9 @@ def modularity_score(codes: Any, factors: Any, *, n_bins: int = 20, backend: str
     ``1 - sum_{k != k*} m_jk^2 / (m_jk*^2 (n_factors - 1))`` where ``k*`` is its best factor, and
     0 when it has no information about any factor (DL's convention, so constant or pure-noise
     latents pull the mean down); modularity is the mean over latents. DL computes it on its
-    10,000 training points.
+    10,000 training points. When every latent is constant the score is NaN with an
+    :class:`UndefinedMetricWarning` (a collapsed code, not a measurement). Invariant to rescaling
+    each latent dimension, exactly (see the module notes).
 
     Parameters
     ----------
@@ -997,9 +1057,10 @@ def modularity_score(codes: Any, factors: Any, *, n_bins: int = 20, backend: str
         ``n``, ``n_bins``.
     """
     r = _histogram_mi(codes, factors, n_bins, backend, min_cols=1)
-    if r["constant"].all():
-        warnings.warn("modularity: every latent dimension is constant; each gets DL's modularity 0",
-                      LatentBenchWarning, stacklevel=2)
+    collapsed = bool(r["constant"].all())
+    if collapsed:
+        warnings.warn("modularity: every latent dimension is constant (a collapsed representation); returning NaN",
+                      UndefinedMetricWarning, stacklevel=2)
     ent = r["entropy"]
     bad = [k for k in range(len(ent)) if not ent[k] > 0]
     _warn_single_valued(bad, "modularity")
@@ -1015,6 +1076,8 @@ def modularity_score(codes: Any, factors: Any, *, n_bins: int = 20, backend: str
     with np.errstate(divide="ignore", invalid="ignore"):
         per = 1.0 - (sq.sum(axis=1) - mx) / (mx * (len(used) - 1))
     per[mx == 0] = 0.0
+    if collapsed:
+        return {"modularity": float("nan"), "modularity_per_latent": [float("nan")] * mi.shape[0], **base}
     return {"modularity": float(per.mean()), "modularity_per_latent": _tolist(per), **base}
 
 
@@ -1039,15 +1102,21 @@ def explicitness_score(codes_train: Any, factors_train: Any, codes_test: Any, fa
     dict
         ``explicitness`` (test), ``explicitness_train``, ``explicitness_per_factor``,
         ``explicitness_train_per_factor`` (NaN for excluded factors), ``n_train``, ``n_test``.
+        NaN with an :class:`UndefinedMetricWarning` when every latent dimension is constant (DL:
+        AUC 0.5). Invariant to rescaling each latent dimension, exactly (see the module notes).
     """
     from sklearn.linear_model import LogisticRegression
 
     ctr, ftr, cte, fte = _train_test(codes_train, factors_train, codes_test, factors_test)
-    _warn_if_collapsed(ctr, "explicitness", "the classifiers are constant and every AUC is 0.5")
+    n_fac = ftr.shape[1]
+    if _collapsed(ctr, "explicitness"):
+        nan_list = [float("nan")] * n_fac
+        return {"explicitness": float("nan"), "explicitness_train": float("nan"), "explicitness_per_factor": nan_list,
+                "explicitness_train_per_factor": list(nan_list), "n_train": int(ctr.shape[0]), "n_test": int(cte.shape[0])}
+    ctr, cte = _unit_columns(ctr, cte)  # exact; keeps the standard deviations of tiny codes from underflowing
     mu, sd = ctr.mean(axis=0), ctr.std(axis=0)
     sd[sd == 0] = 1.0
     xtr, xte = (ctr - mu) / sd, (cte - mu) / sd
-    n_fac = ftr.shape[1]
     bad = [k for k in range(n_fac) if len(np.unique(ftr[:, k])) < 2]
     _warn_single_valued(bad, "explicitness")
     auc_tr, auc_te = np.full(n_fac, np.nan), np.full(n_fac, np.nan)

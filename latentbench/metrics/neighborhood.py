@@ -14,6 +14,14 @@ distance row otherwise. All distances are Euclidean, float64.
 
 Ties: a rank is ``1 +`` the number of points strictly closer (scikit-learn orders tied points by
 its sort, so the two can differ on data with exactly tied distances).
+
+Scale and degenerate codes: every function here is invariant to a rescaling of either space, and
+computes on both spaces divided by a power of two (:mod:`~latentbench.metrics.scaling`; exact, so
+ordinary inputs give the very same numbers), so codes at 1e-300 or 1e200 score what the same codes
+at unit scale score. Codes that are still degenerate after rescaling get NaN and an
+:class:`~latentbench.exceptions.UndefinedMetricWarning`: constant codes everywhere, and for the
+neighbour metrics fewer than ``k + 1`` distinct rows in either space (the ``k`` nearest neighbours of
+a point are then ties between copies, not a neighbourhood).
 """
 
 from __future__ import annotations
@@ -27,6 +35,7 @@ import numpy as np
 from ..exceptions import InputValidationError, ResourceLimitError, UndefinedMetricWarning
 from ..validation import check_array, check_consistent_length, check_param, check_rng
 from .neighbors import KNNGraph, centered, expansion_band, knn_graph, pair_distances
+from .scaling import Rescaled, n_distinct_rows, rescale, undefined
 
 __all__ = ["trustworthiness", "continuity", "trustworthiness_continuity", "knn_recall", "distortion",
            "NEIGHBOR_MAX_SAMPLES"]
@@ -60,16 +69,48 @@ def _check_ks(n_neighbors: int | Sequence[int], n: int, *, strict_half: bool) ->
     return [int(k) for k in ks]
 
 
-def _get_graph(pts: np.ndarray, knn: KNNGraph | None, k: int, backend: str, name: str) -> KNNGraph:
+def _get_graph(pts: Rescaled, knn: KNNGraph | None, k: int, backend: str, name: str) -> KNNGraph:
+    """The graph of the rescaled points: built here, or ``knn`` (of the original points) rescaled."""
     if knn is None:
-        return knn_graph(pts, k, backend=backend)
+        return knn_graph(pts.x, k, backend=backend)
     if not isinstance(knn, KNNGraph):
         raise InputValidationError(f"'{name}' must be a KNNGraph, got {type(knn).__name__}")
-    if knn.n_samples != len(pts):
-        raise InputValidationError(f"'{name}' was built on {knn.n_samples} points, the data have {len(pts)}")
+    if knn.n_samples != len(pts.x):
+        raise InputValidationError(f"'{name}' was built on {knn.n_samples} points, the data have {len(pts.x)}")
     if knn.k < k:
         raise InputValidationError(f"'{name}' has k={knn.k}, at least {k} neighbours are needed")
-    return knn
+    return knn.scaled(-pts.exponent)
+
+
+def _rescaled_pair(x: np.ndarray, z: np.ndarray) -> tuple[Rescaled, Rescaled]:
+    return rescale(x, "x"), rescale(z, "z")
+
+
+def _undefined_ks(metric: str, spaces: Sequence[tuple[str, Rescaled]], ks: list[int]) -> set[int]:
+    """The ``k`` at which a neighbour metric is undefined on these spaces; warns once if there are any.
+
+    Undefined: a space that is constant (or otherwise degenerate) after rescaling, or one with at
+    most ``k`` distinct rows.
+    """
+    bad: set[int] = set()
+    reasons = []
+    for name, r in spaces:
+        if r.degenerate:
+            bad |= set(ks)
+            reasons.append(_degenerate_text(name, r))
+            continue
+        d = n_distinct_rows(r.x, at_least=max(ks) + 1)
+        low = {k for k in ks if d <= k}
+        if low:
+            bad |= low
+            reasons.append(f"{name} has {d} distinct rows, k={min(low)} needs more than {min(low)}")
+    if bad:
+        undefined(metric, "; ".join(reasons) + f" (at k={', '.join(map(str, sorted(bad)))})", stacklevel=4)
+    return bad
+
+
+def _degenerate_text(name: str, r: Rescaled) -> str:
+    return f"{name} is constant" if r.degenerate == "constant" else f"{name} is degenerate ({r.degenerate})"
 
 
 def _ranks(space: np.ndarray, graph_space: KNNGraph, neighbors: np.ndarray) -> np.ndarray:
@@ -164,21 +205,36 @@ def trustworthiness_continuity(x: Any, z: Any, n_neighbors: int | Sequence[int] 
     result : dict
         ``{"trustworthiness": {k: float}, "continuity": {k: float}}``.
 
+        NaN (with an :class:`~latentbench.exceptions.UndefinedMetricWarning`) at every ``k`` where
+        either space is constant after rescaling or has at most ``k`` distinct rows.
+
     Raises
     ------
     ResourceLimitError
         Above ``NEIGHBOR_MAX_SAMPLES`` points (subsample the rows of both spaces together).
     InputValidationError
         For misaligned or non-finite inputs, or ``k >= n_samples / 2``.
+
+    Notes
+    -----
+    Invariant to a rescaling of either space: both are divided by a power of two first (see the
+    module docstring), so ``z``, ``1e-300 * z`` and ``1e200 * z`` give the same values.
     """
     x, z = _check_pair(x, z)
     n = len(x)
     _guard(n)
     ks = _check_ks(n_neighbors, n, strict_half=True)
     kmax = max(ks)
-    gx = _get_graph(x, knn_x, kmax, backend, "knn_x")
-    gz = _get_graph(z, knn_z, kmax, backend, "knn_z")
-    return {"trustworthiness": _trust(x, gx, gz, ks), "continuity": _trust(z, gz, gx, ks)}
+    rx, rz = _rescaled_pair(x, z)
+    bad = _undefined_ks("trustworthiness/continuity", (("x", rx), ("z", rz)), ks)
+    nan = {k: float("nan") for k in ks}
+    if bad == set(ks):
+        return {"trustworthiness": dict(nan), "continuity": dict(nan)}
+    gx = _get_graph(rx, knn_x, kmax, backend, "knn_x")
+    gz = _get_graph(rz, knn_z, kmax, backend, "knn_z")
+    t, c = _trust(rx.x, gx, gz, ks), _trust(rz.x, gz, gx, ks)
+    return {"trustworthiness": {k: nan[k] if k in bad else v for k, v in t.items()},
+            "continuity": {k: nan[k] if k in bad else v for k, v in c.items()}}
 
 
 def trustworthiness(x: Any, z: Any, n_neighbors: int | Sequence[int] = (5, 10, 20), *,
@@ -199,19 +255,31 @@ def trustworthiness(x: Any, z: Any, n_neighbors: int | Sequence[int] = (5, 10, 2
     Returns
     -------
     trustworthiness : dict of int to float
-        One value per ``k``.
+        One value per ``k``; NaN with an :class:`~latentbench.exceptions.UndefinedMetricWarning`
+        where either space is constant after rescaling or has at most ``k`` distinct rows.
 
     References
     ----------
     J. Venna, S. Kaski. Neighborhood preservation in nonlinear projection methods: an experimental
     study. ICANN 2001, 485-491.
     """
+    return _trust_one(x, z, n_neighbors, knn_x, knn_z, backend, "trustworthiness", ("x", "z"))
+
+
+def _trust_one(x: Any, z: Any, n_neighbors: int | Sequence[int], knn_x: KNNGraph | None, knn_z: KNNGraph | None,
+               backend: str, metric: str, names: tuple[str, str]) -> dict[int, float]:
+    """Trustworthiness of ``z`` with respect to ``x`` (continuity: the spaces swapped, ``names`` too)."""
     x, z = _check_pair(x, z)
     n = len(x)
     _guard(n)
     ks = _check_ks(n_neighbors, n, strict_half=True)
     kmax = max(ks)
-    return _trust(x, _get_graph(x, knn_x, kmax, backend, "knn_x"), _get_graph(z, knn_z, kmax, backend, "knn_z"), ks)
+    rx, rz = _rescaled_pair(x, z)
+    bad = _undefined_ks(metric, ((names[0], rx), (names[1], rz)), ks)
+    if bad == set(ks):
+        return {k: float("nan") for k in ks}
+    out = _trust(rx.x, _get_graph(rx, knn_x, kmax, backend, "knn_x"), _get_graph(rz, knn_z, kmax, backend, "knn_z"), ks)
+    return {k: float("nan") if k in bad else v for k, v in out.items()}
 
 
 def continuity(x: Any, z: Any, n_neighbors: int | Sequence[int] = (5, 10, 20), *,
@@ -230,10 +298,12 @@ def continuity(x: Any, z: Any, n_neighbors: int | Sequence[int] = (5, 10, 20), *
     Returns
     -------
     continuity : dict of int to float
-        One value per ``k``.
+        One value per ``k``; NaN with a warning where either space is constant after rescaling or
+        has at most ``k`` distinct rows (constant codes would otherwise score 1.0: every input
+        neighbour is "kept" among the tied copies).
     """
     x, z = _check_pair(x, z)
-    return trustworthiness(z, x, n_neighbors, knn_x=knn_z, knn_z=knn_x, backend=backend)
+    return _trust_one(z, x, n_neighbors, knn_z, knn_x, backend, "continuity", ("z", "x"))
 
 
 def knn_recall(x: Any, z: Any, n_neighbors: int | Sequence[int] = (5, 10, 20), *,
@@ -252,16 +322,24 @@ def knn_recall(x: Any, z: Any, n_neighbors: int | Sequence[int] = (5, 10, 20), *
     Returns
     -------
     recall : dict of int to float
-        One value per ``k``.
+        One value per ``k``; NaN with an :class:`~latentbench.exceptions.UndefinedMetricWarning`
+        where either space is constant after rescaling or has at most ``k`` distinct rows.
     """
     x, z = _check_pair(x, z)
     ks = _check_ks(n_neighbors, len(x), strict_half=False)
     kmax = max(ks)
-    ix = _get_graph(x, knn_x, kmax, backend, "knn_x").indices
-    iz = _get_graph(z, knn_z, kmax, backend, "knn_z").indices
+    rx, rz = _rescaled_pair(x, z)
+    bad = _undefined_ks("knn_recall", (("x", rx), ("z", rz)), ks)
+    if bad == set(ks):
+        return {k: float("nan") for k in ks}
+    ix = _get_graph(rx, knn_x, kmax, backend, "knn_x").indices
+    iz = _get_graph(rz, knn_z, kmax, backend, "knn_z").indices
     out = {}
     n = len(x)
     for k in ks:
+        if k in bad:
+            out[k] = float("nan")
+            continue
         chunk = max(1, _CHUNK_VALUES // (k * k))
         hits = 0
         for s in range(0, n, chunk):
@@ -310,10 +388,18 @@ def distortion(x: Any, z: Any, *, n_pairs: int = 10_000, pairs: str = "random", 
         ``ratio_mean``, ``ratio_cv`` (std / mean), ``ratio_q_low``, ``ratio_q_high``,
         ``distortion_quantile`` (``q_high / q_low``), ``distortion_max`` (``max / min``; inf if some
         distinct inputs share a code), ``n_pairs`` (pairs used: pairs of identical inputs are skipped).
-        NaN with an :class:`~latentbench.exceptions.UndefinedMetricWarning` when every latent distance
-        is zero (constant codes) or no pair of distinct inputs was drawn.
+        NaN with an :class:`~latentbench.exceptions.UndefinedMetricWarning` when either space is
+        constant after rescaling, every sampled latent distance is zero, or no pair of distinct inputs
+        was drawn.
+
+    Notes
+    -----
+    The ratios are computed on both spaces divided by a power of two (exact) and scaled back, so
+    codes at 1e-300 or 1e200 give the ratios of the same codes at unit scale times that factor, and
+    the same ``distortion_quantile``, ``distortion_max`` and ``ratio_cv`` (which are scale-free).
     """
     x, z = _check_pair(x, z)
+    rx, rz = _rescaled_pair(x, z)
     check_param(pairs, "pairs", options=("random", "knn"))
     lo_q, hi_q = quantiles
     if not 0 <= lo_q < hi_q <= 1:
@@ -326,14 +412,18 @@ def distortion(x: Any, z: Any, *, n_pairs: int = 10_000, pairs: str = "random", 
         j = (i + gen.integers(1, n, n_pairs)) % n  # uniform over j != i
     else:
         check_param(k, "k", low=1, high=n - 1, integer=True)
-        g = _get_graph(x, knn_x, k, backend, "knn_x")
+        g = _get_graph(rx, knn_x, k, backend, "knn_x")
         i = np.repeat(np.arange(n), k)
         j = g.indices[:, :k].ravel()
-    dx = pair_distances(x, i, j)
-    dz = pair_distances(z, i, j)
-    keep = dx > 0
     nan = {key: float("nan") for key in ("ratio_mean", "ratio_cv", "ratio_q_low", "ratio_q_high",
                                          "distortion_quantile", "distortion_max")}
+    for name, r in (("x", rx), ("z", rz)):
+        if r.degenerate:
+            undefined("distortion", _degenerate_text(name, r))
+            return {**nan, "n_pairs": 0}
+    dx = pair_distances(rx.x, i, j)
+    dz = pair_distances(rz.x, i, j)
+    keep = dx > 0
     if not keep.any():
         warnings.warn("distortion: no pair of distinct input points; returning NaN", UndefinedMetricWarning,
                       stacklevel=2)
@@ -345,12 +435,13 @@ def distortion(x: Any, z: Any, *, n_pairs: int = 10_000, pairs: str = "random", 
                       UndefinedMetricWarning, stacklevel=2)
         return {**nan, "n_pairs": int(keep.sum())}
     q_lo, q_hi = np.quantile(rho, [lo_q, hi_q])
-    with np.errstate(divide="ignore"):
+    unit = int(np.asarray(rz.exponent)) - int(np.asarray(rx.exponent))  # ratios on the rescaled spaces -> original units
+    with np.errstate(divide="ignore", over="ignore"):
         return {
-            "ratio_mean": mean,
+            "ratio_mean": float(np.ldexp(mean, unit)),
             "ratio_cv": float(rho.std() / mean),
-            "ratio_q_low": float(q_lo),
-            "ratio_q_high": float(q_hi),
+            "ratio_q_low": float(np.ldexp(q_lo, unit)),
+            "ratio_q_high": float(np.ldexp(q_hi, unit)),
             "distortion_quantile": float(q_hi / q_lo) if q_lo > 0 else float("inf"),
             "distortion_max": float(rho.max() / rho.min()) if rho.min() > 0 else float("inf"),
             "n_pairs": int(keep.sum()),

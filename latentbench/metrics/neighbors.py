@@ -14,6 +14,12 @@ point outside its candidate list can be closer than its ``k``-th neighbour; the 
 again exactly in float64. The result is therefore the exact float64 Euclidean kNN graph, and two
 backends return the same graph whenever the ``k``-th and ``(k+1)``-th distances are not tied.
 
+Scale
+-----
+The search runs on the points divided by a power of two (:func:`~latentbench.metrics.scaling.rescale_exponent`;
+exact), so codes at 1e-300 or 1e200, whose squared distances would underflow or overflow, get the
+graph of the same codes at unit scale; the distances are returned in the points' own units.
+
 Duplicates
 ----------
 Exact duplicate rows give zero neighbour distances, which make ratio and log-distance estimators
@@ -33,6 +39,7 @@ import numpy as np
 
 from ..exceptions import InputValidationError
 from ..validation import check_array, check_param, is_tensor
+from .scaling import rescale_exponent
 
 __all__ = ["KNNGraph", "KDTREE_MAX_FEATURES", "knn_graph", "find_duplicates", "drop_duplicates", "available_backends",
            "pair_distances", "centered", "centering_shift", "expansion_band"]
@@ -87,6 +94,11 @@ class KNNGraph:
         """The graph of the ``k`` nearest neighbours (``k`` at most :attr:`k`), as views."""
         check_param(k, "k", low=1, high=self.k, integer=True)
         return KNNGraph(self.distances[:, :k], self.indices[:, :k])
+
+    def scaled(self, exponent: int) -> KNNGraph:
+        """The same graph with every distance multiplied by ``2 ** exponent`` (exact: the graph of
+        the points scaled by that power of two, see :mod:`~latentbench.metrics.scaling`)."""
+        return self if not exponent else KNNGraph(np.ldexp(self.distances, int(exponent)), self.indices)
 
     def __iter__(self) -> Iterator[np.ndarray]:
         return iter((self.distances, self.indices))
@@ -287,6 +299,11 @@ def knn_graph(x: Any, k: int, *, backend: str = "auto", margin: int | None = Non
     check_param(n_jobs, "n_jobs", integer=True)
     n_cand = min(n, k + 1 + margin)
 
+    # the search runs on x / 2**e (exact), whose squared distances neither underflow nor overflow
+    # (codes at 1e-300 or 1e200 get the graph of the same codes at 1); distances are scaled back
+    e = rescale_exponent(x64)
+    if e:
+        x64 = np.ldexp(x64, -e)
     # distances are translation invariant; centring keeps the norms (and so the rounding) small
     center = x64.mean(axis=0)
     xc = centered(x64)
@@ -295,10 +312,11 @@ def knn_graph(x: Any, k: int, *, backend: str = "auto", margin: int | None = Non
     elif backend == "kdtree":
         approx, cand, eps = _kdtree_candidates(xc, n_cand, n_jobs)
     elif backend == "torch":
-        approx, cand, eps = _torch_candidates(x if x_dev is None else x_dev, center, n_cand)
+        approx, cand, eps = _torch_candidates(x if x_dev is None else x_dev, center, n_cand, e)
     else:
         approx, cand, eps = _sklearn_candidates(xc, n_cand, n_jobs)
-    return _refine(x64, xc, cand, approx, eps, k)
+    graph = _refine(x64, xc, cand, approx, eps, k)
+    return KNNGraph(np.ldexp(graph.distances, e), graph.indices) if e else graph
 
 
 # --------------------------------------------------------------------------- candidate searches
@@ -331,14 +349,17 @@ def _sklearn_candidates(xc: np.ndarray, n_cand: int, n_jobs: int) -> tuple[np.nd
     return dist**2, idx.astype(np.int64), float(np.finfo(np.float64).eps)
 
 
-def _torch_candidates(x: Any, center: np.ndarray, n_cand: int) -> tuple[np.ndarray, np.ndarray, float]:
+def _torch_candidates(x: Any, center: np.ndarray, n_cand: int, exponent: int = 0) -> tuple[np.ndarray, np.ndarray, float]:
     import torch
 
     if not is_tensor(x):
         x = torch.from_numpy(np.asarray(x, dtype=np.float64))
     dtype = x.dtype if x.dtype in (torch.float32, torch.float64) else torch.float32
+    x64 = x.to(torch.float64)
+    if exponent:  # the same power of two as the float64 copy (``center`` is of the rescaled points)
+        x64 = torch.ldexp(x64, torch.tensor(-exponent, device=x.device))
     # centre in float64 first, so that only the (small) centred coordinates are rounded to dtype
-    xt = (x.to(torch.float64) - torch.as_tensor(center, dtype=torch.float64, device=x.device)).to(dtype)
+    xt = (x64 - torch.as_tensor(center, dtype=torch.float64, device=x.device)).to(dtype)
     n = xt.shape[0]
     sqn = (xt * xt).sum(dim=1)
     chunk = max(1, _CHUNK_VALUES // max(n, 1))

@@ -60,6 +60,7 @@ import numpy as np
 
 from ..exceptions import InputValidationError, ResourceLimitError, UndefinedMetricWarning
 from ..validation import check_array, check_consistent_length, check_param, check_rng
+from .scaling import n_distinct_rows, rescale, rescale_exponent, undefined
 
 __all__ = [
     "farthest_point_sampling",
@@ -115,42 +116,58 @@ def farthest_point_sampling(x: Any, n_landmarks: int = 300, *, start: int = 0) -
 
     Starting from ``start``, each new landmark is the point farthest from the landmarks chosen
     so far (ties: the lowest index). Cost ``O(n_samples * n_landmarks * n_features)``, memory
-    ``O(n_samples)``.
+    ``O(n_samples)``. The distances are computed on ``x`` divided by a power of two (exact; see
+    :mod:`~latentbench.metrics.scaling`), so points at 1e-300 or 1e200 get the landmarks of the same
+    points at unit scale.
 
     Parameters
     ----------
     x : array-like or torch.Tensor of shape (n_samples, n_features)
         The points.
     n_landmarks : int, default=300
-        Landmarks to choose; all rows (in max-min order) when ``n_landmarks >= n_samples``.
+        Landmarks to choose; all distinct rows (in max-min order) when ``n_landmarks`` is at least
+        their number.
     start : int, default=0
         Index of the first landmark (draw it at random for independent landmark sets).
 
     Returns
     -------
     indices : ndarray of int64 of shape (m,)
-        Landmark row indices in selection order, ``m = min(n_landmarks, n_samples)``.
+        Landmark row indices in selection order, all of different points:
+        ``m = min(n_landmarks, number of distinct rows)`` (a copy of a landmark is never chosen: the
+        sampling stops when every point is at distance 0 from the landmarks; constant points give
+        ``[start]``).
     covering_radius : float
         ``max_i min_l |x_i - x_l|``, the distance from the landmark set to the farthest point
-        (the insertion radius the next landmark would have). When every point is a landmark it
-        is the last insertion radius (the sampling resolution) instead of 0.
+        (the insertion radius the next landmark would have), in the units of ``x``. When every
+        distinct point is a landmark it is the last insertion radius (the sampling resolution)
+        instead of 0 (0 for constant points).
     """
     x = check_array(x, "x")
     n = len(x)
     check_param(n_landmarks, "n_landmarks", low=1, integer=True)
     check_param(start, "start", low=0, high=n - 1, integer=True)
+    e = rescale_exponent(x)
+    if e:
+        x = np.ldexp(x, -e)
     m = min(n_landmarks, n)
     idx = np.empty(m, dtype=np.int64)
     idx[0] = start
     dmin = np.sqrt(((x - x[start]) ** 2).sum(axis=1))
     last_radius = 0.0
-    for t in range(1, m):
+    t = 1
+    while t < m:
         i = int(np.argmax(dmin))
+        if not dmin[i] > 0:  # every point coincides with a landmark
+            break
         last_radius = float(dmin[i])
         idx[t] = i
+        t += 1
         np.minimum(dmin, np.sqrt(((x - x[i]) ** 2).sum(axis=1)), out=dmin)
-    radius = float(dmin.max()) if m < n else last_radius
-    return idx, radius
+    radius = float(dmin.max())
+    if not radius > 0:
+        radius = last_radius
+    return idx[:t], float(np.ldexp(radius, e))
 
 
 def covering_radius(x: Any, landmarks: Any) -> float:
@@ -166,15 +183,19 @@ def covering_radius(x: Any, landmarks: Any) -> float:
     Returns
     -------
     radius : float
+        In the units of ``x`` (computed on ``x`` divided by a power of two, exactly undone).
     """
     x = check_array(x, "x")
+    e = rescale_exponent(x)
+    if e:
+        x = np.ldexp(x, -e)
     lm = np.asarray(landmarks, dtype=np.int64)
     best = np.full(len(x), np.inf)
     chunk = max(1, _CHUNK_VALUES // max(len(x) * x.shape[1], 1))
     for s in range(0, len(lm), chunk):
         diff = x[None, :, :] - x[lm[s : s + chunk], None, :]
         np.minimum(best, np.sqrt((diff * diff).sum(axis=2)).min(axis=0), out=best)
-    return float(best.max())
+    return float(np.ldexp(best.max(), e))
 
 
 def _scale(points: np.ndarray, normalize: str | None) -> float:
@@ -538,39 +559,72 @@ def landmark_persistence(x: Any, *, landmarks: Any = None, n_landmarks: int = 30
     -------
     result : dict
         ``diagrams`` (list of arrays, normalised units), ``betti`` (tuple), ``total_persistence``
-        (list), ``covering_radius`` (normalised), ``scale`` (the divisor), ``landmarks`` (indices).
-        NaN entries with an :class:`~latentbench.exceptions.UndefinedMetricWarning` when the
-        landmarks all coincide (constant codes).
+        (list), ``covering_radius`` (normalised), ``scale`` (the divisor, in the units of ``x``),
+        ``landmarks`` (indices). NaN entries, no bars and Betti numbers 0, with an
+        :class:`~latentbench.exceptions.UndefinedMetricWarning`, when the landmark points are
+        degenerate: fewer than ``2 * max_dim + 2`` distinct points (the smallest Vietoris-Rips
+        complex with a ``max_dim``-dimensional hole, the boundary of the cross-polytope, has that
+        many vertices; constant codes have one), or a zero normalising scale.
+
+    Notes
+    -----
+    Computed on ``x`` divided by a power of two (exact; see :mod:`~latentbench.metrics.scaling`),
+    so points at 1e-300 or 1e200 give the diagrams of the same points at unit scale (normalised),
+    or those diagrams scaled back exactly (``normalize=None``).
     """
     x = check_array(x, "x", min_rows=2)
     check_param(normalize, "normalize", options=("median", "diameter", None))
+    check_param(max_dim, "max_dim", low=0, high=3, integer=True)
     factors = _per_dim(threshold_factor, max_dim + 1, "threshold_factor")
+    e = rescale_exponent(x)  # exact: the normalised diagrams are those of x itself
+    xs = np.ldexp(x, -e) if e else x
     if landmarks is None:
-        lm, _ = farthest_point_sampling(x, n_landmarks, start=start)
+        lm, _ = farthest_point_sampling(xs, n_landmarks, start=start)
     else:
         lm = np.asarray(landmarks, dtype=np.int64)
         if lm.ndim != 1 or len(lm) < 2 or lm.min() < 0 or lm.max() >= len(x):
             raise InputValidationError(f"'landmarks' must be at least 2 row indices of x, got shape {lm.shape}")
-    pts = x[lm]
-    scale = _scale(pts, normalize)
-    if not scale > 0:
-        warnings.warn("landmark_persistence: the landmarks coincide (zero scale); returning NaN",
-                      UndefinedMetricWarning, stacklevel=2)
-        nan = float("nan")
-        return {"diagrams": [np.empty((0, 2))] * (max_dim + 1), "betti": tuple([0] * (max_dim + 1)),
-                "total_persistence": [nan] * (max_dim + 1), "covering_radius": nan, "scale": scale, "landmarks": lm}
-    eps = covering_radius(x, lm) if len(lm) < len(x) else farthest_point_sampling(pts, len(pts))[1]
-    eps /= scale
-    dgms = persistence_diagrams(pts / scale, max_dim=max_dim, complex=complex, max_edge_length=max_edge_length,
+    pts = xs[lm]
+    need = 2 * max_dim + 2
+    n_pts = n_distinct_rows(pts, at_least=need)
+    scale = _scale(pts, normalize) if n_pts > 1 else 0.0
+    if n_pts < need or not scale > 0:
+        if n_pts < 2:
+            why = "the landmarks coincide (constant points)"
+        elif n_pts < need:
+            why = (f"the landmarks are {n_pts} distinct points; H{max_dim} needs at least {need} (the smallest Rips "
+                   f"complex with a {max_dim}-dimensional hole)")
+        else:
+            why = "more than half of the landmark pairs coincide (zero median distance)"
+        undefined("landmark_persistence", why)
+        return _nan_persistence(max_dim, lm)
+    # normalised: divide by the (rescaled) landmark scale; unnormalised: compute on the rescaled
+    # points and scale the bars back by the same power of two
+    div, unit = (1.0, e) if normalize is None else (scale, 0)
+    if normalize is None and max_edge_length is not None:
+        max_edge_length = float(np.ldexp(max_edge_length, -e))
+    eps = covering_radius(xs, lm) if len(lm) < len(x) else farthest_point_sampling(pts, len(pts))[1]
+    eps /= div
+    dgms = persistence_diagrams(pts / div, max_dim=max_dim, complex=complex, max_edge_length=max_edge_length,
                                 backend=backend)
+    if unit:
+        dgms, eps = [np.ldexp(d, unit) for d in dgms], float(np.ldexp(eps, unit))
     return {
         "diagrams": dgms,
         "betti": betti_numbers(dgms, [f * eps for f in factors]),
         "total_persistence": total_persistence(dgms),
         "covering_radius": float(eps),
-        "scale": float(scale),
+        "scale": float(np.ldexp(scale, e)) if normalize is not None else 1.0,
         "landmarks": lm,
     }
+
+
+def _nan_persistence(max_dim: int, landmarks: np.ndarray) -> dict[str, Any]:
+    """The result of :func:`landmark_persistence` for a degenerate point cloud."""
+    nan = float("nan")
+    return {"diagrams": [np.empty((0, 2))] * (max_dim + 1), "betti": tuple([0] * (max_dim + 1)),
+            "total_persistence": [nan] * (max_dim + 1), "covering_radius": nan, "scale": nan,
+            "landmarks": np.asarray(landmarks, dtype=np.int64)}
 
 
 def compare_topology(x: Any, z: Any, *, n_landmarks: int = 300, max_dim: int = 1, n_draws: int = 5,
@@ -615,6 +669,16 @@ def compare_topology(x: Any, z: Any, *, n_landmarks: int = 300, max_dim: int = 1
         ``covering_radius_x`` / ``_z`` (normalised, means); ``n_landmarks``, ``n_draws``;
         ``diagrams_x`` / ``diagrams_z`` (the first draw's diagrams, normalised units, for plots) and
         ``betti_threshold_x`` / ``_z`` (the first draw's per-dimension bar-length thresholds).
+        Every distance is NaN, with an :class:`~latentbench.exceptions.UndefinedMetricWarning`, when
+        ``x`` or ``z`` is constant after rescaling (then nothing is computed and ``n_landmarks`` is
+        0), and in the draws where a space's landmarks are degenerate (see
+        :func:`landmark_persistence`).
+
+    Notes
+    -----
+    Both spaces are handled at unit scale (a power of two, exact; see
+    :mod:`~latentbench.metrics.scaling`): codes at 1e-300 or 1e200 get the landmarks, diagrams and
+    distances of the same codes at unit scale.
     """
     x = check_array(x, "x", min_rows=2)
     z = check_array(z, "z", min_rows=2)
@@ -624,9 +688,19 @@ def compare_topology(x: Any, z: Any, *, n_landmarks: int = 300, max_dim: int = 1
     check_param(max_dim, "max_dim", low=0, high=3, integer=True)
     gen = check_rng(rng)
     starts = gen.choice(len(x), size=min(n_draws, len(x)), replace=False)
+    rx_all, rz_all = rescale(x, "x"), rescale(z, "z")  # exact powers of two: every number is unchanged
+    constant = [name for name, r in (("x", rx_all), ("z", rz_all)) if r.degenerate]
+    if constant:
+        undefined("compare_topology", " and ".join(f"{name} is {rx_all.degenerate if name == 'x' else rz_all.degenerate}"
+                                                   for name in constant) + " after rescaling")
     runs = []
     for s in starts:
-        lm, _ = farthest_point_sampling(x, n_landmarks, start=int(s))
+        if constant:
+            nan_run = _nan_persistence(max_dim, np.empty(0, dtype=np.int64))
+            dist = {"bottleneck": [np.nan] * (max_dim + 1), "wasserstein": [np.nan] * (max_dim + 1)}
+            runs.append((nan_run, nan_run, dist))
+            continue
+        lm, _ = farthest_point_sampling(rx_all.x, n_landmarks, start=int(s))
         kw = dict(landmarks=lm, max_dim=max_dim, complex=complex, normalize=normalize,
                   max_edge_length=max_edge_length, threshold_factor=threshold_factor, backend=backend)
         rx = landmark_persistence(x, **kw)

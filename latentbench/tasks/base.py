@@ -138,7 +138,9 @@ class Task:
     requires : frozenset of str
         Dataset fields needed (``labels``, ``factors``, ``sensitive``, ``domain``, ``is_anomaly``).
     scores : tuple of ScoreSpec
-        Every score ``run`` returns.
+        Every score ``run`` returns. A registered task whose spec has a ``[descriptive]`` table
+        (score = reason) gets these with direction ``"none"`` for the scores named there: shown, never
+        ranked, on that task's dataset (see :attr:`descriptive`).
     primary : str
         The main score's name.
     standardization : {"none", "zscore", "whiten"}
@@ -147,6 +149,9 @@ class Task:
         The paper(s) implemented.
     defaults : dict
         The parameters and their defaults.
+    descriptive : dict of str to str
+        Per instance: the scores this registered task declares descriptive, with the reason (for
+        example a ranked score that does not order a planted ladder of encoders on this dataset).
     """
 
     family: ClassVar[str] = ""
@@ -162,7 +167,8 @@ class Task:
     split: ClassVar[str] = "test"
 
     def __init__(self, *, name: str | None = None, dataset: str = "digits", dataset_params: Mapping[str, Any] | None = None,
-                 version: int = 1, params: Mapping[str, Any] | None = None, summary: str | None = None) -> None:
+                 version: int = 1, params: Mapping[str, Any] | None = None, summary: str | None = None,
+                 descriptive: Mapping[str, str] | None = None) -> None:
         self.name = name or self.class_name()
         self.dataset = dataset
         self.dataset_params = dict(dataset_params or {})
@@ -176,6 +182,33 @@ class Task:
                             f"Parameters: {', '.join(sorted(self.defaults)) or '(none)'}")
         self.params = {**self.defaults, **given}
         self.spec_summary = summary
+        self.descriptive = self._check_descriptive(descriptive)
+        if self.descriptive:
+            # this registered task shows these scores but never ranks them (an instance attribute
+            # shadows the class's declaration; the class and its other registered tasks keep theirs)
+            self.scores = tuple(
+                ScoreSpec(s.name, "none", f"{s.description} (descriptive here: {self.descriptive[s.name]})", s.bounds, s.unit)
+                if s.name in self.descriptive else s for s in type(self).scores)
+
+    def _check_descriptive(self, descriptive: Mapping[str, str] | None) -> dict[str, str]:
+        """``{score: reason}`` from a spec's ``[descriptive]`` table, every name a declared score."""
+        if descriptive is None:
+            return {}
+        if not isinstance(descriptive, Mapping):
+            raise SpecError(f"task {self.name!r}: 'descriptive' must be a table of score = \"reason\", got {descriptive!r}")
+        names = [s.name for s in type(self).scores]
+        out = {}
+        for score, reason in descriptive.items():
+            if score not in names:
+                close = difflib.get_close_matches(str(score), names, n=1)
+                hint = f" Did you mean {close[0]!r}?" if close else ""
+                raise SpecError(f"task {self.name!r}: 'descriptive' names {score!r}, not a score of {type(self).__name__}.{hint} "
+                                f"Scores: {', '.join(names)}")
+            if not isinstance(reason, str) or not reason.strip():
+                raise SpecError(f"task {self.name!r}: 'descriptive' needs a reason for {score!r} (a non-empty string), "
+                                f"got {reason!r}")
+            out[str(score)] = reason.strip()
+        return out
 
     # ------------------------------------------------------------------ metadata
     @classmethod

@@ -1,5 +1,5 @@
-"""Posterior collapse (active units, KL per dimension, collapsed dimensions, I(x; z)) and the KL
-decomposition (index-code MI, total correlation, dimension-wise KL)."""
+"""Posterior collapse (active and inactive units, KL per dimension and the dimensions with low KL,
+I(x; z)) and the KL decomposition (index-code MI, total correlation, dimension-wise KL)."""
 
 from __future__ import annotations
 
@@ -13,23 +13,31 @@ from .base import Score, ScoreSpec, Task, TaskOutput
 class PosteriorCollapse(Task):
     """Diagnostics of posterior collapse from q(z|x) on held-out data.
 
-    * active units (Burda et al. 2016): dimensions with ``Var_x E[z_j|x] > threshold`` (0.01,
-      unbiased variance; the threshold presumes an N(0, I) prior);
-    * KL per dimension to N(0, 1), its total, and the number of collapsed dimensions
-      (average KL below ``kl_threshold`` nats);
+    * active units (Burda et al. 2016): dimensions with ``Var_x E[z_j|x] > au_threshold`` (0.01,
+      unbiased variance; the threshold presumes an N(0, I) prior). This is the collapse verdict:
+      ``inactive_units = latent_dim - active_units`` are the collapsed dimensions, so the two
+      counts always add up to the latent dimension;
+    * KL per dimension to N(0, 1), its total, and ``low_kl_dims``: the dimensions whose average KL
+      is below ``kl_threshold`` nats. A different criterion, reported beside the verdict and named
+      apart from it: a dimension can have a posterior mean that varies (active) while its average
+      KL stays small (for example ``Var_x E[z_j|x] = 0.015`` with posterior variances near 1 gives
+      a KL of about 0.008 nats), and then it counts in ``active_units`` and in ``low_kl_dims``;
     * I(x; z) with the aggregate-posterior estimator of He et al. (2019), bounded by log N.
 
     All are descriptive (never ranked): more active units is not better in itself.
     """
 
     family = "collapse"
-    summary = "Active units, KL per dimension, collapsed dimensions and I(x;z) of the posterior."
+    class_version = 2  # 2: inactive_units (latent_dim - active_units) and low_kl_dims replace collapsed_dims
+    summary = "Active and inactive units, KL per dimension, low-KL dimensions and I(x;z) of the posterior."
     needs = frozenset({Capability.ENCODE, Capability.POSTERIOR})
     scores = (
-        ScoreSpec("active_units", "none", "dimensions with Var_x E[z|x] above the threshold", (0.0, None)),
+        ScoreSpec("active_units", "none", "dimensions with Var_x E[z|x] above au_threshold (Burda et al. 2016)", (0.0, None)),
         ScoreSpec("active_fraction", "none", "active units / latent dimensions", (0.0, 1.0)),
+        ScoreSpec("inactive_units", "none", "latent dimensions - active units: the collapsed dimensions by the same criterion", (0.0, None)),
         ScoreSpec("kl_total", "none", "sum over dimensions of the mean KL to N(0,1)", (0.0, None), "nats"),
-        ScoreSpec("collapsed_dims", "none", "dimensions whose mean KL is below kl_threshold", (0.0, None)),
+        ScoreSpec("low_kl_dims", "none", "dimensions whose mean KL to N(0,1) is below kl_threshold (a KL criterion, "
+                  "not the active-unit verdict: an active unit can have a low KL)", (0.0, None)),
         ScoreSpec("mutual_info", "none", "I(x;z), aggregate-posterior estimator (<= log N)", (None, None), "nats"),
     )
     primary = "active_units"
@@ -47,8 +55,9 @@ class PosteriorCollapse(Task):
         scores = {
             "active_units": Score.plain(n_active, n),
             "active_fraction": Score.plain(n_active / d, n),
+            "inactive_units": Score.plain(d - n_active, n),
             "kl_total": Score.plain(float(kl.sum()), n),
-            "collapsed_dims": Score.plain(int((kl < self.params["kl_threshold"]).sum()), n),
+            "low_kl_dims": Score.plain(int((kl < self.params["kl_threshold"]).sum()), n),
             "mutual_info": Score.plain(mi, m),
         }
         return TaskOutput(scores, artifacts={"kl_per_dim": kl, "mean_variance_per_dim": variances},

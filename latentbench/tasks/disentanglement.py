@@ -64,6 +64,7 @@ class MIG(Task):
     records it (the mean half-size MIG minus the full one).
     """
 
+    class_version = 2  # 2: collapsed (constant) codes give NaN with a warning, not DL's 0
     family = "disentanglement"
     class_version = 2  # v2: subsample-se intervals (v1's reflected subsample intervals could exclude the estimate)
     summary = "Mutual Information Gap (histogram estimator, 20 bins, as disentanglement_lib)."
@@ -91,6 +92,7 @@ class MIGSampled(Task):
     the whole split can be used.
     """
 
+    class_version = 2  # 2: identical posterior means give NaN with a warning, not a Monte-Carlo 0
     family = "disentanglement"
     summary = "Mutual Information Gap with the sampled q(z|x) entropy estimator of Chen et al. (2018)."
     needs = frozenset({Capability.ENCODE, Capability.POSTERIOR})
@@ -116,6 +118,7 @@ class DCI(Task):
     resamples the evaluation predictions (the trees are never refit).
     """
 
+    class_version = 2  # 2: canonical latent order by rank pattern (scale-invariant; tie-breaks differ), collapsed codes give NaN
     family = "disentanglement"
     summary = "DCI disentanglement, completeness and informativeness from per-factor predictors."
     needs = frozenset({Capability.ENCODE})
@@ -135,11 +138,15 @@ class DCI(Task):
             _check_latent_count(self, c_fit, "use the lasso predictor (a dci-lasso task) for wide codes")
         res = dm.dci_score(c_fit, f_fit, c_ev, f_ev, rng=ctx.rng, predictor=self.params["predictor"],
                            lasso_c=self.params["lasso_c"], return_correct=True)
-        boot = dm.bootstrap_accuracy(res["correct_test"], rng=ctx.rng, n_boot=ctx.n_bootstrap)
+        if np.isfinite(res["informativeness_test"]):
+            boot = dm.bootstrap_accuracy(res["correct_test"], rng=ctx.rng, n_boot=ctx.n_bootstrap)
+            info_score = Score(res["informativeness_test"], boot["low"], boot["high"], "bootstrap(test predictions)", n=len(c_ev))
+        else:  # nothing was fitted (collapsed codes, or no factor with two values): undefined, said by a warning
+            info_score = Score.plain(res["informativeness_test"], len(c_ev))
         scores = {
             "disentanglement": Score.plain(res["disentanglement"], len(c_ev)),
             "completeness": Score.plain(res["completeness"], len(c_ev)),
-            "informativeness": Score(res["informativeness_test"], boot["low"], boot["high"], "bootstrap(test predictions)", n=len(c_ev)),
+            "informativeness": info_score,
         }
         return TaskOutput(scores, artifacts={"importance_matrix": np.asarray(res["importance_matrix"], dtype=float)},
                           info={"predictor": self.params["predictor"], "n_fit": len(c_fit), "n_eval": len(c_ev)})
@@ -148,6 +155,7 @@ class DCI(Task):
 class SAP(Task):
     """Separated Attribute Predictability (Kumar et al. 2018), disentanglement_lib's classification variant."""
 
+    class_version = 2  # 2: collapsed (constant) codes give NaN with a warning, not DL's 0
     family = "disentanglement"
     summary = "SAP: gap in single-latent predictability of each factor between the two best latents."
     needs = frozenset({Capability.ENCODE})
@@ -168,6 +176,7 @@ class FactorVAEScore(Task):
     """FactorVAE score (Kim & Mnih 2018): majority-vote accuracy of predicting the fixed factor from
     the least-variant (normalized) latent of batches with one factor fixed."""
 
+    class_version = 2  # 2: every dimension pruned gives NaN with a warning, not DL's 0
     family = "disentanglement"
     summary = "FactorVAE score: predict the fixed factor from the least-variant latent in batches."
     needs = frozenset({Capability.ENCODE})
@@ -189,6 +198,7 @@ class BetaVAEScore(Task):
     """beta-VAE score (Higgins et al. 2017): a linear classifier predicts which factor was held fixed
     from the mean absolute difference of codes of pairs sharing that factor."""
 
+    class_version = 2  # 2: collapsed (constant) codes give NaN with a warning, not a constant guess's accuracy
     family = "disentanglement"
     summary = "beta-VAE score: linear prediction of the fixed factor from paired code differences."
     needs = frozenset({Capability.ENCODE})
@@ -208,6 +218,7 @@ class BetaVAEScore(Task):
 class Modularity(Task):
     """Modularity and explicitness (Ridgeway & Mozer 2018)."""
 
+    class_version = 2  # 2: collapsed (constant) codes give NaN with a warning, not DL's 0 and AUC 0.5
     family = "disentanglement"
     summary = "Modularity (each latent informs one factor) and explicitness (factors linearly decodable)."
     needs = frozenset({Capability.ENCODE})

@@ -95,6 +95,7 @@ class NeighbourhoodPreservation(Task):
     distortion of distances (spread of latent/input distance ratios over random pairs), from one
     kNN graph per space."""
 
+    class_version = 2  # 2: codes constant (or with <= k distinct rows) after rescaling give NaN, not continuity 1.0
     family = "topology"
     summary = "Trustworthiness, continuity, kNN recall and distance distortion between inputs and latents."
     needs = frozenset({Capability.ENCODE})
@@ -133,6 +134,7 @@ class TopologyPreservation(Task):
     distances between the input and latent diagrams after scale normalisation. The interval is the
     spread over landmark draws."""
 
+    class_version = 2  # 2: degenerate codes give NaN (and NaN latent Betti numbers); scale handled exactly
     family = "topology"
     summary = "Persistence diagrams of inputs vs latents on shared landmarks: Betti numbers and diagram distances."
     needs = frozenset({Capability.ENCODE})
@@ -156,7 +158,9 @@ class TopologyPreservation(Task):
                                     rng=ctx.rng)
         m = res["n_landmarks"]
         dist = lambda kind, d: Score(res[kind][d]["mean"], res[kind][d]["ci_low"], res[kind][d]["ci_high"], "landmark-draws", n=m)  # noqa: E731
-        bx, bz = tuple(res["betti_x"]) + (0, 0), tuple(res["betti_z"]) + (0, 0)
+        nan2 = (float("nan"), float("nan"))  # a degenerate space (warned) has no Betti numbers
+        bx = tuple(res["betti_x"]) + (0, 0) if np.isfinite(res["covering_radius_x"]) else nan2
+        bz = tuple(res["betti_z"]) + (0, 0) if np.isfinite(res["covering_radius_z"]) else nan2
         scores = {
             "bottleneck_h1": dist("bottleneck", 1), "bottleneck_h0": dist("bottleneck", 0), "wasserstein_h1": dist("wasserstein", 1),
             "betti0_latent": Score.plain(bz[0], m), "betti1_latent": Score.plain(bz[1], m),

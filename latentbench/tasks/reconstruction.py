@@ -2,11 +2,39 @@
 
 from __future__ import annotations
 
+import math
+import warnings
+from typing import Any
+
 import numpy as np
 
 from ..adapters import Capability
 from ..metrics.reconstruction import binary_cross_entropy_per_sample, error_quantiles, per_sample_squared_error, psnr_per_sample
+from ..exceptions import SpecError, UndefinedMetricWarning
 from .base import Score, ScoreSpec, Task, TaskOutput
+
+
+def declared_data_range(data: Any) -> tuple[float | None, str]:
+    """The span of a dataset's values for PSNR, and where it comes from.
+
+    ``binary`` and ``unit`` datasets live in [0, 1]: 1.0. Otherwise the dataset must declare it
+    in ``metadata["data_range"]`` (a positive number); a ``real`` dataset that does not has no
+    known range: ``(None, reason)``. The observed range of the test rows is not used: it moves
+    with the sample and with outliers, so PSNRs would not be comparable between datasets or runs.
+    """
+    declared = data.metadata.get("data_range")
+    if declared is not None:
+        try:
+            value = float(declared)
+        except (TypeError, ValueError):
+            value = float("nan")
+        if not (math.isfinite(value) and value > 0):
+            raise SpecError(f"dataset {data.name!r}: metadata['data_range'] must be a positive number, got {declared!r}")
+        return value, f"metadata['data_range'] of dataset {data.name!r}"
+    if data.kind in ("binary", "unit"):
+        return 1.0, f"dataset {data.name!r} is {data.kind!r} (values in [0, 1])"
+    return None, (f"dataset {data.name!r} is {data.kind!r} and declares no data range (metadata['data_range']); "
+                  "set the task parameter data_range to score PSNR")
 
 
 class Reconstruction(Task):
@@ -15,22 +43,30 @@ class Reconstruction(Task):
     The reconstruction of ``x`` is ``decode(encode(x))``, where ``encode`` is the posterior mean for
     probabilistic encoders (no sampling), so the score is deterministic. Intervals are percentile
     bootstraps over test examples (the metrics are means of per-example quantities).
+
+    PSNR needs the span of the data: the ``data_range`` parameter when given, else the dataset's
+    (:func:`declared_data_range`: 1 for binary and [0, 1] data, ``metadata["data_range"]`` when a
+    dataset declares one). A ``real`` dataset without one gets PSNR NaN with the reason (an
+    :class:`~latentbench.exceptions.UndefinedMetricWarning`), never a number computed as if its
+    range were 1 (10 dB on a standardised table).
     """
 
     family = "reconstruction"
+    class_version = 2  # 2: PSNR uses the dataset's declared range (NaN with the reason when unknown), not 1.0
     summary = "Mean squared error, cross-entropy and PSNR of decode(encode(x)) on held-out data."
     needs = frozenset({Capability.ENCODE, Capability.DECODE})
     scores = (
         ScoreSpec("mse", "lower", "mean over test examples of the per-pixel squared error", (0.0, None)),
         ScoreSpec("bce", "lower", "Bernoulli cross-entropy per example (binary data only; NaN otherwise)", (0.0, None), "nats"),
-        ScoreSpec("psnr", "higher", "mean per-example PSNR, capped at 100 dB", (None, None), "dB"),
+        ScoreSpec("psnr", "higher", "mean per-example PSNR with the dataset's declared data range (NaN when the range is "
+                  "unknown), capped at 100 dB", (None, None), "dB"),
         ScoreSpec("mse_p50", "none", "median per-example MSE", (0.0, None)),
         ScoreSpec("mse_p90", "none", "90th percentile of per-example MSE", (0.0, None)),
         ScoreSpec("mse_max", "none", "largest per-example MSE", (0.0, None)),
     )
     primary = "mse"
     reference = "Kingma & Welling (2014); PSNR as in image compression practice"
-    defaults = {"max_samples": 20000, "data_range": 1.0}
+    defaults = {"max_samples": 20000, "data_range": None}
 
     def run(self, adapter, data, ctx):  # type: ignore[no-untyped-def]
         rows = ctx.rows()
@@ -47,15 +83,33 @@ class Reconstruction(Task):
             if binary:
                 bce_parts.append(binary_cross_entropy_per_sample(x, np.clip(x_hat, 0.0, 1.0)))
         mse = np.concatenate(mse_parts)
-        psnr = psnr_per_sample(mse, data_range=self.params["data_range"])
+        data_range, source = self._data_range(data)
+        if data_range is None:
+            warnings.warn(f"psnr: {source}; returning NaN", UndefinedMetricWarning, stacklevel=2)
+            psnr_score = Score(float("nan"))
+        else:
+            psnr_score = ctx.mean_score(psnr_per_sample(mse, data_range=data_range))
         q = error_quantiles(mse)
         scores = {
             "mse": ctx.mean_score(mse),
             "bce": ctx.mean_score(np.concatenate(bce_parts)) if binary else Score(float("nan")),
-            "psnr": ctx.mean_score(psnr),
+            "psnr": psnr_score,
             "mse_p50": Score.plain(q["p50"], len(mse)),
             "mse_p90": Score.plain(q["p90"], len(mse)),
             "mse_max": Score.plain(q["max"], len(mse)),
         }
         return TaskOutput(scores, artifacts={"per_sample_mse": mse.astype(np.float32)},
-                          info={"decoded_from": "posterior mean" if adapter.has(Capability.POSTERIOR) else "encode"})
+                          info={"decoded_from": "posterior mean" if adapter.has(Capability.POSTERIOR) else "encode",
+                                "psnr_data_range": data_range, "psnr_data_range_from": source})
+
+    def _data_range(self, data: Any) -> tuple[float | None, str]:
+        given = self.params["data_range"]
+        if given is None:
+            return declared_data_range(data)
+        try:
+            value = float(given)
+        except (TypeError, ValueError):
+            value = float("nan")
+        if not (math.isfinite(value) and value > 0):
+            raise SpecError(f"task {self.name!r}: 'data_range' must be a positive number (or absent), got {given!r}")
+        return value, "the task parameter data_range"

@@ -9,6 +9,11 @@ A registered task is ``tasks/<family>/<name>.toml``::
     summary = "..."                  # optional, else the class's summary
     [dataset_params]                 # optional
     [params]                         # the task class's parameters
+    [descriptive]                    # optional: scores shown but never ranked on this task,
+    bottleneck_h1 = "why"            # each with the reason (direction "none" here only)
+
+Declaring a score descriptive changes how its stored rows are ranked, so bump ``version`` with it
+(stored rows keep the direction they were written with).
 
 A suite is ``tasks/suites/<name>.toml`` with ``name``, ``description`` and ``tasks = [...]``.
 """
@@ -79,6 +84,7 @@ class TaskSpecFile:
     params: dict[str, Any]
     summary: str | None
     path: Path
+    descriptive: dict[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -125,14 +131,14 @@ def _add_task(tasks: dict[str, TaskSpecFile], raw: dict[str, Any], path: Path) -
     missing = [k for k in ("name", "task", "version", "dataset") if k not in raw]
     if missing:
         raise SpecError(f"{path}: missing {', '.join(missing)}")
-    extra = set(raw) - {"name", "task", "version", "dataset", "dataset_params", "params", "summary"}
+    extra = set(raw) - {"name", "task", "version", "dataset", "dataset_params", "params", "summary", "descriptive"}
     if extra:
         raise SpecError(f"{path}: unknown keys {sorted(extra)}")
     name = raw["name"]
     if name in tasks:
         raise DuplicateNameError(f"task {name!r} is defined twice: {tasks[name].path} and {path}")
     tasks[name] = TaskSpecFile(name, raw["task"], int(raw["version"]), raw["dataset"], dict(raw.get("dataset_params", {})),
-                               dict(raw.get("params", {})), raw.get("summary"), path)
+                               dict(raw.get("params", {})), raw.get("summary"), path, raw.get("descriptive"))
 
 
 def _add_suite(suites: dict[str, Suite], raw: dict[str, Any], path: Path) -> None:
@@ -172,8 +178,9 @@ def get_task(name: str) -> Task:
         cls.validate_class()
         cls.registered_as = spec.task  # type: ignore[attr-defined]
     try:
+        kw = {"descriptive": spec.descriptive} if spec.descriptive is not None else {}  # plug-in classes may predate it
         return cls(name=spec.name, dataset=spec.dataset, dataset_params=spec.dataset_params, version=spec.version,
-                   params=spec.params, summary=spec.summary)
+                   params=spec.params, summary=spec.summary, **kw)
     except SpecError as exc:
         raise SpecError(f"{spec.path}: {exc}") from None
 
