@@ -390,10 +390,12 @@ class Evaluator:
         if output.info:
             base = {**base, "params": {**base["params"], "info": output.info}}
         rows = []
+        undefined = {n for n, sc in output.scores.items() if sc.value is None or not math.isfinite(float(sc.value))}
         for name, spec in specs.items():
             s = output.scores[name]
             value = float(s.value) if s.value is not None else float("nan")
-            message = "; ".join(notes) or None
+            # a warning explains the scores it left undefined; when every score is defined it concerns them all
+            message = "; ".join(notes) if notes and (name in undefined or not undefined) else None
             if not math.isfinite(value):
                 message = message or "undefined on this input"
             if s.ci_note or interval_excludes(value, s.ci_low, s.ci_high):  # never store such an interval silently

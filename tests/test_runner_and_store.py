@@ -4,6 +4,7 @@ skips, per-task seeds, crash safety, conversions and provenance."""
 from __future__ import annotations
 
 import json
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -494,3 +495,26 @@ def test_dataset_override_with_a_user_npz(tmp_path, tiny_ae):
     assert mse["status"] == "ok" and mse["n"] == 20 and mse["dataset"] == "mydata"
     d = load_npz(path)
     assert mse["dataset_fp"] == d.fingerprint and mse["split_fp"] == d.split_fingerprint("test")
+
+
+def test_a_warning_explains_the_scores_it_left_undefined_not_the_others(tiny_ae):
+    from latentbench.exceptions import UndefinedMetricWarning
+
+    class HalfDefined(Task):
+        family = "dimension"
+        scores = (ScoreSpec("fine", "none"), ScoreSpec("undefined", "none"))
+        primary = "fine"
+
+        def run(self, adapter, data, ctx):
+            warnings.warn("undefined: the codes are constant", UndefinedMetricWarning)
+            return TaskOutput({"fine": Score.plain(1.0), "undefined": Score.plain(float("nan"))})
+
+    class AllDefined(HalfDefined):
+        def run(self, adapter, data, ctx):
+            warnings.warn("only 3 landmarks were distinct", UndefinedMetricWarning)
+            return TaskOutput({"fine": Score.plain(1.0), "undefined": Score.plain(2.0)})
+
+    res = evaluate(tiny_ae(), tasks=[HalfDefined(name="half"), AllDefined(name="all")], device="cpu")
+    msg = {(r["task"], r["metric"]): r["message"] for r in res}
+    assert msg[("half", "fine")] is None and msg[("half", "undefined")] == "undefined: the codes are constant"
+    assert msg[("all", "fine")] == msg[("all", "undefined")] == "only 3 landmarks were distinct"

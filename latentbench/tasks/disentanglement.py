@@ -174,7 +174,12 @@ class SAP(Task):
 
 class FactorVAEScore(Task):
     """FactorVAE score (Kim & Mnih 2018): majority-vote accuracy of predicting the fixed factor from
-    the least-variant (normalized) latent of batches with one factor fixed."""
+    the least-variant latent of batches with one factor fixed.
+
+    As disentanglement_lib: dimensions whose variance over the scored rows is at most
+    ``prune_threshold`` are pruned (an absolute threshold that presumes prior-scale codes, so the
+    score depends on the codes' scale), and the least-variant dimension of a batch is chosen by its
+    variance divided by its variance over all rows. The codes are not otherwise standardized."""
 
     class_version = 2  # 2: every dimension pruned gives NaN with a warning, not DL's 0
     family = "disentanglement"
@@ -184,7 +189,6 @@ class FactorVAEScore(Task):
     scores = (ScoreSpec("factor_vae", "higher", "evaluation accuracy of the majority-vote classifier", (0.0, 1.0)),)
     primary = "factor_vae"
     reference = "Kim & Mnih (2018), Disentangling by Factorising"
-    standardization = "zscore"
     defaults = {"batch_size": 64, "n_train": 10000, "n_eval": 5000, "n_variance": 10000, "prune_threshold": 0.05}
 
     def run(self, adapter, data, ctx):  # type: ignore[no-untyped-def]
