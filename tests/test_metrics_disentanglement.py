@@ -241,8 +241,8 @@ def test_dci_codes_equal_to_factors():
     imp = np.asarray(r["importance_matrix"])
     assert imp.shape == (4, 4) and np.allclose(imp, np.eye(4), atol=1e-9)
     # per-example correctness for a bootstrap without refitting
-    ci = bootstrap_accuracy(r["correct_test"], rng=np.random.default_rng(1), n_boot=200)
-    assert ci["mean"] == r["informativeness_test"] == ci["low"] == ci["high"]
+    ci = bootstrap_accuracy(r["correct_test"], rng=np.random.default_rng(1), n_resamples=200)
+    assert ci.value == r["informativeness_test"] == ci.ci_low == ci.ci_high
 
 
 def test_dci_noise_codes_and_lasso_variant():
@@ -285,12 +285,12 @@ def test_bootstrap_interval_contains_the_mean():
     rng = np.random.default_rng(0)
     correct = (rng.random((400, 3)) < np.array([0.9, 0.6, 0.3])).astype(float)
     correct[:, 1] = np.nan  # an excluded factor
-    ci = bootstrap_accuracy(correct, rng=np.random.default_rng(2), n_boot=500)
-    assert ci["low"] < ci["mean"] < ci["high"]
-    assert ci["mean"] == pytest.approx(np.mean(correct[:, [0, 2]]))
-    assert np.isnan(ci["per_factor_low"][1]) and ci["high"] - ci["low"] < 0.12
-    again = bootstrap_accuracy(correct, rng=np.random.default_rng(2), n_boot=500)
-    assert (again["low"], again["high"]) == (ci["low"], ci["high"])
+    ci = bootstrap_accuracy(correct, rng=np.random.default_rng(2), n_resamples=500)
+    assert ci.ci_low < ci.value < ci.ci_high
+    assert ci.value == pytest.approx(np.mean(correct[:, [0, 2]]))
+    assert np.isnan(ci.details["per_factor"][1].ci_low) and ci.ci_high - ci.ci_low < 0.12
+    again = bootstrap_accuracy(correct, rng=np.random.default_rng(2), n_resamples=500)
+    assert again.interval == ci.interval
 
 
 # ------------------------------------------------------------------- SAP, FactorVAE, beta-VAE
@@ -425,7 +425,7 @@ def test_modularity_matches_dl_formula():
         (lambda z, f: mig_score(z, f, backend="jax"), "'backend' must be one of"),
         (lambda z, f: dci_score(z, f, z[:, :2], f, rng=np.random.default_rng(0)), "codes_test has 2"),
         (lambda z, f: dci_score(z, f, z, f[:50], rng=np.random.default_rng(0)), "codes_test: 100, factors_test: 50"),
-        (lambda z, f: dci_score(z, f, z, f, rng=0), "'rng' must be a numpy.random.Generator"),
+        (lambda z, f: dci_score(z, f, z, f, rng="zero"), "'rng' must be an int seed or a numpy Generator"),
         (lambda z, f: sap_score(z, f, z, f, classifier="svm"), "'classifier' must be one of"),
         (lambda z, f: factor_vae_score(z, f, rng=np.random.default_rng(0), batch_size=1), "'batch_size' must be >= 2"),
         (lambda z, f: beta_vae_score(z, f[:, :, None], rng=np.random.default_rng(0)), "factors must be 2-D"),

@@ -723,7 +723,7 @@ def _aggregate(rows: list[Mapping[str, Any]]) -> Cell:
         r = ok[0]
         return Cell("ok", mean, r["ci_low"], r["ci_high"], r["ci_method"], r["n"], 1, r.get("message"), seconds, jobs)
     # several seeds: the interval of the mean over seeds is the spread of the seeds (t interval)
-    from ..stats import t_ci
+    from ..stats import t_estimate
 
-    low, high = t_ci(vals) if len(vals) > 1 else (None, None)
+    low, high = t_estimate(vals).interval if len(vals) > 1 else (None, None)
     return Cell("ok", mean, low, high, "seeds-t", ok[0]["n"], len(ok), None, seconds, jobs)

@@ -20,7 +20,7 @@ from typing import Any
 
 from ..exceptions import InputValidationError
 from ..models.bands import parse_reference, reference_bands
-from ..stats import t_ci
+from ..stats import t_estimate
 from .leaderboard import ARROWS, _params, _variant, fmt
 
 __all__ = ["SeedBandTable", "first_seed_columns", "seed_band_table"]
@@ -170,7 +170,7 @@ def seed_band_table(result_rows: Iterable[Mapping[str, Any]], *, min_seeds: int 
                                       "variant": variants.get(key[:3], ""), "metric": b["metric"], "primary": key in primary,
                                       "direction": b["direction"], "bands": {}})
         band = {k: b[k] for k in ("n_seeds", "train_seeds", "values", "mean", "std", "min", "max")}
-        band["ci_low"], band["ci_high"] = t_ci(b["values"])  # n_seeds >= 2 here
+        band["ci_low"], band["ci_high"] = t_estimate(b["values"]).interval  # n_seeds >= 2 here
         row["bands"][b["reference"]] = band
         seeds.update(b["train_seeds"])
     ordered = sorted(by_row.values(), key=lambda r: (order.get(r["task"], len(order)), r["task"], r["task_version"],

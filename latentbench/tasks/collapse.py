@@ -51,7 +51,7 @@ class PosteriorCollapse(Task):
         kl = kl_per_dimension(mean, logvar)
         idx = ctx.subsample(n, self.params["mi_max_samples"])
         m = len(idx)
-        mi = mutual_information_aggregate(mean[idx], logvar[idx], ctx.rng)
+        mi = mutual_information_aggregate(mean[idx], logvar[idx], rng=ctx.rng)
         scores = {
             "active_units": Score.plain(n_active, n),
             "active_fraction": Score.plain(n_active / d, n),
@@ -94,7 +94,7 @@ class KLDecomposition(Task):
         n = len(mean)
         idx = ctx.subsample(n, self.params["max_samples"])
         m = len(idx)
-        terms = kl_decomposition(mean[idx], logvar[idx], ctx.rng)
+        terms = kl_decomposition(mean[idx], logvar[idx], rng=ctx.rng)
         scores = {name: ctx.mean_score(values) for name, values in terms.items()}
         return TaskOutput(scores, info={"estimator": "aggregate posterior over the scored rows (Chen et al. 2018, full-data form)",
                                         "n_aggregate": m, "mi_upper_bound": float(np.log(m))})

@@ -80,9 +80,9 @@ class MIG(Task):
         res = dm.mig_score(codes, factors, n_bins=self.params["n_bins"])
         ci = subsample_ci(lambda c, f: dm.mig_score(c, f, n_bins=self.params["n_bins"])["mig"], codes, factors,
                           rng=ctx.rng, n_rounds=self.params["ci_rounds"], estimate=res["mig"], bounds=(0.0, 1.0))
-        score = Score(res["mig"], ci["ci_low"], ci["ci_high"], ci["method"], n=len(codes))
+        score = Score.from_estimate(ci)
         return TaskOutput({"mig": score}, artifacts={"mig_per_factor": np.asarray(res["mig_per_factor"], dtype=float)},
-                          info={"estimator": "histogram", "factor_names": list(data.factor_names), "subsample_shift": ci["shift"]})
+                          info={"estimator": "histogram", "factor_names": list(data.factor_names), "subsample_shift": ci.details["shift"]})
 
 
 class MIGSampled(Task):
@@ -139,8 +139,8 @@ class DCI(Task):
         res = dm.dci_score(c_fit, f_fit, c_ev, f_ev, rng=ctx.rng, predictor=self.params["predictor"],
                            lasso_c=self.params["lasso_c"], return_correct=True)
         if np.isfinite(res["informativeness_test"]):
-            boot = dm.bootstrap_accuracy(res["correct_test"], rng=ctx.rng, n_boot=ctx.n_bootstrap)
-            info_score = Score(res["informativeness_test"], boot["low"], boot["high"], "bootstrap(test predictions)", n=len(c_ev))
+            boot = dm.bootstrap_accuracy(res["correct_test"], rng=ctx.rng, n_resamples=ctx.n_bootstrap)
+            info_score = Score(res["informativeness_test"], boot.ci_low, boot.ci_high, "bootstrap(test predictions)", n=len(c_ev))
         else:  # nothing was fitted (collapsed codes, or no factor with two values): undefined, said by a warning
             info_score = Score.plain(res["informativeness_test"], len(c_ev))
         scores = {
