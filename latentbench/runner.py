@@ -20,8 +20,10 @@ from typing import Any
 import numpy as np
 
 from .adapters import Adapter, PrecomputedAdapter, adapt, resolve_device
+from .artifacts import latent_sample_artifacts
 from .data import load_dataset
 from .data.base import Dataset, hash_json
+from .data.binding import binding_problem
 from .exceptions import (
     AdapterError, CapabilityError, InputValidationError, LatentBenchError, TaskFailedError, UndefinedMetricWarning,
 )
@@ -64,8 +66,11 @@ class Evaluator:
     ----------
     tasks : sequence of Task
         What to run (see :func:`latentbench.tasks.registry.resolve_tasks`).
-    dataset : str, optional
-        Run every task on this dataset instead of its own.
+    dataset : str or Dataset, optional
+        Run every task on this dataset instead of its own: a registered name, a reference with
+        parameters (``shapes[n=300]``), an ``.npz`` path, or a :class:`~latentbench.data.base.Dataset`
+        object (used as it is, without registering it anywhere). Each task is then named for it
+        (:func:`~latentbench.tasks.registry.retarget_task`).
     seeds : sequence of int, default=(0,)
     device : {"auto", "cpu", "cuda"}, default="auto"
     store : ResultStore, str or None
@@ -81,11 +86,17 @@ class Evaluator:
         The command line recorded with the run (default: the process's arguments).
     """
 
-    def __init__(self, tasks: Sequence[Task], *, dataset: str | None = None, seeds: Iterable[int] = (0,), device: str = "auto",
+    def __init__(self, tasks: Sequence[Task], *, dataset: str | Dataset | None = None, seeds: Iterable[int] = (0,), device: str = "auto",
                  store: ResultStore | str | None = None, force: bool = False, n_bootstrap: int = 1000,
                  on_error: str = "record", time_limit: float | None = None, command: str | None = None) -> None:
         if on_error not in ("record", "raise"):
             raise InputValidationError(f"'on_error' must be 'record' or 'raise', got {on_error!r}")
+        self._given: dict[str, Dataset] = {}
+        if isinstance(dataset, Dataset):
+            self._given[dataset.name] = dataset
+            dataset = dataset.name
+        elif dataset is not None and not isinstance(dataset, str):
+            raise InputValidationError(f"'dataset' must be a dataset name, an .npz path or a Dataset, got {type(dataset).__name__}")
         self.dataset = dataset
         self.tasks = [retarget_task(t, dataset, _dataset_name(dataset)) for t in tasks] if dataset else list(tasks)
         self.seeds = [int(s) for s in seeds]
@@ -109,6 +120,8 @@ class Evaluator:
             self._run_recorded = True
 
     def _dataset_for(self, task: Task) -> Dataset:
+        if task.dataset in self._given and not task.dataset_params:
+            return self._given[task.dataset]
         return load_dataset(task.dataset, **task.dataset_params)
 
     def run(self, models: Mapping[str, Any] | Any) -> Results:
@@ -169,20 +182,9 @@ class Evaluator:
     def _bind(self, adapter: Adapter, dataset: Dataset) -> str | None:
         if isinstance(adapter, PrecomputedAdapter) and not adapter.belongs_to(dataset):
             return f"latents in {adapter.source} are for dataset {adapter.dataset_name!r}, not {dataset.name!r}"
-        trained_on = adapter.metadata.get("dataset")
-        trained_fp = adapter.metadata.get("dataset_fingerprint")
-        derived = trained_on and trained_on != dataset.name and "derived_from" in dataset.metadata
-        if derived:  # e.g. digits-fair reuses the images and split of digits: checked row by row
-            from .data.fairness import derived_binding
-
-            reason = derived_binding(trained_on, trained_fp, dataset)
-            if reason is not None:
-                return f"{adapter.name} cannot be scored on {dataset.name!r}: {reason}"
-        elif trained_on and trained_on != dataset.name:
-            return f"{adapter.name} was trained on {trained_on!r}; this task uses {dataset.name!r}"
-        if not derived and trained_fp and trained_fp != dataset.fingerprint:
-            return (f"{adapter.name} was trained on another draw of {dataset.name!r} (fingerprint {trained_fp}, "
-                    f"here {dataset.fingerprint}): its test rows are not held out from training")
+        reason = binding_problem(adapter.name, adapter.metadata.get("dataset"), adapter.metadata.get("dataset_fingerprint"), dataset)
+        if reason is not None:
+            return reason
         try:
             adapter.bind(dataset)
         except InputValidationError:
@@ -257,14 +259,13 @@ class Evaluator:
         if z is None:
             return {}
         self._latent_samples.add(key)
-        from .report.data import latent_sample_artifacts
-
         return latent_sample_artifacts(cache.dataset, split, z)
 
     def _status_row(self, base: dict[str, Any], task: Task, status: str, message: str, seconds: float) -> dict[str, Any]:
         spec = task.primary_spec
-        return {**base, "metric": spec.name, "value": None, "ci_low": None, "ci_high": None, "ci_method": None, "stderr": None,
-                "n": None, "direction": spec.direction, "is_primary": 1, "status": status, "message": message, "seconds": seconds}
+        return {**base, **_describe_score(task, spec.name), "value": None, "ci_low": None, "ci_high": None, "ci_method": None,
+                "stderr": None, "n": None, "direction": spec.direction, "is_primary": 1, "status": status, "message": message,
+                "seconds": seconds}
 
     def _score_rows(self, base: dict[str, Any], task: Task, output: TaskOutput, seconds: float,
                     caught: list[warnings.WarningMessage]) -> list[dict[str, Any]]:
@@ -293,7 +294,7 @@ class Evaluator:
             lo, hi = spec.bounds
             if math.isfinite(value) and ((lo is not None and value < lo - 1e-9) or (hi is not None and value > hi + 1e-9)):
                 raise ValueError(f"score {name!r} = {value} is outside its declared bounds {spec.bounds}")
-            rows.append({**base, "metric": name, "value": value if math.isfinite(value) else None,
+            rows.append({**base, **_describe_score(task, name), "value": value if math.isfinite(value) else None,
                          "ci_low": _finite(s.ci_low), "ci_high": _finite(s.ci_high), "ci_method": s.ci_method,
                          "stderr": _finite(s.stderr), "n": s.n,
                          "direction": spec.direction, "is_primary": int(name == task.primary), "status": "ok",
@@ -302,7 +303,7 @@ class Evaluator:
 
 
 def evaluate(model: Any, tasks: str | Task | Sequence[str | Task] | None = None, *, suite: str | None = None,
-             dataset: str | None = None, seeds: Iterable[int] = (0,), device: str = "auto",
+             dataset: str | Dataset | None = None, seeds: Iterable[int] = (0,), device: str = "auto",
              store: ResultStore | str | None = None, force: bool = False, name: str | None = None,
              n_bootstrap: int = 1000, on_error: str = "record") -> Results:
     """Evaluate a model (or several) on tasks and return the results.
@@ -320,8 +321,8 @@ def evaluate(model: Any, tasks: str | Task | Sequence[str | Task] | None = None,
         Registered task names (comma-separated allowed) or Task instances.
     suite : str, optional
         A suite name (``quick``, ``standard``).
-    dataset : str, optional
-        Run every task on this dataset.
+    dataset : str or Dataset, optional
+        Run every task on this dataset (see :class:`Evaluator`).
     seeds : iterable of int, default=(0,)
     device : {"auto", "cpu", "cuda"}, default="auto"
     store : ResultStore or path, optional
@@ -351,11 +352,12 @@ def evaluate(model: Any, tasks: str | Task | Sequence[str | Task] | None = None,
 
     task_list = resolve_tasks(tasks, suite=suite)
     dev = resolve_device(device)
+    ref = dataset.name if isinstance(dataset, Dataset) else dataset
     if isinstance(model, Mapping) and not _is_npz_file(model):
         model = _as_model_mapping(model)
-        models = {k: load_model(v, device=dev, dataset=dataset) if isinstance(v, str) else v for k, v in model.items()}
+        models = {k: load_model(v, device=dev, dataset=ref) if isinstance(v, str) else v for k, v in model.items()}
     else:
-        obj = load_model(model, device=dev, dataset=dataset) if isinstance(model, str) else model
+        obj = load_model(model, device=dev, dataset=ref) if isinstance(model, str) else model
         models = {name or (model if isinstance(model, str) else None): obj}
     return Evaluator(task_list, dataset=dataset, seeds=seeds, device=dev, store=store, force=force,
                      n_bootstrap=n_bootstrap, on_error=on_error).run(models)
@@ -363,6 +365,14 @@ def evaluate(model: Any, tasks: str | Task | Sequence[str | Task] | None = None,
 
 # ---------------------------------------------------------------------------------------- helpers
 _LATENT_KEY_BASES = ("z", "mean", "logvar")
+
+
+def _describe_score(task: Task, name: str) -> dict[str, Any]:
+    """What the report needs to order and name a score without the task: its rank in the task's
+    declaration, its one-line description and its unit."""
+    rank = next(i for i, s in enumerate(task.scores) if s.name == name)
+    spec = task.scores[rank]
+    return {"metric": name, "metric_rank": rank, "metric_label": spec.description or None, "unit": spec.unit or None}
 
 
 def _finite(value: Any) -> float | None:
