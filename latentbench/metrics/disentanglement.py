@@ -113,6 +113,7 @@ from ..exceptions import InputValidationError, UndefinedMetricWarning
 from ..stats import Estimate, percentile_estimate, resample_weights
 from ..validation import check_array, check_consistent_length, check_param, check_rng, check_tensor, is_tensor
 from . import _discrete as D
+from ._convention import score_function
 from .scaling import rescale_exponent
 
 __all__ = [
@@ -251,6 +252,7 @@ def _histogram_mi(codes: Any, factors: Any, n_bins: int, backend: str, min_cols:
 
 
 # ------------------------------------------------------------------------------ MIG (histogram)
+@score_function("mig")
 def mig_score(codes: Any, factors: Any, *, n_bins: int = 20, backend: str = "auto") -> dict[str, Any]:
     """Mutual Information Gap with disentanglement_lib's histogram estimator.
 
@@ -329,6 +331,7 @@ def _gap_summary(mi: np.ndarray, entropy: np.ndarray, metric: str, key: str = "m
 
 
 # ------------------------------------------------------------------------------- MIG (sampled)
+@score_function("mig")
 def mig_sampled_score(
     mean: Any,
     logvar: Any,
@@ -496,6 +499,7 @@ def _dci_entropy_score(p: np.ndarray, base: int) -> np.ndarray:
     return 1.0 - entropy(p + 1e-11, base=base, axis=0)
 
 
+@score_function("disentanglement")
 def dci_score(
     codes_train: Any,
     factors_train: Any,
@@ -692,6 +696,8 @@ def bootstrap_accuracy(correct: Any, *, rng: Any, n_resamples: int = 1000, confi
     """
     check_param(confidence, "confidence", low=0.0, high=1.0)
     a = check_array(correct, "correct", ndim=(1, 2), finite=False)
+    if np.isinf(a).any():
+        raise InputValidationError("correct contains infinite values; it holds 1/0 per example (NaN only for excluded factors)")
     if a.ndim == 1:
         a = a[:, None]
     keep = ~np.all(np.isnan(a), axis=0)
@@ -711,6 +717,7 @@ def bootstrap_accuracy(correct: Any, *, rng: Any, n_resamples: int = 1000, confi
 
 
 # ------------------------------------------------------------------------------------------ SAP
+@score_function("sap")
 def sap_score(
     codes_train: Any,
     factors_train: Any,
@@ -802,6 +809,7 @@ def _single_dim_score(xtr, ytr, xte, yte, classifier: str) -> float:
 
 
 # ----------------------------------------------------------------------------- FactorVAE score
+@score_function("factor_vae")
 def factor_vae_score(
     codes: Any,
     factors: Any,
@@ -914,6 +922,7 @@ def factor_vae_score(
 
 
 # ------------------------------------------------------------------------------ beta-VAE score
+@score_function("beta_vae")
 def beta_vae_score(
     codes: Any,
     factors: Any,
@@ -998,6 +1007,7 @@ def beta_vae_score(
 
 
 # ---------------------------------------------------------------- modularity and explicitness
+@score_function("modularity")
 def modularity_score(codes: Any, factors: Any, *, n_bins: int = 20, backend: str = "auto") -> dict[str, Any]:
     """Modularity (Ridgeway & Mozer 2018, "Learning Deep Disentangled Embeddings with the
     F-Statistic Loss"), as disentanglement_lib's ``modularity_explicitness.py``.
@@ -1052,6 +1062,7 @@ def modularity_score(codes: Any, factors: Any, *, n_bins: int = 20, backend: str
     return {"modularity": float(per.mean()), "modularity_per_latent": _tolist(per), **base}
 
 
+@score_function("explicitness")
 def explicitness_score(codes_train: Any, factors_train: Any, codes_test: Any, factors_test: Any) -> dict[str, Any]:
     """Explicitness (Ridgeway & Mozer 2018), as disentanglement_lib's ``modularity_explicitness.py``.
 

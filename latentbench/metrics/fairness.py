@@ -58,6 +58,11 @@ def _vector(x: Any, name: str, dtype: Any = None) -> np.ndarray:
     return arr
 
 
+def _groups(sensitive: Any, name: str = "sensitive") -> np.ndarray:
+    """A 1-D array of group labels (numbers or strings; NaN and infinite values are refused)."""
+    return check_array(sensitive, name, ndim=1, dtype=None)
+
+
 def _binary(x: Any, name: str) -> np.ndarray:
     arr = _vector(x, name)
     values = np.unique(arr)
@@ -97,7 +102,7 @@ def group_metrics(y_true: Any, y_pred: Any, sensitive: Any) -> dict[str, Any]:
 
     y = _binary(y_true, "y_true")
     p = _binary(y_pred, "y_pred")
-    s = np.asarray(sensitive)
+    s = _groups(sensitive)
     check_consistent_length(y_true=y, y_pred=p, sensitive=s)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # sklearn warns on a group without positives; the NaN-free value is fairlearn's
@@ -145,7 +150,7 @@ def group_stats_weighted(y_true: Any, y_pred: Any, sensitive: Any, weights: Any)
     """
     y = _binary(y_true, "y_true").astype(np.float64)
     p = _binary(y_pred, "y_pred").astype(np.float64)
-    s = np.asarray(sensitive)
+    s = _groups(sensitive)
     W = check_array(weights, "weights", ndim=2)
     check_consistent_length(y_true=y, y_pred=p, sensitive=s)
     if W.shape[1] != len(y):
@@ -213,7 +218,7 @@ def bias_amplification(y_true: Any, pred_latent: Any, pred_input: Any, sensitive
     """
     y = _binary(y_true, "y_true")
     pl, pi = _binary(pred_latent, "pred_latent"), _binary(pred_input, "pred_input")
-    s = np.asarray(sensitive)
+    s = _groups(sensitive)
     check_consistent_length(y_true=y, pred_latent=pl, pred_input=pi, sensitive=s)
     gm_l, gm_i = group_metrics(y, pl, s), group_metrics(y, pi, s)
     W = resample_weights(len(y), rng=rng, n_resamples=n_resamples) if weights is None else check_array(weights, "weights", ndim=2)

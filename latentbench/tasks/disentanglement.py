@@ -77,8 +77,8 @@ class MIG(Task):
 
     def run(self, adapter, data, ctx):  # type: ignore[no-untyped-def]
         codes, factors = _codes_and_factors(self, data, ctx)
-        res = dm.mig_score(codes, factors, n_bins=self.params["n_bins"])
-        ci = subsample_ci(lambda c, f: dm.mig_score(c, f, n_bins=self.params["n_bins"])["mig"], codes, factors,
+        res = dm.mig_score(codes, factors, n_bins=self.params["n_bins"], return_details=True)
+        ci = subsample_ci(lambda c, f: dm.mig_score(c, f, n_bins=self.params["n_bins"]), codes, factors,
                           rng=ctx.rng, n_rounds=self.params["ci_rounds"], estimate=res["mig"], bounds=(0.0, 1.0))
         score = Score.from_estimate(ci)
         return TaskOutput({"mig": score}, artifacts={"mig_per_factor": np.asarray(res["mig_per_factor"], dtype=float)},
@@ -105,7 +105,7 @@ class MIGSampled(Task):
     def run(self, adapter, data, ctx):  # type: ignore[no-untyped-def]
         mean, logvar = ctx.posterior()
         res = dm.mig_sampled_score(mean, logvar, data.field("factors", self.split), rng=ctx.rng,
-                                   n_samples=self.params["n_samples"], max_rows=self.params["max_rows"])
+                                   n_samples=self.params["n_samples"], max_rows=self.params["max_rows"], return_details=True)
         return TaskOutput({"mig_sampled": Score.plain(res["mig"], res["n"])},
                           info={"estimator": "sampled", "rows_used": res["n"]})
 
@@ -137,7 +137,7 @@ class DCI(Task):
         if self.params["predictor"] == "gbt":
             _check_latent_count(self, c_fit, "use the lasso predictor (a dci-lasso task) for wide codes")
         res = dm.dci_score(c_fit, f_fit, c_ev, f_ev, rng=ctx.rng, predictor=self.params["predictor"],
-                           lasso_c=self.params["lasso_c"], return_correct=True)
+                           lasso_c=self.params["lasso_c"], return_correct=True, return_details=True)
         if np.isfinite(res["informativeness_test"]):
             boot = dm.bootstrap_accuracy(res["correct_test"], rng=ctx.rng, n_resamples=ctx.n_bootstrap)
             info_score = Score(res["informativeness_test"], boot.ci_low, boot.ci_high, "bootstrap(test predictions)", n=len(c_ev))
@@ -168,7 +168,7 @@ class SAP(Task):
     def run(self, adapter, data, ctx):  # type: ignore[no-untyped-def]
         c_fit, f_fit, c_ev, f_ev = _fit_eval(self, data, ctx)
         _check_latent_count(self, c_fit, "SAP fits one classifier per latent dimension and factor")
-        res = dm.sap_score(c_fit, f_fit, c_ev, f_ev, classifier=self.params["classifier"])
+        res = dm.sap_score(c_fit, f_fit, c_ev, f_ev, classifier=self.params["classifier"], return_details=True)
         return TaskOutput({"sap": Score.plain(res["sap"], len(c_ev))}, info={"classifier": self.params["classifier"]})
 
 
@@ -194,7 +194,8 @@ class FactorVAEScore(Task):
     def run(self, adapter, data, ctx):  # type: ignore[no-untyped-def]
         p = self.params
         res = dm.factor_vae_score(ctx.latents(), data.field("factors", self.split), rng=ctx.rng, batch_size=p["batch_size"],
-                                  n_train=p["n_train"], n_eval=p["n_eval"], n_variance=p["n_variance"], prune_threshold=p["prune_threshold"])
+                                  n_train=p["n_train"], n_eval=p["n_eval"], n_variance=p["n_variance"],
+                                  prune_threshold=p["prune_threshold"], return_details=True)
         return TaskOutput({"factor_vae": Score.plain(res["factor_vae"], p["n_eval"])}, info={"train_accuracy": res["train_accuracy"]})
 
 
@@ -215,7 +216,7 @@ class BetaVAEScore(Task):
     def run(self, adapter, data, ctx):  # type: ignore[no-untyped-def]
         p = self.params
         res = dm.beta_vae_score(ctx.latents(), data.field("factors", self.split), rng=ctx.rng, batch_size=p["batch_size"],
-                                n_train=p["n_train"], n_eval=p["n_eval"])
+                                n_train=p["n_train"], n_eval=p["n_eval"], return_details=True)
         return TaskOutput({"beta_vae": Score.plain(res["beta_vae"], p["n_eval"])}, info={"train_accuracy": res["train_accuracy"]})
 
 
@@ -237,8 +238,8 @@ class Modularity(Task):
 
     def run(self, adapter, data, ctx):  # type: ignore[no-untyped-def]
         c_fit, f_fit, c_ev, f_ev = _fit_eval(self, data, ctx)
-        mod = dm.modularity_score(c_fit, f_fit, n_bins=self.params["n_bins"])
-        exp = dm.explicitness_score(c_fit, f_fit, c_ev, f_ev)
+        mod = dm.modularity_score(c_fit, f_fit, n_bins=self.params["n_bins"], return_details=True)
+        exp = dm.explicitness_score(c_fit, f_fit, c_ev, f_ev, return_details=True)
         return TaskOutput({"modularity": Score.plain(mod["modularity"], len(c_fit)),
                            "explicitness": Score.plain(exp["explicitness"], len(c_ev))})
 
