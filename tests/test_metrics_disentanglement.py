@@ -3,7 +3,6 @@ ground-truth codes, invariances, degenerate and bad inputs."""
 
 from __future__ import annotations
 
-import os
 import warnings
 
 import numpy as np
@@ -37,7 +36,7 @@ SMALL_SIZES = (3, 4, 5, 6)
 #: gap slightly.
 SHAPES_CODES_EQ_FACTORS_MIG = 0.896349673596949
 
-slow = pytest.mark.skipif(not os.environ.get("LATENTBENCH_SLOW"), reason="slow; set LATENTBENCH_SLOW=1")
+slow = pytest.mark.slow  # the one switch: LATENTBENCH_SLOW=1 (tests/conftest.py)
 
 
 # ------------------------------------------------------------------------------ references
