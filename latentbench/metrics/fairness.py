@@ -102,7 +102,7 @@ def group_metrics(y_true: Any, y_pred: Any, sensitive: Any) -> dict[str, Any]:
             equalized_odds_ratio, false_positive_rate, selection_rate, true_positive_rate,
         )
     except ImportError:
-        from ..data.fairness import MissingOptionalDependencyError
+        from ..exceptions import MissingOptionalDependencyError
 
         raise MissingOptionalDependencyError("group fairness metrics need the optional package 'fairlearn': "
                                              "pip install 'latentbench[fairness]'") from None
