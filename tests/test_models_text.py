@@ -192,6 +192,11 @@ def test_minilm_fingerprint_is_stable_and_follows_the_weights(minilm):
 
     fp = minilm.fingerprint()
     assert fp == minilm.metadata["fingerprint"] == load_model("ref:minilm").fingerprint()
+    code = "from latentbench.models.loader import load_model; print(load_model('ref:minilm').fingerprint())"
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONHASHSEED": "7", "LATENTBENCH_HOME": os.environ["LATENTBENCH_HOME"] + "-other"}
+    other = subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert other.returncode == 0, other.stderr[-2000:]
+    assert other.stdout.strip().splitlines()[-1] == fp  # another process, another cache: the same fingerprint
     p = next(minilm.model.parameters())
     with torch.no_grad():
         p[0, 0] += 1e-3

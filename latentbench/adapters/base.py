@@ -223,6 +223,7 @@ class Adapter:
         """Latent codes ``z`` of shape ``(n, latent_dim)`` (float64) for observations ``x``.
 
         ``row_offset`` is added to row numbers in error messages (when ``x`` is a slice of a larger set).
+        For a model that encodes items only (a text model), ``x`` are its items: see :meth:`encode_items`.
         """
         self.require(Capability.ENCODE, purpose="encode")
         if "arrays" not in self.inputs:  # a text model given its inputs directly
