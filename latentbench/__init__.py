@@ -6,7 +6,7 @@ The public API::
     latentbench.check(model)                                       -> CheckReport
     latentbench.adapt(model)                                       -> Adapter
     latentbench.Evaluator, latentbench.load_dataset, latentbench.load_results
-    latentbench.register_task, latentbench.register_dataset
+    latentbench.register_task, latentbench.register_dataset, latentbench.register_adapter
 
 Submodules are imported on first use, so ``import latentbench`` stays fast.
 
@@ -45,6 +45,7 @@ _LAZY = {
     "Adapter": "latentbench.adapters",
     "Capability": "latentbench.adapters",
     "adapt": "latentbench.adapters",
+    "register_adapter": "latentbench.adapters",
     "check": "latentbench.conformance",
     "Dataset": "latentbench.data",
     "load_dataset": "latentbench.data",

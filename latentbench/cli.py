@@ -57,7 +57,7 @@ def _parser() -> argparse.ArgumentParser:
 
     ck = sub.add_parser("check", help="check that a model's adapter is sound before a long run")
     ck.add_argument("model")
-    ck.add_argument("--dataset", default=None, help="dataset whose rows are fed to the model (default: digits, or a reference model's own)")
+    ck.add_argument("--dataset", default=None, help="dataset whose rows are fed to the model (default: digits; wordsim353 for a text model; an image reference model's own draw)")
     ck.add_argument("--device", default="cpu")
     ck.add_argument("--no-smoke", action="store_true", help="skip the smoke run of the tasks")
     _add_common(ck)
@@ -227,8 +227,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
     refs = []
     for r in args.refs:
         r = r.removeprefix("ref:")
-        if r in ("all", "all-quick", "all-full"):
-            tier = "full" if r == "all-full" else "quick"
+        if r in ("all", "all-quick", "all-full", "all-text"):
+            tier = r.removeprefix("all-") if r in ("all-full", "all-text") else "quick"
             refs += [s.name for s in list_reference_models() if s.tier == tier]
         else:
             refs.append(r)
@@ -248,10 +248,12 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
     dataset = args.dataset
     if dataset is None and args.model.startswith("ref:"):
-        from .models.zoo import get_reference_spec, reference_dataset_name
+        from .models.zoo import checkpoint_format, get_reference_spec, reference_dataset_name
 
-        dataset = reference_dataset_name(get_reference_spec(args.model[4:].partition("@")[0]))  # the draw it was trained on
-    report = check(args.model, dataset=dataset or "digits", device=args.device, smoke=not args.no_smoke)
+        spec = get_reference_spec(args.model[4:].partition("@")[0])
+        if checkpoint_format(spec).bound_to_dataset:
+            dataset = reference_dataset_name(spec)  # the draw it was trained on
+    report = check(args.model, dataset=dataset, device=args.device, smoke=not args.no_smoke)
     print(report.to_text())
     return 0 if report.passed else 1
 

@@ -88,13 +88,19 @@ def _close(a: np.ndarray, b: np.ndarray, tol: float) -> bool:
 
 # ---------------------------------------------------------------------------------------- the checks
 def check_binds(c: CheckContext) -> str:
-    """The adapter accepts the dataset (sizes, output conventions)."""
+    """The adapter accepts the dataset (the kind of its rows, sizes, output conventions)."""
+    mismatch = c.adapter.input_mismatch(c.data)
+    if mismatch:
+        raise AssertionError(f"{mismatch}; check it on a dataset of the kind it encodes")
     c.adapter.bind(c.data)
-    return f"latent_dim={c.adapter.latent_dim}"
+    covered = c.state.get("coverage")
+    return f"latent_dim={c.adapter.latent_dim}" + (f"; encodes {covered[0]} of the {covered[1]} test items" if covered else "")
 
 
 def check_encode(c: CheckContext) -> str:
     """``encode`` returns one finite row per input and leaves its input untouched."""
+    if c.adapter.input_mismatch(c.data):
+        raise NotApplicable("the model does not encode this dataset's kind of rows")
     x_copy = c.x.copy()
     z = c.encode()
     if z.shape[0] != len(c.rows):
@@ -192,6 +198,8 @@ def check_smoke_run(c: CheckContext) -> str:
     from .runner import Evaluator
     from .tasks.registry import resolve_tasks
 
+    if c.data.x is None:
+        raise NotApplicable(f"the smoke tasks read input arrays; dataset {c.data.name!r} holds items")
     tasks = resolve_tasks(list(SMOKE_TASKS))
     for t in tasks:
         t.params = {**t.params, **({"k": 4} if "k" in t.params else {})}
@@ -229,7 +237,7 @@ def run_check(name: str, fn: Callable[[CheckContext], str | None], context: Chec
         return CheckOutcome(name, False, str(exc) if plain else f"{type(exc).__name__}: {exc}")
 
 
-def check(model: Any, *, dataset: str = "digits", n: int = 32, tol: float = 1e-5, smoke: bool = True,
+def check(model: Any, *, dataset: str | None = None, n: int = 32, tol: float = 1e-5, smoke: bool = True,
           device: str = "cpu", name: str | None = None) -> CheckReport:
     """Run the conformance checks on ``model`` and return a report (``report.passed``, ``print(report)``).
 
@@ -240,8 +248,10 @@ def check(model: Any, *, dataset: str = "digits", n: int = 32, tol: float = 1e-5
     ----------
     model : object
         Anything :func:`latentbench.adapt` accepts, or a model string (``ref:vae``, ``pkg.mod:factory``, ``latents.npz``).
-    dataset : str, default="digits"
-        The dataset whose rows are fed to the model (it must accept that input shape).
+    dataset : str, optional
+        The dataset whose rows are fed to the model (it must accept that input shape); by default
+        ``digits`` for a model of input arrays and ``wordsim353`` for a text model. For a word model,
+        the checks use the first ``n`` test items it can encode.
     n : int, default=32
         Rows used by the checks.
     tol : float, default=1e-5
@@ -258,9 +268,21 @@ def check(model: Any, *, dataset: str = "digits", n: int = 32, tol: float = 1e-5
 
         model = load_model(model, device=device, dataset=dataset)
     adapter: Adapter = adapt(model, name=name, device=device)
+    if dataset is None:
+        dataset = "digits" if "arrays" in adapter.inputs else "wordsim353"
     data = load_dataset(dataset)
     rows = data.split("test")[:n]
-    context = CheckContext(adapter, data, rows, data.get_x(rows), tol, device, dataset)
+    coverage = None
+    if adapter.input_kind(data) == "items" and not isinstance(adapter, PrecomputedAdapter):
+        covered = adapter.coverage(data, data.split("test"))
+        rows = data.split("test")[covered][:n]
+        coverage = (int(covered.sum()), len(covered))
+        x = data.get_items(rows)
+    else:
+        x = data.get_x(rows) if data.x is not None else data.get_items(rows)
+    context = CheckContext(adapter, data, rows, x, tol, device, dataset)
+    if coverage is not None:
+        context.state["coverage"] = coverage
     outcomes = [run_check(check_name, fn, context) for check_name, fn in CHECKS]
     if smoke and all(o.passed is not False for o in outcomes):
         outcomes.append(run_check("smoke run of the first task families", check_smoke_run, context))

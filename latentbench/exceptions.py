@@ -9,6 +9,9 @@ The hierarchy::
     ├── CapabilityError         (also TypeError)  a model lacks what a task needs
     ├── AdapterError            (also TypeError)  an object that cannot be adapted, or a method that raised
     ├── InputValidationError    (also ValueError) wrong shapes, non-finite values, inconsistent lengths
+    ├── NotApplicableError                        a task cannot run on this model or dataset (found while it
+    │   └── OutOfVocabularyError                  runs): recorded as skipped with the reason, never as failed
+    ├── MissingOptionalDependencyError (also ImportError) an optional package is not installed; names the extra
     ├── ResourceLimitError                        a size or time guard was hit
     ├── TaskFailedError                           a task raised inside ``run`` (``on_error="raise"``)
     └── IncompatibleResultsError (also ValueError) results from different task versions compared
@@ -30,9 +33,11 @@ __all__ = [
     "DuplicateNameError",
     "IncompatibleResultsError",
     "InputValidationError",
-    "MissingOptionalDependencyError",
     "LatentBenchError",
     "LatentBenchWarning",
+    "MissingOptionalDependencyError",
+    "NotApplicableError",
+    "OutOfVocabularyError",
     "ResourceLimitError",
     "SpecError",
     "TaskFailedError",
@@ -87,6 +92,34 @@ class InputValidationError(LatentBenchError, ValueError):
     """Arrays of the wrong shape or dtype, non-finite values, inconsistent lengths."""
 
 
+class NotApplicableError(LatentBenchError):
+    """A task found, while running, that it cannot run on this model and dataset: a dataset of items
+    (words, sentences) has no input arrays to read, a word model has no vector for some items. The
+    runner records the job as *skipped* with this message (a capability question, not a failure)."""
+
+
+class OutOfVocabularyError(NotApplicableError):
+    """A model was asked for codes of items it cannot encode (words outside its vocabulary).
+
+    Attributes
+    ----------
+    items : list of str
+        The items without a code (all of them, in row order).
+    n_asked : int
+        How many items were asked for.
+    """
+
+    def __init__(self, message: str, items: list[str] | None = None, n_asked: int = 0) -> None:
+        super().__init__(message)
+        self.items = list(items or [])
+        self.n_asked = int(n_asked)
+
+
+class MissingOptionalDependencyError(LatentBenchError, ImportError):
+    """An optional package is not installed; the message names the extra that brings it
+    (``pip install 'latentbench[text]'``)."""
+
+
 class ResourceLimitError(LatentBenchError):
     """A size or time guard was hit (too many points for a superlinear algorithm, a task over its time budget)."""
 
@@ -97,10 +130,6 @@ class TaskFailedError(LatentBenchError):
 
 class IncompatibleResultsError(LatentBenchError, ValueError):
     """Results from different task versions, parameters or datasets were to be put in one column."""
-
-
-class MissingOptionalDependencyError(LatentBenchError, ImportError):
-    """An optional package a feature needs is not installed; the message names the extra that brings it."""
 
 
 class LatentBenchWarning(UserWarning):

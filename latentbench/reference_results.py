@@ -115,7 +115,7 @@ def export_reference_results(store: ResultStore | str | None = None, out_dir: st
     out_dir : str or Path, default="reports/reference"
     references : iterable of str, optional
         Reference model names to export (default: every spec with a cached checkpoint).
-    tier : {"quick", "full"}, optional
+    tier : {"quick", "full", "text"}, optional
         Only specs of this tier.
     max_log_lines : int, default=200
         Training log lines kept per checkpoint (long logs are thinned, first and last epochs kept).
@@ -213,7 +213,7 @@ def _main(argv: list[str] | None = None) -> int:
     ex.add_argument("--store", help="results database (default $LATENTBENCH_HOME/results.db)")
     ex.add_argument("--out", default="reports/reference")
     ex.add_argument("--models", nargs="+", help="reference model names (default: every cached one)")
-    ex.add_argument("--tier", choices=["quick", "full"])
+    ex.add_argument("--tier", choices=["quick", "full", "text"])
     im = sub.add_parser("import", help="write exported rows into a store")
     im.add_argument("path")
     im.add_argument("--store", required=True)

@@ -25,7 +25,8 @@ from .data import load_dataset
 from .data.base import Dataset, hash_json
 from .data.binding import binding_problem
 from .exceptions import (
-    AdapterError, CapabilityError, InputValidationError, LatentBenchError, TaskFailedError, UndefinedMetricWarning,
+    AdapterError, CapabilityError, InputValidationError, LatentBenchError, NotApplicableError, TaskFailedError,
+    UndefinedMetricWarning,
 )
 from .identity import IDENTITY_SCHEME
 from .progress import log, progress
@@ -182,6 +183,9 @@ class Evaluator:
     def _bind(self, adapter: Adapter, dataset: Dataset) -> str | None:
         if isinstance(adapter, PrecomputedAdapter) and not adapter.belongs_to(dataset):
             return f"latents in {adapter.source} are for dataset {adapter.dataset_name!r}, not {dataset.name!r}"
+        mismatch = adapter.input_mismatch(dataset)  # a text model on images, an image model on words: skipped
+        if mismatch:
+            return mismatch
         reason = binding_problem(adapter.name, adapter.metadata.get("dataset"), adapter.metadata.get("dataset_fingerprint"), dataset)
         if reason is not None:
             return reason
@@ -229,6 +233,10 @@ class Evaluator:
             rows = self._score_rows(base, task, output, seconds, caught)
         except KeyboardInterrupt:
             raise
+        except NotApplicableError as exc:  # found while running (no input arrays, words out of vocabulary): a skip
+            rows = [self._status_row(base, task, "skipped", str(exc), time.perf_counter() - t0)]
+            self.store.write_job(rows)
+            return rows
         except Exception as exc:
             seconds = time.perf_counter() - t0
             if self.on_error == "raise":
@@ -396,6 +404,11 @@ def _as_model_mapping(models: Any) -> dict[Any, Any]:
     if not isinstance(models, Mapping) or _is_npz_file(models):
         return {None: models}
     ambiguous = sorted(str(k) for k, v in models.items() if _is_latent_key(k) and (isinstance(v, np.ndarray) or is_tensor(v)))
+    if models and all(isinstance(v, np.ndarray) and v.ndim == 1 for v in models.values()):
+        raise InputValidationError(
+            "ambiguous models mapping: every value is a 1-D array, as in one model's word vectors {word: vector}, but a "
+            "mapping passed to evaluate() is read as {name: model}; pass latentbench.adapt({...}) for word vectors, and "
+            "to name them {'my-vectors': latentbench.adapt({...})}")
     if ambiguous:
         raise InputValidationError(
             f"ambiguous models mapping: its keys {ambiguous} hold arrays named like one model's latents, but a mapping "

@@ -18,7 +18,7 @@ from .exceptions import InputValidationError
 
 _ComplexWarning = np.exceptions.ComplexWarning if hasattr(np, "exceptions") else np.ComplexWarning  # type: ignore[attr-defined]
 
-__all__ = ["check_array", "check_consistent_length", "check_param", "check_rng", "check_tensor", "is_tensor"]
+__all__ = ["check_array", "check_consistent_length", "check_items", "check_param", "check_rng", "check_tensor", "is_tensor"]
 
 
 def is_tensor(x: Any) -> bool:
@@ -187,3 +187,43 @@ def check_rng(rng: Any) -> np.random.Generator:
     if rng is None or (isinstance(rng, (int, np.integer)) and not isinstance(rng, bool)):
         return np.random.default_rng(rng)
     raise InputValidationError(f"'rng' must be an int seed or a numpy Generator, got {rng!r}")
+
+
+def check_items(values: Any, what: str) -> np.ndarray:
+    """Items (words, sentences) as a 1-D NumPy unicode array, one string per row.
+
+    Parameters
+    ----------
+    values : sequence of str or ndarray
+        The items. Anything that is not a ``str`` (bytes, numbers, None) is refused, never converted.
+    what : str
+        What they are, for error messages (``"dataset 'wordsim353': items"``).
+
+    Returns
+    -------
+    items : ndarray of shape (n,) and dtype ``<U``
+
+    Raises
+    ------
+    InputValidationError
+        Naming the first item that is not a string, its row and its type.
+    """
+    if isinstance(values, (str, bytes)):
+        raise InputValidationError(f"{what} must be a sequence of strings (one per row), got a single {type(values).__name__}; "
+                                   f"wrap it in a list")
+    if isinstance(values, np.ndarray) and values.dtype.kind == "U":
+        arr = values
+    else:
+        try:
+            seq = values.tolist() if isinstance(values, np.ndarray) else list(values)
+        except TypeError:
+            raise InputValidationError(f"{what} must be a sequence of strings (one per row), got {type(values).__name__}") from None
+        for i, v in enumerate(seq):
+            if not isinstance(v, str):
+                shown = repr(v) if len(repr(v)) <= 60 else repr(v)[:57] + "..."
+                raise InputValidationError(f"{what} must all be strings; row {i} holds {type(v).__name__} {shown}"
+                                           + ("; decode bytes first (b.decode('utf-8'))" if isinstance(v, bytes) else ""))
+        arr = np.array(seq, dtype=str) if seq else np.zeros(0, dtype="<U1")
+    if arr.ndim != 1:
+        raise InputValidationError(f"{what} must be 1-D (one string per row), got shape {arr.shape}")
+    return arr

@@ -31,11 +31,12 @@ def pytest_collection_modifyitems(config, items):
 @pytest.fixture(autouse=True)
 def _isolated_latentbench(tmp_path_factory):
     """Every test gets its own LATENTBENCH_HOME (never ~/.cache) and leaves no global state behind:
-    extra spec folders, registered task classes and datasets, and the quiet flag are restored.
+    extra spec folders, registered task classes, datasets and adapters, and the quiet flag are restored.
 
     A private MonkeyPatch is used so that a test calling ``monkeypatch.undo()`` keeps its isolation.
     """
     from latentbench import progress, specs
+    from latentbench.adapters import registry as adapter_registry
     from latentbench.data import DATASETS
     from latentbench.tasks.registry import TASK_CLASSES
 
@@ -44,6 +45,7 @@ def _isolated_latentbench(tmp_path_factory):
         mp.setenv("LATENTBENCH_HOME", str(home))
         mp.setattr(specs, "_EXTRA_DIRS", [])
         mp.setattr(progress, "_QUIET", progress._QUIET)
+        mp.setattr(adapter_registry, "_REGISTRY", list(adapter_registry._REGISTRY))
         for reg in (TASK_CLASSES, DATASETS):
             mp.setattr(reg, "_entries", dict(reg._entries))
             mp.setattr(reg, "_origins", dict(reg._origins))

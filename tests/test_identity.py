@@ -245,8 +245,8 @@ def test_property_models_with_different_probe_codes_never_share_an_identity(w1, 
         ia, ib = make(a).identity(digits_ds)[0], make(b).identity(digits_ds)[0]
         if differ:
             assert ia != ib
-        if np.array_equal(a, b):
-            assert ia == ib
+        if a.tobytes() == b.tobytes():  # equal state; np.array_equal would also call 0.0 and -0.0 weights equal, whose
+            assert ia == ib           # states (and so identities) differ by design
 
 
 @settings(max_examples=15, deadline=None)

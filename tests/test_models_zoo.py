@@ -34,6 +34,10 @@ def test_every_builtin_spec_states_its_recipe():
         assert "seed" in s.training, s.name
         if s.architecture == "ppca":
             assert "solver" in s.training, s.name
+        elif s.architecture == "word2vec":  # text references (tier text): a corpus and epochs, no optimizer
+            assert s.tier == "text" and s.dataset and "epochs" in s.training, s.name
+        elif s.architecture == "sentence-transformer":  # pretrained: loaded from an installed package
+            assert s.tier == "text" and s.model["package"] and s.model["objective"] == "pretrained", s.name
         else:
             assert {"optimizer", "lr", "batch_size", "epochs", "precision"} <= set(s.training), s.name
         if s.dataset == "shapes":

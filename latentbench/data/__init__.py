@@ -14,11 +14,10 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ..exceptions import InputValidationError
-
 from ..registry import Registry
-from .base import FIELDS, Dataset, hash_json, make_splits
+from .base import FIELDS, INPUT_KINDS, Dataset, hash_json, make_splits
 
-__all__ = ["DATASETS", "Dataset", "FIELDS", "dataset_reference", "list_datasets", "load_dataset", "make_splits",
+__all__ = ["DATASETS", "Dataset", "FIELDS", "INPUT_KINDS", "dataset_reference", "list_datasets", "load_dataset", "make_splits",
            "parse_dataset_reference", "register_dataset"]
 
 #: Built-in datasets, by name; each entry is a function returning a Dataset (imported lazily).
@@ -40,6 +39,10 @@ BUILTIN_DATASETS: dict[str, str] = {
     "cps1988": "latentbench.data.fairness:load_cps1988",
     "recid": "latentbench.data.fairness:load_recid",
     "resume": "latentbench.data.fairness:load_resume",
+    "google-analogies": "latentbench.data.text:load_google_analogies",
+    "wordsim353": "latentbench.data.text:load_wordsim353",
+    "simlex999": "latentbench.data.text:load_simlex999",
+    "lee-corpus": "latentbench.data.text:load_lee_corpus",
 }
 
 DATASETS: Registry[Callable[..., Dataset]] = Registry("dataset", hint="Run `latentbench list datasets`, or pass a path to an .npz file.")

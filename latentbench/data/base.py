@@ -3,6 +3,11 @@
 Images are kept compact (``uint8`` or bit-packed) and converted to float32 per batch, so the
 full 737,280-image ``shapes`` grid fits in memory (377 MB bit-packed, 3 GB as uint8, 12 GB as
 float32). Every dataset and every split has a fingerprint that goes into the results store.
+
+A dataset's rows are input arrays (``x``), **items** (``items``: one string per row, a word or a
+sentence, encoded by text models), or both (a future image-text dataset). Tables that are not
+one value per row (analogy questions, word pairs with human scores) travel in ``tables``, as
+integer indices into the rows and numbers, fingerprinted with the rest.
 """
 
 from __future__ import annotations
@@ -15,13 +20,17 @@ from typing import Any, Literal
 
 import numpy as np
 
-from ..exceptions import InputValidationError
-from ..validation import check_consistent_length
+from ..exceptions import InputValidationError, NotApplicableError
+from ..validation import check_consistent_length, check_items
 
-__all__ = ["Dataset", "FIELDS", "make_splits", "hash_arrays", "hash_json"]
+__all__ = ["Dataset", "FIELDS", "INPUT_KINDS", "make_splits", "hash_arrays", "hash_json"]
 
-#: Optional per-row fields a dataset may carry, and what tasks can ``require``.
+#: Optional per-row fields a dataset may carry, and what tasks can ``require`` (beside ``items`` and
+#: the names of the dataset's ``tables``).
 FIELDS: tuple[str, ...] = ("labels", "factors", "sensitive", "domain", "is_anomaly")
+
+#: What a dataset's rows can be for a model: input arrays (``x``) or items (``items``, strings).
+INPUT_KINDS: tuple[str, ...] = ("arrays", "items")
 
 #: Parameters and metadata that name where a file lies, not what it holds: left out of the fingerprint.
 _PATH_KEYS = frozenset({"path", "source", "auxiliary_file"})
@@ -87,10 +96,13 @@ class Dataset:
     ----------
     name : str
         The registered name (or the file's name for a dataset loaded from disk).
-    x : ndarray of shape (n_samples, ...)
-        Observations in compact storage (see ``storage``).
+    x : ndarray of shape (n_samples, ...), optional
+        Observations in compact storage (see ``storage``). A dataset of items alone has none:
+        :meth:`get_x` then raises :class:`~latentbench.exceptions.NotApplicableError`, which the
+        runner records as a skip (the task reads input arrays this dataset does not have).
     obs_shape : tuple of int
-        The shape of one observation as models see it: ``(c, h, w)`` for images, ``(d,)`` for vectors.
+        The shape of one observation as models see it: ``(c, h, w)`` for images, ``(d,)`` for
+        vectors; ``()`` for a dataset of items alone.
     kind : {"binary", "unit", "real"}
         Binary values in {0, 1} (Bernoulli likelihoods are real likelihoods), values in [0, 1], or any reals.
     storage : {"float", "uint8", "bits"}, default="float"
@@ -112,11 +124,18 @@ class Dataset:
         without it gets no PSNR).
     grid_index : ndarray of shape (n_samples,), optional
         For a subset of a full factorial grid, each row's index in the full grid.
+    items : sequence of str of length n_samples, optional
+        One item per row (a word, a sentence) that text models encode (:meth:`get_items`); stored as
+        a 1-D unicode array. A dataset has ``x``, ``items`` or both (:attr:`inputs`).
+    tables : dict of str to ndarray, optional
+        Named arrays that are not one value per row: analogy questions as ``(m, 4)`` row indices, word
+        pairs as ``(m, 2)`` row indices with their human scores, ... (:meth:`table`). Their names count
+        as fields a task can ``require``.
     """
 
     name: str
-    x: np.ndarray
-    obs_shape: tuple[int, ...]
+    x: np.ndarray | None = None
+    obs_shape: tuple[int, ...] = ()
     kind: Kind = "real"
     storage: Storage = "float"
     version: int = 1
@@ -131,14 +150,31 @@ class Dataset:
     splits: dict[str, np.ndarray] = field(default_factory=dict)
     metadata: dict[str, Any] = field(default_factory=dict)
     grid_index: np.ndarray | None = None
+    items: np.ndarray | None = None
+    tables: dict[str, np.ndarray] = field(default_factory=dict)
     _fingerprint: str | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         self.obs_shape = tuple(int(s) for s in self.obs_shape)
+        if self.x is None and self.items is None:
+            raise InputValidationError(f"dataset {self.name!r} has neither 'x' (input arrays) nor 'items' (strings); give one of them")
+        if self.items is not None:
+            self.items = check_items(self.items, f"dataset {self.name!r}: items")
         check_consistent_length(
-            x=self.x, factors=self.factors, labels=self.labels, sensitive=self.sensitive,
+            x=self.x, items=self.items, factors=self.factors, labels=self.labels, sensitive=self.sensitive,
             domain=self.domain, is_anomaly=self.is_anomaly, grid_index=self.grid_index,
         )
+        tables = {}
+        for key, value in dict(self.tables).items():
+            arr = np.asarray(value)
+            if not isinstance(key, str) or not key or key in FIELDS or key in ("x", "items"):
+                raise InputValidationError(f"dataset {self.name!r}: table name {key!r} must be a new non-empty string "
+                                           f"(not 'x', 'items' or one of {FIELDS})")
+            if arr.dtype.kind not in "biuf":
+                raise InputValidationError(f"dataset {self.name!r}: table {key!r} must hold numbers (row indices, scores), "
+                                           f"got dtype {arr.dtype}")
+            tables[key] = arr
+        self.tables = tables
         for f in FIELDS:
             setattr(self, f, _integer_codes(getattr(self, f), f, self.name))
         if self.factors is not None:
@@ -153,7 +189,7 @@ class Dataset:
                 raise InputValidationError(
                     f"dataset {self.name!r}: {k} factors but {len(self.factor_names)} names and {len(self.factor_sizes)} sizes"
                 )
-        n = len(self.x)
+        n = len(self)
         for split, rows in self.splits.items():
             rows = np.asarray(rows, dtype=np.int64)
             if rows.size and (rows.min() < 0 or rows.max() >= n):
@@ -164,7 +200,12 @@ class Dataset:
 
     # ------------------------------------------------------------------ sizes and fields
     def __len__(self) -> int:
-        return len(self.x)
+        return len(self.x) if self.x is not None else len(self.items)  # type: ignore[arg-type]
+
+    @property
+    def inputs(self) -> frozenset[str]:
+        """What the rows are for a model: ``{"arrays"}`` (``x``), ``{"items"}`` (strings) or both."""
+        return frozenset(k for k, v in (("arrays", self.x), ("items", self.items)) if v is not None)
 
     @property
     def n_features(self) -> int:
@@ -173,8 +214,10 @@ class Dataset:
 
     @property
     def fields(self) -> frozenset[str]:
-        """The optional fields this dataset carries (see :data:`FIELDS`)."""
-        return frozenset(f for f in FIELDS if getattr(self, f) is not None)
+        """The optional fields this dataset carries (see :data:`FIELDS`), ``items`` when it has items, and
+        the names of its tables."""
+        return frozenset([*(f for f in FIELDS if getattr(self, f) is not None),
+                          *(["items"] if self.items is not None else []), *self.tables])
 
     def missing(self, required: Iterable[str]) -> list[str]:
         """The required fields this dataset lacks."""
@@ -182,7 +225,16 @@ class Dataset:
 
     # ------------------------------------------------------------------ observations
     def get_x(self, rows: np.ndarray | slice | None = None, *, flat: bool = False) -> np.ndarray:
-        """Observations as float32, shape ``(len(rows), *obs_shape)`` (or ``(len(rows), n_features)`` if ``flat``)."""
+        """Observations as float32, shape ``(len(rows), *obs_shape)`` (or ``(len(rows), n_features)`` if ``flat``).
+
+        Raises
+        ------
+        NotApplicableError
+            For a dataset of items alone (no input arrays); the runner records a skip with the reason.
+        """
+        if self.x is None:
+            raise NotApplicableError(f"dataset {self.name!r} holds items (strings), not input arrays: this task reads the "
+                                     f"inputs x, which an items dataset does not have")
         raw = self.x if rows is None else self.x[rows]
         m = len(raw)
         if self.storage == "bits":
@@ -198,6 +250,26 @@ class Dataset:
         for start in range(0, len(rows), batch_size):
             yield self.get_x(rows[start : start + batch_size], flat=flat)
 
+    def get_items(self, rows: np.ndarray | slice | None = None) -> np.ndarray:
+        """The items (strings) of ``rows`` (all rows when ``None``), a 1-D unicode array.
+
+        Raises
+        ------
+        NotApplicableError
+            For a dataset without items (input arrays only).
+        """
+        if self.items is None:
+            raise NotApplicableError(f"dataset {self.name!r} holds input arrays, not items (strings): this needs a dataset "
+                                     f"of words or sentences")
+        return self.items if rows is None else self.items[rows]
+
+    def table(self, name: str) -> np.ndarray:
+        """One of the dataset's tables (see the class docstring)."""
+        try:
+            return self.tables[name]
+        except KeyError:
+            raise InputValidationError(f"dataset {self.name!r} has no table {name!r}; it has {sorted(self.tables) or 'none'}") from None
+
     def split(self, name: str) -> np.ndarray:
         """Row indices of split ``name``."""
         try:
@@ -209,7 +281,7 @@ class Dataset:
 
     def field(self, name: str, split: str | None = None) -> np.ndarray:
         """A per-row field (``labels``, ``factors``...), optionally restricted to a split."""
-        value = getattr(self, name, None)
+        value = self.tables.get(name) if name in self.tables else getattr(self, name, None) if name in (*FIELDS, "items") else None
         if value is None:
             raise InputValidationError(f"dataset {self.name!r} has no {name!r}; it has {sorted(self.fields)}")
         return value if split is None else value[self.split(split)]
@@ -219,8 +291,8 @@ class Dataset:
     def fingerprint(self) -> str:
         """A 16-hex-digit identifier of everything this dataset holds.
 
-        Every array (observations, factors, labels, sensitive attribute, domain, anomaly flags,
-        grid indices), every split's name and rows, the observation shape, kind and storage, the
+        Every array (observations, items, tables, factors, labels, sensitive attribute, domain, anomaly
+        flags, grid indices), every split's name and rows, the observation shape, kind and storage, the
         factor names and sizes, and the version, parameters and metadata (file paths excepted; the name is not part of it,
         so one file copied under two names is one dataset): two datasets that differ in any of them differ. Computed once per object (a
         :class:`Dataset` is not modified after construction; derive a new one instead).
@@ -230,6 +302,9 @@ class Dataset:
 
             arrays = hash_arrays(self.x, self.factors, self.labels, self.sensitive, self.domain, self.is_anomaly,
                                  self.grid_index)
+            if self.items is not None or self.tables:  # only then: every earlier dataset keeps its fingerprint
+                arrays = hash_arrays(np.array(arrays), self.items,
+                                     *(a for name in sorted(self.tables) for a in (np.array(name), self.tables[name])))
             splits = hash_arrays(*(a for name in sorted(self.splits) for a in (np.array(name), self.splits[name])))
             params = {k: v for k, v in self.params.items() if k not in _PATH_KEYS}
             described = state_digest({"version": self.version, "params": params,
@@ -247,7 +322,8 @@ class Dataset:
         """A small JSON-able description (name, version, sizes, fields, splits, fingerprint)."""
         return {
             "name": self.name, "version": self.version, "params": self.params, "n": len(self),
-            "obs_shape": list(self.obs_shape), "kind": self.kind, "fields": sorted(self.fields),
+            "obs_shape": list(self.obs_shape), "kind": self.kind, "inputs": sorted(self.inputs), "fields": sorted(self.fields),
+            "tables": {k: list(v.shape) for k, v in self.tables.items()},
             "splits": {k: int(len(v)) for k, v in self.splits.items()}, "fingerprint": self.fingerprint,
             "factor_names": list(self.factor_names), "factor_sizes": list(self.factor_sizes),
             "metadata": self.metadata,
@@ -255,5 +331,8 @@ class Dataset:
 
     def __repr__(self) -> str:
         fields = ",".join(sorted(self.fields)) or "-"
+        if self.x is None:
+            return (f"Dataset({self.name!r}, n={len(self)}, items, fields={fields}, "
+                    f"splits={ {k: len(v) for k, v in self.splits.items()} })")
         return (f"Dataset({self.name!r}, n={len(self)}, obs_shape={self.obs_shape}, kind={self.kind!r}, "
                 f"fields={fields}, splits={ {k: len(v) for k, v in self.splits.items()} })")

@@ -3,8 +3,8 @@
 A spec names an architecture, its objective, its dataset and its training budget::
 
     name = "beta4-vae-shapes"
-    architecture = "conv-vae"           # ppca, mlp-vae, conv-vae, mlp-ae, conv-ae
-    tier = "quick"                      # quick (CPU, well under 2 minutes) or full (GPU)
+    architecture = "conv-vae"           # ppca, mlp-vae, conv-vae, mlp-ae, conv-ae, word2vec, sentence-transformer
+    tier = "quick"                      # quick (CPU, well under 2 minutes), full (GPU) or text (text models)
     dataset = "shapes"
     description = "..."
     [dataset_params]                    # the dataset's parameters (its train split is what is trained on)
@@ -28,7 +28,15 @@ randomness), not the training seed: a spread over training seeds comes from eval
 
 Checkpoints are cached under ``$LATENTBENCH_HOME/checkpoints`` keyed by the spec's hash and the
 seed, with a JSON file beside each holding the training log, time, device, threads and fingerprint.
-They are loaded with ``torch.load(weights_only=True)``.
+How a checkpoint is written, read, fingerprinted and adapted is its architecture's
+:class:`CheckpointFormat`: torch modules are saved as a ``state_dict`` and loaded with
+``torch.load(weights_only=True)``; word2vec vectors as a plain ``.npz`` (no pickle); a pretrained
+sentence encoder is read from its installed package each time (only its metadata is cached).
+
+Text references (tier ``text``: ``word2vec-lee``, ``minilm``; :mod:`latentbench.models.text`)
+are not in ``ref:all`` (the image tiers); ``ref:all-text`` names them. They are scored on any
+text dataset: their training corpus is not an evaluation set, so the runner's check that a model
+is scored only on held-out rows of its own dataset does not apply to them.
 """
 
 from __future__ import annotations
@@ -53,11 +61,12 @@ from ..specs import read_toml, spec_roots
 from ..paths import latentbench_home
 
 __all__ = [
-    "ARCHITECTURES", "ReferenceSpec", "cached_metadata", "checkpoint_dir", "get_reference_spec", "history_lines",
-    "list_reference_models", "load_reference", "objective_of", "reference_dataset_name", "train_reference",
+    "ARCHITECTURES", "FORMATS", "CheckpointFormat", "ReferenceSpec", "cached_metadata", "checkpoint_dir", "checkpoint_format",
+    "get_reference_spec", "history_lines", "list_reference_models", "load_reference", "model_fingerprint", "objective_of",
+    "reference_dataset_name", "train_reference",
 ]
 
-TIERS = ("quick", "full")
+TIERS = ("quick", "full", "text")
 
 
 @dataclass(frozen=True)
@@ -88,7 +97,8 @@ class ReferenceSpec:
 
 def _read_spec(path: Path) -> ReferenceSpec:
     raw = read_toml(path)
-    missing = [k for k in ("name", "architecture", "tier", "dataset") if k not in raw]
+    pretrained = raw.get("architecture") in FORMATS and FORMATS[raw["architecture"]].pretrained
+    missing = [k for k in ("name", "architecture", "tier", *(() if pretrained else ("dataset",))) if k not in raw]
     if missing:
         raise SpecError(f"{path}: missing {', '.join(missing)}")
     extra = set(raw) - {"name", "architecture", "tier", "dataset", "description", "dataset_params", "model", "training"}
@@ -96,7 +106,7 @@ def _read_spec(path: Path) -> ReferenceSpec:
         raise SpecError(f"{path}: unknown keys {sorted(extra)}")
     if raw["tier"] not in TIERS:
         raise SpecError(f"{path}: tier must be one of {TIERS}, got {raw['tier']!r}")
-    spec = ReferenceSpec(raw["name"], raw["architecture"], raw["tier"], raw["dataset"], raw.get("description", ""),
+    spec = ReferenceSpec(raw["name"], raw["architecture"], raw["tier"], raw.get("dataset", ""), raw.get("description", ""),
                          dict(raw.get("dataset_params", {})), dict(raw.get("model", {})), dict(raw.get("training", {})), str(path))
     _validate(spec)
     return spec
@@ -145,9 +155,16 @@ def checkpoint_dir() -> Path:
     return latentbench_home() / "checkpoints"
 
 
-def _paths(spec: ReferenceSpec, seed: int) -> tuple[Path, Path]:
+def _paths(spec: ReferenceSpec, seed: int) -> tuple[Path | None, Path]:
+    """The checkpoint (``None`` for a format that stores no weights) and its metadata file."""
     stem = checkpoint_dir() / f"{spec.name}-{spec.spec_hash}-seed{seed}"
-    return stem.with_suffix(".pt"), stem.with_suffix(".json")
+    suffix = checkpoint_format(spec).suffix
+    return (stem.with_name(stem.name + suffix) if suffix else None), stem.with_suffix(".json")
+
+
+def _cached(spec: ReferenceSpec, seed: int) -> bool:
+    ckpt, meta_path = _paths(spec, seed)
+    return meta_path.exists() and (ckpt is None or ckpt.exists())
 
 
 # ---------------------------------------------------------------------- architectures
@@ -167,6 +184,17 @@ def _module_builder(cls_name: str) -> Callable[[ReferenceSpec, dict[str, Any]], 
     return build
 
 
+def _build_sentence_transformer(spec: ReferenceSpec, config: dict[str, Any]) -> Any:
+    from .text import build_sentence_transformer
+
+    return build_sentence_transformer(spec, config)
+
+
+def _build_word2vec(spec: ReferenceSpec, config: dict[str, Any]) -> Any:
+    raise SpecError(f"reference model {spec.name!r}: word2vec vectors are trained from a corpus (train_reference), "
+                    f"not built from a config")
+
+
 #: Architecture name -> builder ``(spec, config) -> module`` (``config`` is the module's ``config()``).
 ARCHITECTURES: dict[str, Callable[[ReferenceSpec, dict[str, Any]], Any]] = {
     "ppca": _build_ppca,
@@ -174,6 +202,8 @@ ARCHITECTURES: dict[str, Callable[[ReferenceSpec, dict[str, Any]], Any]] = {
     "conv-vae": _module_builder("ConvVAE"),
     "mlp-ae": _module_builder("MLPAE"),
     "conv-ae": _module_builder("ConvAE"),
+    "word2vec": _build_word2vec,
+    "sentence-transformer": _build_sentence_transformer,
 }
 
 #: The objectives each architecture can be trained with (``[model] objective``; the first is the default).
@@ -183,6 +213,15 @@ ARCHITECTURE_OBJECTIVES: dict[str, tuple[str, ...]] = {
     "conv-vae": ("vae", "beta-vae", "beta-tc-vae"),
     "mlp-ae": ("ae",),
     "conv-ae": ("ae",),
+    "word2vec": ("skip-gram", "cbow"),
+    "sentence-transformer": ("pretrained",),
+}
+
+#: ``[training]`` keys of the architectures that do not train by gradient steps on arrays (the others
+#: take every key of :data:`TRAINING_DEFAULTS`).
+ARCHITECTURE_TRAINING_KEYS: dict[str, tuple[str, ...]] = {
+    "word2vec": ("epochs", "seed"),
+    "sentence-transformer": ("seed",),
 }
 
 #: ``[training]`` keys and their defaults (gradient-trained architectures; ``ppca`` uses ``solver`` and ``seed``).
@@ -206,9 +245,18 @@ def _validate(spec: ReferenceSpec) -> None:
     allowed = ARCHITECTURE_OBJECTIVES[spec.architecture]
     if objective_of(spec) not in allowed:
         raise SpecError(f"{where}: objective {objective_of(spec)!r} does not fit architecture {spec.architecture!r}; use one of {list(allowed)}")
-    unknown = sorted(set(spec.training) - set(TRAINING_DEFAULTS))
+    known = ARCHITECTURE_TRAINING_KEYS.get(spec.architecture, tuple(TRAINING_DEFAULTS))
+    unknown = sorted(set(spec.training) - set(known))
     if unknown:
-        raise SpecError(f"{where}: unknown [training] keys {unknown}; known: {sorted(TRAINING_DEFAULTS)}")
+        raise SpecError(f"{where}: unknown [training] keys {unknown}; known for {spec.architecture}: {sorted(known)}")
+    if spec.architecture == "word2vec":
+        from .text import WORD2VEC_MODEL_KEYS
+
+        bad = sorted(set(spec.model) - WORD2VEC_MODEL_KEYS)
+        if bad:
+            raise SpecError(f"{where}: unknown [model] keys {bad} for word2vec; known: {sorted(WORD2VEC_MODEL_KEYS)}")
+    if spec.architecture == "sentence-transformer" and not spec.model.get("package"):
+        raise SpecError(f"{where}: [model] package (the installed package holding the model) is missing")
     t = {**TRAINING_DEFAULTS, **spec.training}
     if t["optimizer"] not in OPTIMIZERS:
         raise SpecError(f"{where}: optimizer must be one of {list(OPTIMIZERS)}, got {t['optimizer']!r}")
@@ -364,9 +412,141 @@ def _train_module(spec: ReferenceSpec, dataset: Any, device: str, seed: int) -> 
     return model, history, info
 
 
+def _train_word2vec(spec: ReferenceSpec, dataset: Any, device: str, seed: int) -> tuple[Any, list[dict[str, Any]], dict[str, Any]]:
+    from .text import train_word2vec
+
+    return train_word2vec(spec, dataset, device, seed)
+
+
+def _load_pretrained(spec: ReferenceSpec, dataset: Any, device: str, seed: int) -> tuple[Any, list[dict[str, Any]], dict[str, Any]]:
+    from .text import load_pretrained
+
+    return load_pretrained(spec, dataset, device, seed)
+
+
 TRAINERS: dict[str, Callable[..., tuple[Any, list[dict[str, Any]], dict[str, Any]]]] = {
     "ppca": _fit_ppca, "mlp-vae": _train_module, "conv-vae": _train_module, "mlp-ae": _train_module, "conv-ae": _train_module,
+    "word2vec": _train_word2vec, "sentence-transformer": _load_pretrained,
 }
+
+
+# ---------------------------------------------------------------------- checkpoint formats
+@dataclass(frozen=True)
+class CheckpointFormat:
+    """How one kind of reference model is cached, read back, fingerprinted and adapted.
+
+    Attributes
+    ----------
+    suffix : str or None
+        The checkpoint file's suffix; ``None`` when no weights are stored (a pretrained model read
+        from its installed package: only the metadata JSON is cached).
+    save : callable ``(model, path) -> None``
+    load : callable ``(spec, path, device) -> model``
+        ``path`` is ``None`` for a format without a suffix.
+    config : callable ``(model) -> dict``
+    adapter : callable ``(model, name, device, spec) -> Adapter``
+        The model's adapter; its fingerprint is the checkpoint's (stored in the metadata, shown by
+        ``list models``).
+    bound_to_dataset : bool
+        Whether the model may be scored only on held-out rows of the dataset it was trained on (image
+        references); ``False`` for text references, whose training corpus is no evaluation set.
+    pretrained : bool
+        Nothing is trained (no training seeds but the spec's).
+    """
+
+    suffix: str | None
+    save: Callable[[Any, Path], None]
+    load: Callable[[ReferenceSpec, Path | None, str], Any]
+    config: Callable[[Any], dict[str, Any]]
+    adapter: Callable[[Any, str, str, ReferenceSpec], Any]
+    bound_to_dataset: bool = True
+    pretrained: bool = False
+
+
+def _torch_save(model: Any, path: Path) -> None:
+    import torch
+
+    torch.save({"state_dict": model.state_dict(), "config": model.config()}, path)
+
+
+def _torch_load(spec: ReferenceSpec, path: Path | None, device: str) -> Any:
+    import torch
+
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    model = ARCHITECTURES[spec.architecture](spec, state["config"])
+    model.load_state_dict(state["state_dict"])
+    model.eval()
+    return model.to(device)
+
+
+def _torch_adapter(model: Any, name: str, device: str, spec: ReferenceSpec) -> Any:
+    from ..adapters import TorchAdapter
+
+    return TorchAdapter(model, name=name, device=device)
+
+
+def _w2v_save(kv: Any, path: Path) -> None:
+    from .text import save_word2vec_vectors
+
+    save_word2vec_vectors(kv, path)
+
+
+def _w2v_load(spec: ReferenceSpec, path: Path | None, device: str) -> Any:
+    from .text import load_word2vec_vectors
+
+    assert path is not None
+    return load_word2vec_vectors(path)
+
+
+def _w2v_adapter(kv: Any, name: str, device: str, spec: ReferenceSpec) -> Any:
+    from ..adapters import KeyedVectorsAdapter
+
+    # trained on lower-cased tokens: words are looked up as gensim's evaluations do (case-insensitively)
+    return KeyedVectorsAdapter(kv, name=name, case_insensitive=True)
+
+
+def _st_load(spec: ReferenceSpec, path: Path | None, device: str) -> Any:
+    from .text import build_sentence_transformer
+
+    return build_sentence_transformer(spec, device=device)
+
+
+def _st_adapter(model: Any, name: str, device: str, spec: ReferenceSpec) -> Any:
+    from ..adapters import SentenceTransformerAdapter
+
+    return SentenceTransformerAdapter(model, name=name, device=device,
+                                      normalize_embeddings=bool(spec.model.get("normalize_embeddings", False)))
+
+
+def _no_save(model: Any, path: Path) -> None:
+    return None
+
+
+def _st_config(model: Any) -> dict[str, Any]:
+    get_dim = getattr(model, "get_embedding_dimension", None) or getattr(model, "get_sentence_embedding_dimension", None)
+    return {"embedding_dimension": get_dim() if callable(get_dim) else None, "max_seq_length": getattr(model, "max_seq_length", None),
+            "pipeline": repr(model)}
+
+
+TORCH_FORMAT = CheckpointFormat(".pt", _torch_save, _torch_load, lambda m: m.config(), _torch_adapter)
+
+#: Architecture -> checkpoint format (:data:`TORCH_FORMAT` for every architecture not listed).
+FORMATS: dict[str, CheckpointFormat] = {
+    "word2vec": CheckpointFormat(".npz", _w2v_save, _w2v_load, lambda kv: {"vector_size": int(kv.vector_size), "vocabulary": len(kv)},
+                                 _w2v_adapter, bound_to_dataset=False),
+    "sentence-transformer": CheckpointFormat(None, _no_save, _st_load, _st_config, _st_adapter, bound_to_dataset=False,
+                                             pretrained=True),
+}
+
+
+def model_fingerprint(spec: ReferenceSpec, model: Any) -> str:
+    """The fingerprint of a reference model: its adapter's, on the CPU."""
+    return checkpoint_format(spec).adapter(model, spec.name, "cpu", spec).fingerprint()
+
+
+def checkpoint_format(spec: ReferenceSpec) -> CheckpointFormat:
+    """The :class:`CheckpointFormat` of the spec's architecture."""
+    return FORMATS.get(spec.architecture, TORCH_FORMAT)
 
 
 def history_lines(meta: dict[str, Any]) -> list[str]:
@@ -413,10 +593,14 @@ def train_reference(spec: ReferenceSpec | str, *, seed: int | None = None, devic
     spec = get_reference_spec(spec) if isinstance(spec, str) else spec
     _validate(spec)
     seed = spec.default_seed if seed is None else int(seed)
+    fmt = checkpoint_format(spec)
+    if fmt.pretrained and seed != spec.default_seed:
+        raise SpecError(f"reference model {spec.name!r} is pretrained (loaded, not trained): it has no training seed {seed}; "
+                        f"use ref:{spec.name}")
     ckpt, meta_path = _paths(spec, seed)
-    if ckpt.exists() and meta_path.exists() and not force:
+    if _cached(spec, seed) and not force:
         return _load(spec, seed, device)
-    dataset = load_dataset(spec.dataset, **spec.dataset_params)
+    dataset = load_dataset(spec.dataset, **spec.dataset_params) if spec.dataset else None
     threads = torch.get_num_threads()
     train_threads = int(os.environ.get("LATENTBENCH_TRAIN_THREADS", "1")) if device == "cpu" else None
     cudnn_benchmark = torch.backends.cudnn.benchmark
@@ -424,7 +608,8 @@ def train_reference(spec: ReferenceSpec | str, *, seed: int | None = None, devic
         torch.set_num_threads(train_threads)
     if device.startswith("cuda"):
         torch.backends.cudnn.benchmark = True
-    log(f"training {spec.name} (seed {seed}, {spec.tier} spec, {spec.dataset}, device {device})")
+    log(f"{'loading' if fmt.pretrained else 'training'} {spec.name} (seed {seed}, {spec.tier} spec, {spec.dataset or 'pretrained'}, "
+        f"device {device})")
     t0, c0 = time.perf_counter(), time.process_time()
     try:
         with _blas_threads(train_threads):  # scikit-learn/NumPy BLAS too: 2 OpenBLAS threads on a busy machine ran 20x slower
@@ -435,28 +620,33 @@ def train_reference(spec: ReferenceSpec | str, *, seed: int | None = None, devic
         torch.set_num_threads(threads)
         torch.backends.cudnn.benchmark = cudnn_benchmark
     seconds, cpu_seconds = time.perf_counter() - t0, time.process_time() - c0
-    from ..adapters import TorchAdapter
-
-    fingerprint = TorchAdapter(model.cpu()).fingerprint()
+    fingerprint = model_fingerprint(spec, model)
     n_seen = info.get("n_train", 0) * info.get("epochs", 0)
     meta = {
         "name": spec.name, "spec_hash": spec.spec_hash, "seed": seed, "architecture": spec.architecture,
         "objective": objective_of(spec), "tier": spec.tier, "dataset": spec.dataset, "dataset_params": spec.dataset_params,
-        "dataset_fingerprint": dataset.fingerprint, "model": spec.model, "training": spec.training,
-        "config": model.config(), "device": device, "device_name": _device_name(device), "train_seconds": round(seconds, 3),
+        "dataset_fingerprint": dataset.fingerprint if dataset is not None else None, "model": spec.model, "training": spec.training,
+        "config": fmt.config(model), "device": device, "device_name": _device_name(device), "train_seconds": round(seconds, 3),
         "train_cpu_seconds": round(cpu_seconds, 3), "threads": train_threads, "torch": torch.__version__, "fingerprint": fingerprint,
         "identity_scheme": IDENTITY_SCHEME, **info,
         "samples_per_second": round(n_seen / seconds, 1) if n_seen and seconds > 0 else None,
         "history": history, "final": history[-1] if history else {},
         "trained_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "host": platform.node(),
     }
-    ckpt.parent.mkdir(parents=True, exist_ok=True)
-    tmp = ckpt.with_suffix(".pt.tmp")
-    torch.save({"state_dict": model.state_dict(), "config": model.config()}, tmp)
-    tmp.replace(ckpt)
+    meta_path.parent.mkdir(parents=True, exist_ok=True)
+    if ckpt is not None:
+        tmp = ckpt.with_name(ckpt.name + ".tmp")
+        fmt.save(model, tmp)
+        tmp.replace(ckpt)
     meta_path.write_text(json.dumps(meta, indent=1, default=str))
-    log(f"trained {spec.name} (seed {seed}) in {seconds:.1f} s on {device}; fingerprint {fingerprint}; checkpoint {ckpt}")
-    return model.to(device), meta
+    log(f"{'loaded' if fmt.pretrained else 'trained'} {spec.name} (seed {seed}) in {seconds:.1f} s on {device}; "
+        f"fingerprint {fingerprint}; checkpoint {ckpt or meta_path}")
+    return _to_device(model, device), meta
+
+
+def _to_device(model: Any, device: str) -> Any:
+    """A torch module (a sentence encoder too) moved to ``device``; word vectors have no device."""
+    return model.to(device) if callable(getattr(model, "to", None)) else model
 
 
 def _blas_threads(n: int | None) -> Any:
@@ -481,17 +671,13 @@ def _device_name(device: str) -> str:
 
 
 def _load(spec: ReferenceSpec, seed: int, device: str) -> tuple[Any, dict[str, Any]]:
-    import torch
-
     ckpt, meta_path = _paths(spec, seed)
-    state = torch.load(ckpt, map_location="cpu", weights_only=True)
-    model = ARCHITECTURES[spec.architecture](spec, state["config"])
-    model.load_state_dict(state["state_dict"])
-    model.eval()
+    fmt = checkpoint_format(spec)
+    model = fmt.load(spec, ckpt, "cpu")
     meta = json.loads(meta_path.read_text())
     if meta.get("identity_scheme") != IDENTITY_SCHEME:
         meta = _migrate_identity(spec, model, meta, meta_path)
-    return model.to(device), meta
+    return _to_device(model, device), meta
 
 
 def _migrate_identity(spec: ReferenceSpec, model: Any, meta: dict[str, Any], meta_path: Path) -> dict[str, Any]:
@@ -502,11 +688,9 @@ def _migrate_identity(spec: ReferenceSpec, model: Any, meta: dict[str, Any], met
     version and parameters): then the same draw is regenerated; otherwise the old value is kept,
     so the runner still refuses to score the model on a draw it was not trained on.
     """
-    from ..adapters import TorchAdapter
-
-    meta = {**meta, "fingerprint_scheme1": meta.get("fingerprint"), "fingerprint": TorchAdapter(model).fingerprint()}
-    dataset = load_dataset(spec.dataset, **spec.dataset_params)
-    if meta.get("dataset_fingerprint") == hash_json({"name": dataset.name, "version": dataset.version, "params": dataset.params})[:16]:
+    meta = {**meta, "fingerprint_scheme1": meta.get("fingerprint"), "fingerprint": model_fingerprint(spec, model)}
+    dataset = load_dataset(spec.dataset, **spec.dataset_params) if spec.dataset else None
+    if dataset is not None and meta.get("dataset_fingerprint") == hash_json({"name": dataset.name, "version": dataset.version, "params": dataset.params})[:16]:
         meta["dataset_fingerprint"] = dataset.fingerprint
     meta["identity_scheme"] = IDENTITY_SCHEME
     tmp = meta_path.with_suffix(".json.tmp")
@@ -535,8 +719,7 @@ def load_reference(name: str, *, seed: int | None = None, device: str = "cpu", t
     """
     spec = get_reference_spec(name)
     seed = spec.default_seed if seed is None else seed
-    ckpt, meta_path = _paths(spec, seed)
-    if not (ckpt.exists() and meta_path.exists()):
+    if not _cached(spec, seed):
         if not train:
             raise SpecError(f"reference model {name!r} (seed {seed}) is not trained yet; run `latentbench train {name} --seeds {seed}`")
     return train_reference(spec, seed=seed, device=device)
