@@ -16,7 +16,7 @@ Imports run one way, from the command line down to the shared types; ``tests/tes
 fails when one runs back up (lazy imports inside functions and type-only imports count too).
 
 0. **Core** (imports nothing above it): ``exceptions`` (the error hierarchy), ``validation`` (one
-   array checker), ``stats`` (the one statistics core: :class:`~latentbench.stats.Estimate`, the
+   array checker), ``constants``, ``stats`` (the one statistics core: :class:`~latentbench.stats.Estimate`, the
    bootstrap engine, the ``rng`` convention), ``types`` (task families, ``ScoreSpec``, ``Score``,
    ``TaskOutput``), ``identity`` (model and dataset fingerprints), ``paths``, ``progress``,
    ``provenance``, ``registry``, ``specs`` and ``artifacts`` (names the runner and the report share).

@@ -18,8 +18,8 @@ ROOT = Path(latentbench.__file__).parent
 
 #: Layers, lowest first; a module may import its own layer's modules (unless listed as apart) and lower layers.
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("exceptions", "validation", "paths", "identity", "stats", "types", "progress", "provenance", "registry", "specs",
-     "artifacts"),
+    ("exceptions", "validation", "constants", "paths", "identity", "stats", "types", "progress", "provenance", "registry",
+     "specs", "artifacts"),
     ("adapters", "data", "metrics"),
     ("models",),
     ("tasks",),
@@ -36,7 +36,8 @@ APART = {("adapters", "data"), ("adapters", "metrics"), ("data", "metrics"), ("r
 
 #: What the report may import beside itself: it reads stored rows and never the tasks, metrics,
 #: models, datasets or adapters.
-REPORT_READS = {"store", "results", "exceptions", "validation", "stats", "types", "provenance", "artifacts", "progress", "paths"}
+REPORT_READS = {"store", "results", "exceptions", "validation", "constants", "stats", "types", "provenance", "artifacts", "progress",
+                "paths"}
 
 
 def _unit(module: str) -> str:

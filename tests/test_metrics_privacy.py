@@ -232,3 +232,28 @@ def test_membership_overfit_autoencoder_is_detected_and_a_well_trained_one_is_no
     auc, lo, hi = membership_auroc(recon_signal(general, plenty), recon_signal(general, non_members), rng=np.random.default_rng(0),
                                    n_resamples=300)
     assert abs(auc - 0.5) < 0.06 and lo <= 0.5 <= hi, (auc, lo, hi)  # the interval contains chance
+
+
+def test_the_hand_written_adam_equals_torch_optim_adam():
+    """privacy._Adam (kept because torch.optim's first step imports torch._dynamo, seconds on a CPU)
+    takes the same steps as torch.optim.Adam, with and without weight decay."""
+    import torch
+
+    from latentbench.metrics.privacy import _Adam
+
+    for wd in (0.0, 1e-2):
+        torch.manual_seed(0)
+        a = [torch.randn(5, 3, dtype=torch.float64, requires_grad=True), torch.randn(3, dtype=torch.float64, requires_grad=True)]
+        b = [p.detach().clone().requires_grad_(True) for p in a]
+        ours = _Adam(a, lr=1e-2, weight_decay=wd)
+        ref = torch.optim.Adam(b, lr=1e-2, weight_decay=wd)
+        x = torch.randn(16, 5, dtype=torch.float64)
+        for _ in range(25):
+            for params, opt in ((a, ours), (b, ref)):
+                for p in params:
+                    p.grad = None
+                loss = ((x @ params[0] + params[1]).tanh() ** 2).mean()
+                loss.backward()
+                opt.step()
+        for p, q in zip(a, b):
+            torch.testing.assert_close(p, q, rtol=1e-12, atol=1e-14)

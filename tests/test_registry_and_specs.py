@@ -546,3 +546,24 @@ def test_skip_reason_is_the_same_in_every_process():
         assert p.returncode == 0, err
         outs.add(out.strip())
     assert len(outs) == 1, outs
+
+
+def test_every_task_class_runs_on_a_tiny_dataset(tiny_vae):
+    """MTEB's mock_run habit: one registered task of every task class runs, end to end through the
+    runner, on its dataset with small parameters and a tiny model that has every capability; each
+    declared score gets a row, the job is ok, and the primary score is a number."""
+    from task_cases import cheap, models_for, one_spec_per_class
+
+    names = one_spec_per_class()
+    ran = set()
+    for name in names:
+        task = cheap(get_task(name))
+        vae = models_for(task, tiny_vae)["tiny-vae"]
+        res = latentbench.evaluate(vae, tasks=[task], name="tiny-vae", n_bootstrap=50, device="cpu")
+        assert {r["status"] for r in res} == {"ok"}, (name, [r["message"] for r in res if r["status"] != "ok"][:1])
+        assert {r["metric"] for r in res} == {s.name for s in task.scores}, name
+        primary = next(r for r in res if r["is_primary"])
+        assert primary["value"] is not None, (name, primary["message"])
+        ran.add(type(task).registered_as)
+    with_specs = {get_task(n).registered_as for n in list_tasks()}
+    assert ran == with_specs and ran <= set(TASK_CLASSES.names())

@@ -22,13 +22,13 @@ and records the fraction covered.
 from __future__ import annotations
 
 import inspect
-import math
 from collections.abc import Callable, Iterable
 from enum import Enum
 from typing import Any
 
 import numpy as np
 
+from ..constants import LOG_2PI
 from ..exceptions import AdapterError, CapabilityError, InputValidationError, NotApplicableError, OutOfVocabularyError
 from ..validation import check_items, is_tensor
 
@@ -41,7 +41,6 @@ INPUT_KINDS: tuple[str, ...] = ("arrays", "items")
 #: (a device for a scikit-learn model) is dropped, any other option it does not take is an error.
 COMMON_OPTIONS: tuple[str, ...] = ("name", "device", "batch_size", "dataset")
 
-LOG_2PI = math.log(2.0 * math.pi)
 
 
 class Capability(str, Enum):

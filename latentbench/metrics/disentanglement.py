@@ -109,6 +109,7 @@ from typing import Any
 
 import numpy as np
 
+from ..constants import LOG_2PI
 from ..exceptions import InputValidationError, UndefinedMetricWarning
 from ..stats import Estimate, percentile_estimate, resample_weights
 from ..validation import check_array, check_consistent_length, check_param, check_rng, check_tensor, is_tensor
@@ -435,7 +436,7 @@ def mig_sampled_score(
     eps = torch.as_tensor(rng.standard_normal((n, n_lat)), device=dev)
     z = mu_t + torch.exp(0.5 * lv_t) * eps
     hiv = -0.5 * torch.exp(-lv_t)  # -1 / (2 sigma^2)
-    log_norm = -0.5 * (np.log(2 * np.pi) + lv_t)
+    log_norm = -0.5 * (LOG_2PI + lv_t)
     chunk = int(chunk_elements) if chunk_elements is not None else (1 << 24 if dev.type == "cuda" else 1 << 16)
 
     def entropy(members: np.ndarray) -> Any:

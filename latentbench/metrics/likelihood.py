@@ -22,6 +22,7 @@ import math
 import numpy as np
 from scipy.special import logsumexp
 
+from ..constants import LOG_2PI as _LOG_2PI
 from ..exceptions import InputValidationError
 from ..validation import check_array, check_consistent_length
 
@@ -33,7 +34,7 @@ __all__ = [
     "standard_normal_kl",
 ]
 
-LOG_2PI = math.log(2 * math.pi)
+LOG_2PI = _LOG_2PI  # re-exported: metrics.likelihood.LOG_2PI
 
 
 def diag_gaussian_log_prob(z: object, mean: object, logvar: object) -> np.ndarray:

@@ -18,6 +18,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from ..constants import LOG_2PI
 from ..exceptions import InputValidationError
 
 __all__ = ["SOLVERS", "ProbabilisticPCA", "principal_angles", "resolve_solver", "streaming_moments"]
@@ -223,7 +224,7 @@ class ProbabilisticPCA(nn.Module):
     def log_likelihood(self, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
         """log N(x; W z + mu, sigma^2 I)."""
         r = self._flat(x) - self.decode(z)
-        return -0.5 * ((r * r).sum(1) / self.sigma2 + self.n_features * (math.log(2 * math.pi) + torch.log(self.sigma2)))
+        return -0.5 * ((r * r).sum(1) / self.sigma2 + self.n_features * (LOG_2PI + torch.log(self.sigma2)))
 
     def log_marginal(self, x: torch.Tensor) -> torch.Tensor:
         """Exact log p(x) = log N(x; mu, W W^T + sigma^2 I)."""

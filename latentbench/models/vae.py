@@ -41,6 +41,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..constants import LOG_2PI
 from ..exceptions import InputValidationError
 
 __all__ = [
@@ -70,7 +71,6 @@ OBJECTIVES: tuple[str, ...] = ("vae", "beta-vae", "beta-tc-vae")
 #: Reconstruction losses of the autoencoders (per example, summed over features).
 AE_LOSSES: tuple[str, ...] = ("bernoulli", "gaussian")
 
-LOG_2PI = math.log(2.0 * math.pi)
 
 
 def _mlp(sizes: Sequence[int]) -> nn.Sequential:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from ..adapters import Capability, PrecomputedAdapter
+from ..constants import LOG_2PI
 from ..exceptions import InputValidationError
 from ..metrics.fairness import fit_probe, weighted_auroc
 from ..metrics.privacy import (
@@ -343,7 +343,7 @@ class PrivacyAudit(Task):
             for _ in range(k):
                 eps = ctx.rng.standard_normal(mean.shape)
                 z = mean + np.exp(0.5 * logvar) * eps
-                log_q = -0.5 * np.sum(eps**2 + logvar + math.log(2 * math.pi), axis=1)
+                log_q = -0.5 * np.sum(eps**2 + logvar + LOG_2PI, axis=1)
                 acc += adapter.log_likelihood(x, z) + adapter.log_prior(z) - log_q
             out[s:s + len(r)] = acc / k
         return out
