@@ -26,19 +26,21 @@ __all__ = ["score_function"]
 
 
 def score_function(key: str) -> Callable[[F], F]:
-    """Give a function computing a dict of parts the ``*_score`` convention: return ``float(parts[key])``
-    unless ``return_details=True`` (then the dict). Its signature and docstring say so."""
+    """Apply the ``*_score`` convention to a function that computes a dict of parts and declares a
+    keyword-only ``return_details: bool = False`` (so type checkers and ``help()`` see it): the
+    wrapper returns ``float(parts[key])``, or the dict when ``return_details=True``, and the
+    docstring's Returns section says so."""
 
     def deco(fn: F) -> F:
-        @functools.wraps(fn)
-        def wrapper(*args: Any, return_details: bool = False, **kwargs: Any) -> Any:
-            details = fn(*args, **kwargs)
-            return details if return_details else float(details[key])
+        param = inspect.signature(fn).parameters.get("return_details")
+        if param is None or param.kind is not inspect.Parameter.KEYWORD_ONLY or param.default is not False:
+            raise TypeError(f"{fn.__qualname__} must declare a keyword-only 'return_details: bool = False'")
 
-        sig = inspect.signature(fn)
-        param = inspect.Parameter("return_details", inspect.Parameter.KEYWORD_ONLY, default=False, annotation="bool")
-        wrapper.__signature__ = sig.replace(parameters=[*sig.parameters.values(), param],  # type: ignore[attr-defined]
-                                            return_annotation="float | dict[str, Any]")
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            details = fn(*args, **kwargs)
+            return details if kwargs.get("return_details", False) else float(details[key])
+
         doc = fn.__doc__ or ""
         doc = doc.replace("    Returns\n    -------\n    dict\n",
                           "    return_details : bool, default=False\n"

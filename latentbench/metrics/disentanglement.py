@@ -254,7 +254,7 @@ def _histogram_mi(codes: Any, factors: Any, n_bins: int, backend: str, min_cols:
 
 # ------------------------------------------------------------------------------ MIG (histogram)
 @score_function("mig")
-def mig_score(codes: Any, factors: Any, *, n_bins: int = 20, backend: str = "auto") -> dict[str, Any]:
+def mig_score(codes: Any, factors: Any, *, n_bins: int = 20, backend: str = "auto", return_details: bool = False) -> float | dict[str, Any]:
     """Mutual Information Gap with disentanglement_lib's histogram estimator.
 
     Chen et al. 2018, "Isolating Sources of Disentanglement in Variational Autoencoders", as
@@ -302,6 +302,7 @@ def mig_score(codes: Any, factors: Any, *, n_bins: int = 20, backend: str = "aut
     * A factor with a single value has zero entropy and an undefined normalised gap: it is
       excluded with an :class:`UndefinedMetricWarning`; with none left MIG is NaN.
     """
+    del return_details  # applied by @score_function (the float, or every part)
     r = _histogram_mi(codes, factors, n_bins, backend, min_cols=2)
     out = _gap_summary(r["mi"], r["entropy"], "MIG")
     if r["constant"].all():
@@ -342,8 +343,8 @@ def mig_sampled_score(
     n_samples: int = 10000,
     max_rows: int | None = None,
     device: Any = None,
-    chunk_elements: int | None = None,
-) -> dict[str, Any]:
+    chunk_elements: int | None = None, return_details: bool = False
+) -> float | dict[str, Any]:
     """MIG with the sampled entropy estimator of Chen et al. 2018 (their beta-TC-VAE code).
 
     The encoder's Gaussian posteriors ``q(z|x_n) = N(mean_n, diag(exp(logvar_n)))`` of the rows
@@ -396,6 +397,7 @@ def mig_sampled_score(
         marginal entropies), ``estimator`` (``"sampled"``). ``mig`` is NaN, with an
         :class:`UndefinedMetricWarning`, when every posterior mean is the same.
     """
+    del return_details  # applied by @score_function (the float, or every part)
     import torch
 
     rng = check_rng(rng)
@@ -510,8 +512,8 @@ def dci_score(
     rng: Any,
     predictor: str = "gbt",
     lasso_c: float = 1.0,
-    return_correct: bool = False,
-) -> dict[str, Any]:
+    return_correct: bool = False, return_details: bool = False
+) -> float | dict[str, Any]:
     """Disentanglement, completeness and informativeness (Eastwood & Williams 2018).
 
     As disentanglement_lib's ``dci.py``: one classifier per factor predicts the factor from all
@@ -575,6 +577,7 @@ def dci_score(
       powers of two (exact) before the fit, which also keeps them inside float32, where
       scikit-learn's trees work.
     """
+    del return_details  # applied by @score_function (the float, or every part)
     rng = check_rng(rng)
     check_param(predictor, "predictor", options=("gbt", "lasso"))
     check_param(lasso_c, "lasso_c", low=0)
@@ -725,8 +728,8 @@ def sap_score(
     codes_test: Any,
     factors_test: Any,
     *,
-    classifier: str = "linear_svc",
-) -> dict[str, Any]:
+    classifier: str = "linear_svc", return_details: bool = False
+) -> float | dict[str, Any]:
     """Separated Attribute Predictability (Kumar et al. 2018, "Variational Inference of
     Disentangled Latent Concepts from Unlabeled Observations"), for discrete factors.
 
@@ -763,6 +766,7 @@ def sap_score(
     codes are rescaled by powers of two first, exactly); DL's ``"linear_svc"`` is not (its
     regularisation has a scale), and the codes are used as given.
     """
+    del return_details  # applied by @score_function (the float, or every part)
     check_param(classifier, "classifier", options=("linear_svc", "threshold"))
     ctr, ftr, cte, fte = _train_test(codes_train, factors_train, codes_test, factors_test, min_cols=2)
     n_lat, n_fac = ctr.shape[1], ftr.shape[1]
@@ -820,8 +824,8 @@ def factor_vae_score(
     n_train: int = 10000,
     n_eval: int = 5000,
     n_variance: int = 10000,
-    prune_threshold: float = 0.05,
-) -> dict[str, Any]:
+    prune_threshold: float = 0.05, return_details: bool = False
+) -> float | dict[str, Any]:
     """The FactorVAE disentanglement metric (Kim & Mnih 2018, "Disentangling by Factorising").
 
     As disentanglement_lib's ``factor_vae.py``: the per-dimension variance of the codes is
@@ -865,6 +869,7 @@ def factor_vae_score(
     0.0, a number that would be ranked). The score depends on the codes' scale through
     ``prune_threshold``, as in DL.
     """
+    del return_details  # applied by @score_function (the float, or every part)
     rng = check_rng(rng)
     for name, val, low in (("batch_size", batch_size, 2), ("n_train", n_train, 1), ("n_eval", n_eval, 1),
                            ("n_variance", n_variance, 2)):
@@ -931,8 +936,8 @@ def beta_vae_score(
     rng: Any,
     batch_size: int = 64,
     n_train: int = 10000,
-    n_eval: int = 5000,
-) -> dict[str, Any]:
+    n_eval: int = 5000, return_details: bool = False
+) -> float | dict[str, Any]:
     """The beta-VAE disentanglement metric (Higgins et al. 2017, "beta-VAE: Learning Basic Visual
     Concepts with a Constrained Variational Framework").
 
@@ -961,6 +966,7 @@ def beta_vae_score(
         every latent dimension is constant (DL would report the accuracy of a constant guess). The
         score depends on the codes' scale (the classifier is regularised), as in DL.
     """
+    del return_details  # applied by @score_function (the float, or every part)
     from sklearn.linear_model import LogisticRegression
 
     rng = check_rng(rng)
@@ -1009,7 +1015,7 @@ def beta_vae_score(
 
 # ---------------------------------------------------------------- modularity and explicitness
 @score_function("modularity")
-def modularity_score(codes: Any, factors: Any, *, n_bins: int = 20, backend: str = "auto") -> dict[str, Any]:
+def modularity_score(codes: Any, factors: Any, *, n_bins: int = 20, backend: str = "auto", return_details: bool = False) -> float | dict[str, Any]:
     """Modularity (Ridgeway & Mozer 2018, "Learning Deep Disentangled Embeddings with the
     F-Statistic Loss"), as disentanglement_lib's ``modularity_explicitness.py``.
 
@@ -1038,6 +1044,7 @@ def modularity_score(codes: Any, factors: Any, *, n_bins: int = 20, backend: str
         ``modularity``, ``modularity_per_latent`` (list), ``mutual_info`` (nested list, nats),
         ``n``, ``n_bins``.
     """
+    del return_details  # applied by @score_function (the float, or every part)
     r = _histogram_mi(codes, factors, n_bins, backend, min_cols=1)
     collapsed = bool(r["constant"].all())
     if collapsed:
@@ -1064,7 +1071,7 @@ def modularity_score(codes: Any, factors: Any, *, n_bins: int = 20, backend: str
 
 
 @score_function("explicitness")
-def explicitness_score(codes_train: Any, factors_train: Any, codes_test: Any, factors_test: Any) -> dict[str, Any]:
+def explicitness_score(codes_train: Any, factors_train: Any, codes_test: Any, factors_test: Any, *, return_details: bool = False) -> float | dict[str, Any]:
     """Explicitness (Ridgeway & Mozer 2018), as disentanglement_lib's ``modularity_explicitness.py``.
 
     Codes are standardised with the training mean and standard deviation (a constant dimension
@@ -1088,6 +1095,7 @@ def explicitness_score(codes_train: Any, factors_train: Any, codes_test: Any, fa
         NaN with an :class:`UndefinedMetricWarning` when every latent dimension is constant (DL:
         AUC 0.5). Invariant to rescaling each latent dimension, exactly (see the module notes).
     """
+    del return_details  # applied by @score_function (the float, or every part)
     from sklearn.linear_model import LogisticRegression
 
     ctr, ftr, cte, fte = _train_test(codes_train, factors_train, codes_test, factors_test)

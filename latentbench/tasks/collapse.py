@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..adapters import Capability
+from ..adapters import Adapter, Capability
+from ..data.base import Dataset
 from ..metrics.collapse import active_units, kl_decomposition, kl_per_dimension, mutual_information_aggregate
 from .base import Score, ScoreSpec, Task, TaskOutput
+from .context import RunContext
 
 
 class PosteriorCollapse(Task):
@@ -44,7 +46,7 @@ class PosteriorCollapse(Task):
     reference = "Burda et al. (2016); He et al. (2019)"
     defaults = {"au_threshold": 0.01, "kl_threshold": 0.01, "mi_max_samples": 5000}
 
-    def run(self, adapter, data, ctx):  # type: ignore[no-untyped-def]
+    def run(self, adapter: Adapter, data: Dataset, ctx: RunContext) -> TaskOutput:
         mean, logvar = ctx.posterior()
         n, d = mean.shape
         n_active, variances = active_units(mean, threshold=self.params["au_threshold"], ddof=1)
@@ -89,7 +91,7 @@ class KLDecomposition(Task):
     reference = "Chen, Li, Grosse & Duvenaud (2018), Isolating Sources of Disentanglement in VAEs"
     defaults = {"max_samples": 5000}
 
-    def run(self, adapter, data, ctx):  # type: ignore[no-untyped-def]
+    def run(self, adapter: Adapter, data: Dataset, ctx: RunContext) -> TaskOutput:
         mean, logvar = ctx.posterior()
         n = len(mean)
         idx = ctx.subsample(n, self.params["max_samples"])

@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..adapters import Capability
+from ..adapters import Adapter, Capability
+from ..data.base import Dataset
 from ..exceptions import ResourceLimitError
 from ..metrics import disentanglement as dm
 from ..stats import subsample_ci
 from .base import Score, ScoreSpec, Task, TaskOutput
+from .context import RunContext
 
 __all__ = ["BetaVAEScore", "DCI", "FactorVAEScore", "MIG", "MIGSampled", "Modularity", "SAP", "Traversals"]
 
@@ -75,7 +77,7 @@ class MIG(Task):
     reference = "Chen, Li, Grosse & Duvenaud (2018), Isolating Sources of Disentanglement in VAEs; Locatello et al. (2019)"
     defaults = {"n_bins": 20, "max_samples": 10000, "ci_rounds": 20}
 
-    def run(self, adapter, data, ctx):  # type: ignore[no-untyped-def]
+    def run(self, adapter: Adapter, data: Dataset, ctx: RunContext) -> TaskOutput:
         codes, factors = _codes_and_factors(self, data, ctx)
         res = dm.mig_score(codes, factors, n_bins=self.params["n_bins"], return_details=True)
         ci = subsample_ci(lambda c, f: dm.mig_score(c, f, n_bins=self.params["n_bins"]), codes, factors,
@@ -102,7 +104,7 @@ class MIGSampled(Task):
     reference = "Chen, Li, Grosse & Duvenaud (2018)"
     defaults = {"n_samples": 10000, "max_rows": 5000}
 
-    def run(self, adapter, data, ctx):  # type: ignore[no-untyped-def]
+    def run(self, adapter: Adapter, data: Dataset, ctx: RunContext) -> TaskOutput:
         mean, logvar = ctx.posterior()
         res = dm.mig_sampled_score(mean, logvar, data.field("factors", self.split), rng=ctx.rng,
                                    n_samples=self.params["n_samples"], max_rows=self.params["max_rows"], return_details=True)
@@ -132,7 +134,7 @@ class DCI(Task):
     reference = "Eastwood & Williams (2018), A Framework for the Quantitative Evaluation of Disentangled Representations"
     defaults = {"predictor": "gbt", "max_samples": 3000, "train_fraction": 0.8, "lasso_c": 1.0}
 
-    def run(self, adapter, data, ctx):  # type: ignore[no-untyped-def]
+    def run(self, adapter: Adapter, data: Dataset, ctx: RunContext) -> TaskOutput:
         c_fit, f_fit, c_ev, f_ev = _fit_eval(self, data, ctx)
         if self.params["predictor"] == "gbt":
             _check_latent_count(self, c_fit, "use the lasso predictor (a dci-lasso task) for wide codes")
@@ -165,7 +167,7 @@ class SAP(Task):
     reference = "Kumar, Sattigeri & Balakrishnan (2018), Variational Inference of Disentangled Latent Concepts"
     defaults = {"classifier": "linear_svc", "max_samples": 3000, "train_fraction": 0.67}
 
-    def run(self, adapter, data, ctx):  # type: ignore[no-untyped-def]
+    def run(self, adapter: Adapter, data: Dataset, ctx: RunContext) -> TaskOutput:
         c_fit, f_fit, c_ev, f_ev = _fit_eval(self, data, ctx)
         _check_latent_count(self, c_fit, "SAP fits one classifier per latent dimension and factor")
         res = dm.sap_score(c_fit, f_fit, c_ev, f_ev, classifier=self.params["classifier"], return_details=True)
@@ -191,7 +193,7 @@ class FactorVAEScore(Task):
     reference = "Kim & Mnih (2018), Disentangling by Factorising"
     defaults = {"batch_size": 64, "n_train": 10000, "n_eval": 5000, "n_variance": 10000, "prune_threshold": 0.05}
 
-    def run(self, adapter, data, ctx):  # type: ignore[no-untyped-def]
+    def run(self, adapter: Adapter, data: Dataset, ctx: RunContext) -> TaskOutput:
         p = self.params
         res = dm.factor_vae_score(ctx.latents(), data.field("factors", self.split), rng=ctx.rng, batch_size=p["batch_size"],
                                   n_train=p["n_train"], n_eval=p["n_eval"], n_variance=p["n_variance"],
@@ -213,7 +215,7 @@ class BetaVAEScore(Task):
     reference = "Higgins et al. (2017), beta-VAE: Learning Basic Visual Concepts with a Constrained Variational Framework"
     defaults = {"batch_size": 64, "n_train": 10000, "n_eval": 5000}
 
-    def run(self, adapter, data, ctx):  # type: ignore[no-untyped-def]
+    def run(self, adapter: Adapter, data: Dataset, ctx: RunContext) -> TaskOutput:
         p = self.params
         res = dm.beta_vae_score(ctx.latents(), data.field("factors", self.split), rng=ctx.rng, batch_size=p["batch_size"],
                                 n_train=p["n_train"], n_eval=p["n_eval"], return_details=True)
@@ -236,7 +238,7 @@ class Modularity(Task):
     reference = "Ridgeway & Mozer (2018), Learning Deep Disentangled Embeddings with the F-Statistic Loss"
     defaults = {"n_bins": 20, "max_samples": 3000, "train_fraction": 0.67}
 
-    def run(self, adapter, data, ctx):  # type: ignore[no-untyped-def]
+    def run(self, adapter: Adapter, data: Dataset, ctx: RunContext) -> TaskOutput:
         c_fit, f_fit, c_ev, f_ev = _fit_eval(self, data, ctx)
         mod = dm.modularity_score(c_fit, f_fit, n_bins=self.params["n_bins"], return_details=True)
         exp = dm.explicitness_score(c_fit, f_fit, c_ev, f_ev, return_details=True)
@@ -260,7 +262,7 @@ class Traversals(Task):
     reference = "Higgins et al. (2017) (traversal figures)"
     defaults = {"n_anchors": 3, "n_steps": 7, "threshold": 0.01, "max_dims": 16}
 
-    def run(self, adapter, data, ctx):  # type: ignore[no-untyped-def]
+    def run(self, adapter: Adapter, data: Dataset, ctx: RunContext) -> TaskOutput:
         z = ctx.latents()
         p = self.params
         d = min(z.shape[1], p["max_dims"])

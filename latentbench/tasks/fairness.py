@@ -7,13 +7,15 @@ from typing import Any
 
 import numpy as np
 
-from ..adapters import Capability
+from ..adapters import Adapter, Capability
+from ..data.base import Dataset
 from ..exceptions import InputValidationError
 from ..metrics.fairness import (
     bias_amplification, directional_bias_amplification, fit_probe, label_only_scores, leakage_auroc, weighted_auroc,
 )
 from ..stats import percentile_estimate, resample_weights
 from .base import Score, ScoreSpec, Task, TaskOutput
+from .context import RunContext
 
 __all__ = ["BiasAudit"]
 
@@ -97,7 +99,7 @@ class BiasAudit(Task):
         pos = ctx.subsample(len(rows), limit)
         return rows[pos], pos
 
-    def run(self, adapter, data, ctx):  # type: ignore[no-untyped-def]
+    def run(self, adapter: Adapter, data: Dataset, ctx: RunContext) -> TaskOutput:
         p = self.params
         conf = float(p["confidence"])
         rows_tr, pos_tr = self._rows(ctx, "train", int(p["max_train"]))

@@ -13,13 +13,15 @@ from typing import Any
 
 import numpy as np
 
-from ..adapters import Capability
+from ..adapters import Adapter, Capability
+from ..data.base import Dataset
 from ..metrics import dimension as dim
 from ..metrics import neighborhood as nb
 from ..metrics import topology as topo
 from ..metrics.neighbors import drop_duplicates, knn_graph
 from ..stats import subsample_ci
 from .base import Score, ScoreSpec, Task, TaskOutput
+from .context import RunContext
 
 __all__ = ["IntrinsicDimension", "NeighbourhoodPreservation", "TopologyPreservation"]
 
@@ -62,7 +64,7 @@ class IntrinsicDimension(Task):
     reference = "Facco et al. (2017); Levina & Bickel (2005); Grassberger & Procaccia (1983)"
     defaults = {"max_samples": 5000, "k": 20, "ci_rounds": 10, "corrdim_max_samples": 2000}
 
-    def run(self, adapter, data, ctx):  # type: ignore[no-untyped-def]
+    def run(self, adapter: Adapter, data: Dataset, ctx: RunContext) -> TaskOutput:
         x, z = _paired_sample(self, data, ctx)
         k = self.params["k"]
         ids = lambda a: dim.intrinsic_dimension(a, k=k)  # noqa: E731
@@ -107,7 +109,7 @@ class NeighbourhoodPreservation(Task):
     reference = "Venna & Kaski (2001); scikit-learn manifold.trustworthiness"
     defaults = {"max_samples": 5000, "n_pairs": 10000}
 
-    def run(self, adapter, data, ctx):  # type: ignore[no-untyped-def]
+    def run(self, adapter: Adapter, data: Dataset, ctx: RunContext) -> TaskOutput:
         x, z = _paired_sample(self, data, ctx)
         knn_x, knn_z = knn_graph(x, 21), knn_graph(z, 21)
         tc = nb.trustworthiness_continuity(x, z, (5, 10, 20), knn_x=knn_x, knn_z=knn_z)
@@ -147,7 +149,7 @@ class TopologyPreservation(Task):
     reference = "Edelsbrunner & Harer (2010); GUDHI; Moor et al. (2020), Topological Autoencoders"
     defaults = {"max_samples": 5000, "n_landmarks": 300, "n_draws": 5, "max_edge_length": 1.0}
 
-    def run(self, adapter, data, ctx):  # type: ignore[no-untyped-def]
+    def run(self, adapter: Adapter, data: Dataset, ctx: RunContext) -> TaskOutput:
         x, z = _paired_sample(self, data, ctx)
         res = topo.compare_topology(x, z, n_landmarks=min(self.params["n_landmarks"], len(z)), max_dim=1,
                                     n_draws=self.params["n_draws"], max_edge_length=self.params["max_edge_length"],

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
-from ..adapters import Capability
+from ..adapters import Adapter, Capability
+from ..data.base import Dataset
 from ..metrics.likelihood import diag_gaussian_log_prob, elbo_from_log_weights, iwae_from_log_weights
 from .base import Score, ScoreSpec, Task, TaskOutput
+from .context import RunContext
 
 
 class Likelihood(Task):
@@ -42,7 +45,7 @@ class Likelihood(Task):
     reference = "Kingma & Welling (2014); Burda, Grosse & Salakhutdinov (2016)"
     defaults = {"k": 64, "max_samples": 5000}
 
-    def estimator(self, adapter):  # type: ignore[no-untyped-def]
+    def estimator(self, adapter: Adapter) -> dict[str, Any]:
         return {**super().estimator(adapter), "likelihood": adapter.likelihood or "unspecified"}
 
     def log_weights(self, adapter, x: np.ndarray, mean: np.ndarray, logvar: np.ndarray, rng: np.random.Generator):  # type: ignore[no-untyped-def]
@@ -58,7 +61,7 @@ class Likelihood(Task):
             log_w[i] = log_px[i] + adapter.log_prior(z) - diag_gaussian_log_prob(z, mean, logvar)
         return log_w, log_px
 
-    def run(self, adapter, data, ctx):  # type: ignore[no-untyped-def]
+    def run(self, adapter: Adapter, data: Dataset, ctx: RunContext) -> TaskOutput:
         rows = ctx.rows()
         mean, logvar = ctx.posterior()
         keep = ctx.subsample(len(rows), self.params["max_samples"])

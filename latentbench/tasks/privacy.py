@@ -9,8 +9,9 @@ from typing import Any
 
 import numpy as np
 
-from ..adapters import Capability, PrecomputedAdapter
+from ..adapters import Adapter, Capability, PrecomputedAdapter
 from ..constants import LOG_2PI
+from ..data.base import Dataset
 from ..exceptions import InputValidationError
 from ..metrics.fairness import fit_probe, weighted_auroc
 from ..metrics.privacy import (
@@ -20,6 +21,7 @@ from ..metrics.privacy import (
 from ..metrics.reconstruction import psnr_per_sample
 from ..stats import percentile_estimate, resample_weights
 from .base import Score, ScoreSpec, Task, TaskOutput
+from .context import RunContext
 
 __all__ = ["PrivacyAudit", "attach_auxiliary"]
 
@@ -113,7 +115,7 @@ class PrivacyAudit(Task):
                 "max_aux": 5000, "max_test": 2000, "attribute": True, "membership": True, "membership_signals": list(SIGNALS),
                 "elbo_samples": 8, "max_members": 2000, "thresholds": list(RISK_THRESHOLDS), "confidence": 0.95}
 
-    def skip_reason(self, adapter, dataset):  # type: ignore[no-untyped-def]
+    def skip_reason(self, adapter: Adapter, dataset: Dataset) -> str | None:
         reason = super().skip_reason(adapter, dataset)
         if reason:
             return reason
@@ -138,7 +140,7 @@ class PrivacyAudit(Task):
         return self._ci_score(float(values.mean()), (W @ values) / tot, len(values))
 
     # ------------------------------------------------------------------ run
-    def run(self, adapter, data, ctx):  # type: ignore[no-untyped-def]
+    def run(self, adapter: Adapter, data: Dataset, ctx: RunContext) -> TaskOutput:
         p = self.params
         for a in p["attackers"]:
             if a not in ("ridge", "mlp"):

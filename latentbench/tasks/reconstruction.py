@@ -8,10 +8,12 @@ from typing import Any
 
 import numpy as np
 
-from ..adapters import Capability
+from ..adapters import Adapter, Capability
+from ..data.base import Dataset
 from ..metrics.reconstruction import binary_cross_entropy_per_sample, error_quantiles, per_sample_squared_error, psnr_per_sample
 from ..exceptions import SpecError, UndefinedMetricWarning
 from .base import Score, ScoreSpec, Task, TaskOutput
+from .context import RunContext
 
 
 def declared_data_range(data: Any) -> tuple[float | None, str]:
@@ -68,7 +70,7 @@ class Reconstruction(Task):
     reference = "Kingma & Welling (2014); PSNR as in image compression practice"
     defaults = {"max_samples": 20000, "data_range": None}
 
-    def run(self, adapter, data, ctx):  # type: ignore[no-untyped-def]
+    def run(self, adapter: Adapter, data: Dataset, ctx: RunContext) -> TaskOutput:
         rows = ctx.rows()
         z = ctx.latents()
         keep = ctx.subsample(len(rows), self.params["max_samples"])
