@@ -71,6 +71,8 @@ def check_array(
     InputValidationError
         With a one-line message naming ``name``, what was received and what was expected.
     """
+    if x is None:  # np.asarray(None, dtype=float) is NaN: say what is wrong instead
+        raise InputValidationError(f"{name} is None; pass an array")
     if is_tensor(x):
         if x.is_complex():
             raise InputValidationError(f"{name} holds complex values ({_describe(x)}); pass a real array")
@@ -173,6 +175,8 @@ def check_param(value: Any, name: str, *, low: float | None = None, high: float 
         raise InputValidationError(f"'{name}' must be an integer, got {value!r}")
     if not integer and (isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating))):
         raise InputValidationError(f"'{name}' must be a number, got {value!r}")
+    if value != value:  # NaN passes every comparison below
+        raise InputValidationError(f"'{name}' must be a number, got NaN")
     if low is not None and value < low:
         raise InputValidationError(f"'{name}' must be >= {low}, got {value!r}")
     if high is not None and value > high:
