@@ -345,8 +345,9 @@ def attach_auxiliary(dataset: Any, adapter: Any, path: str | Path) -> tuple[Any,
     if not isinstance(adapter, PrecomputedAdapter):
         raise InputValidationError("--auxiliary goes with precomputed latents (a .npz of z or z_<split>); a model that can run "
                                    "encodes the dataset's own auxiliary split")
-    with np.load(path, allow_pickle=False) as f:
-        arrays = {k: f[k] for k in f.files}
+    from ..safeio import read_npz
+
+    arrays = read_npz(path)
     for key in ("x", "z"):
         if key not in arrays:
             raise InputValidationError(f"auxiliary file {str(path)!r} has no array {key!r}; save the pairs as np.savez(path, x=..., z=...)")
