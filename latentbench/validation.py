@@ -18,7 +18,8 @@ from .exceptions import InputValidationError
 
 _ComplexWarning = np.exceptions.ComplexWarning if hasattr(np, "exceptions") else np.ComplexWarning  # type: ignore[attr-defined]
 
-__all__ = ["check_array", "check_consistent_length", "check_param", "check_rng", "check_tensor", "is_tensor"]
+__all__ = ["SEED_LIMIT", "check_array", "check_consistent_length", "check_param", "check_rng", "check_seed", "check_tensor",
+           "is_tensor"]
 
 
 def is_tensor(x: Any) -> bool:
@@ -182,6 +183,17 @@ def check_param(value: Any, name: str, *, low: float | None = None, high: float 
     if high is not None and value > high:
         raise InputValidationError(f"'{name}' must be <= {high}, got {value!r}")
     return value
+
+
+#: Seeds (evaluation and training) are integers in ``[0, SEED_LIMIT)``: what NumPy and torch take.
+SEED_LIMIT = 2**32
+
+
+def check_seed(value: Any, name: str = "seed") -> int:
+    """``value`` as an ``int`` if it is an integer in ``[0, 2**32)``; else "'name' must be ..., got ..."."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not 0 <= value < SEED_LIMIT:
+        raise InputValidationError(f"'{name}' must be an integer in [0, 2**32), got {value!r}")
+    return int(value)
 
 
 def check_rng(rng: Any) -> np.random.Generator:

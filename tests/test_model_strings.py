@@ -85,9 +85,9 @@ def test_a_factory_is_called_with_no_arguments(user_module):
 
 @pytest.mark.parametrize("seed", ["x", "-1", "1.5", str(2**32), str(2**70), "²"])
 def test_reference_training_seeds(seed):
-    with pytest.raises(SpecError, match=r"the training seed after '@' must be an integer in \[0, 2\*\*32\)"):
+    with pytest.raises(SpecError, match=r"training seeds after '@' must be integers in \[0, 2\*\*32\)"):
         load_model(f"ref:pca@{seed}")
-    with pytest.raises(SpecError, match=r"the training seed after '@'"):
+    with pytest.raises(SpecError, match=r"training seeds after '@'"):
         expand_model_names([f"ref:pca@0,{seed}"])
     assert expand_model_names([f"ref:pca@0,{2**32 - 1}"]) == ["ref:pca@0", f"ref:pca@{2**32 - 1}"]
 

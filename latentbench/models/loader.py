@@ -14,10 +14,7 @@ import numpy as np
 from ..adapters import Adapter, PrecomputedAdapter, TorchAdapter
 from ..exceptions import AdapterError, SpecError
 from ..registry import import_target
-from ..validation import is_tensor
-
-#: Training seeds (``ref:NAME@SEED``) and evaluation seeds are integers in ``[0, SEED_LIMIT)``.
-SEED_LIMIT = 2**32
+from ..validation import SEED_LIMIT, is_tensor
 
 _DOTTED = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
 
@@ -107,7 +104,7 @@ def load_model(spec: str, *, device: str = "cpu", dataset: str | None = None, tr
 def parse_training_seed(spec: str, text: str) -> int:
     """The training seed after ``@`` in ``ref:NAME@SEED``: an integer in ``[0, 2**32)``."""
     if not (text.isascii() and text.isdigit()) or int(text) >= SEED_LIMIT:
-        raise SpecError(f"model {spec!r}: the training seed after '@' must be an integer in [0, 2**32), got {text!r} "
+        raise SpecError(f"model {spec!r}: training seeds after '@' must be integers in [0, 2**32), got {text!r} "
                         f"(e.g. ref:vae@0, or ref:vae@0,1,2 for several)")
     return int(text)
 
