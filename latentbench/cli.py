@@ -151,8 +151,12 @@ def _tasks_markdown(tasks: list[Any]) -> str:
         out += [f"## {t.name} (v{t.version})", "", t.description, "",
                 f"- family: {t.family}; class: `{type(t).__name__}` (v{t.class_version}); dataset: `{t.dataset}`",
                 f"- needs: {', '.join(sorted(map(str, t.needs)))}; dataset fields: {', '.join(sorted(t.requires)) or 'none'}",
-                f"- standardization of latents: {t.standardization}; parameters: {json.dumps(t.params)}",
-                f"- reference: {t.reference or '-'}"]
+                f"- standardization of latents: {t.standardization}; parameters: {json.dumps(t.params)}"]
+        limits = [f"{k} in {t.param_ranges[k]}" if k in t.param_ranges else f"{k} one of {list(t.param_choices[k])}"
+                  for k in t.params if k in t.param_ranges or k in t.param_choices]
+        if limits:
+            out.append(f"- allowed parameter values (checked when the spec is loaded): {'; '.join(limits)}")
+        out += [f"- reference: {t.reference or '-'}"]
         if t.descriptive:
             out.append(f"- descriptive on this task (shown, never ranked): {', '.join(sorted(t.descriptive))}")
         out += ["", "| score | direction | unit | description |", "|---|---|---|---|"]

@@ -41,6 +41,7 @@ class Likelihood(Task):
     primary = "iwae"
     reference = "Kingma & Welling (2014); Burda, Grosse & Salakhutdinov (2016)"
     defaults = {"k": 64, "max_samples": 5000}
+    param_ranges = {"k": "[1, 100000]", "max_samples": "[1, inf)"}
 
     def estimator(self, adapter):  # type: ignore[no-untyped-def]
         return {**super().estimator(adapter), "likelihood": adapter.likelihood or "unspecified"}
