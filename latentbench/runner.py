@@ -33,7 +33,7 @@ from .provenance import git_commit, hostname, library_versions
 from .results import Results
 from .stats import interval_excludes
 from .store import ResultStore
-from .validation import is_tensor
+from .validation import check_run_options, is_tensor
 from .tasks.base import Score, Task, TaskOutput
 from .tasks.registry import resolve_tasks, retarget_task
 
@@ -198,6 +198,8 @@ class Evaluator:
                  on_error: str = "record", time_limit: float | None = None, command: str | None = None) -> None:
         if on_error not in ("record", "raise"):
             raise InputValidationError(f"'on_error' must be 'record' or 'raise', got {on_error!r}")
+        seeds = list(seeds) if not isinstance(seeds, (int, np.integer)) else [seeds]
+        check_run_options(seeds=seeds, n_bootstrap=n_bootstrap, time_limit=time_limit)
         self.dataset = dataset
         self.tasks = [retarget_task(t, dataset, _dataset_name(dataset)) for t in tasks] if dataset else list(tasks)
         self.seeds = [int(s) for s in seeds]
@@ -460,6 +462,8 @@ def evaluate(model: Any, tasks: str | Task | Sequence[str | Task] | None = None,
     """
     from .models.loader import load_model
 
+    seeds = list(seeds) if not isinstance(seeds, (int, np.integer)) else [seeds]
+    check_run_options(seeds=seeds, n_bootstrap=n_bootstrap)  # before any model is loaded or trained
     task_list = resolve_tasks(tasks, suite=suite)
     dev = resolve_device(device)
     if isinstance(model, Mapping) and not _is_npz_file(model):

@@ -50,21 +50,29 @@ def test_readers_never_create_a_store(tmp_path):
     assert not missing.exists()
 
 
+def _cli(argv):
+    try:
+        return main(argv)
+    except SystemExit as exc:  # a flag refused by its argparse type: one line too, status 2
+        return exc.code
+
+
 @pytest.mark.parametrize("argv, message", [
     (["report", "--store", "{tmp}/missing.db", "--out", "{tmp}/rep"], "does not exist"),
-    (["report", "--store", "{tmp}/notdb.db", "--out", "{tmp}/rep"], "is not a latentbench results database"),
+    (["report", "--store", "{tmp}/notdb.db", "--out", "{tmp}/rep"], "is not a results database"),
     (["report", "--store", "{tmp}/garbage.json", "--out", "{tmp}/rep"], "is not a readable JSON document"),
     (["report", "--store", "{tmp}/list.json", "--out", "{tmp}/rep"], "results export"),
     (["compare", "ref:pca", "--store", "{tmp}/missing.db"], "does not exist"),
-    ([*RUN, "--store", "{tmp}/notdb.db"], "is not a latentbench results database"),
-    ([*RUN, "--store", "{tmp}/afile/r.db"], "cannot create the folder of store"),
+    ([*RUN, "--store", "{tmp}/notdb.db"], "is not a results database"),
+    ([*RUN, "--store", "{tmp}/afile/r.db"], "is not a writable folder"),
+    ([*RUN, "--store", "{tmp}"], "is a folder"),
 ])
 def test_cli_store_errors_are_one_line(tmp_path, capsys, argv, message):
     (tmp_path / "notdb.db").write_text("not a database" * 100)
     (tmp_path / "garbage.json").write_text("{not json")
     (tmp_path / "list.json").write_text('{"results": [{"task": 1}]}')
     (tmp_path / "afile").write_text("x")
-    code = main([a.format(tmp=tmp_path) for a in argv])
+    code = _cli([a.format(tmp=tmp_path) for a in argv])
     err = capsys.readouterr().err.strip()
     assert code == 2 and err.splitlines() == [err] and err.startswith("latentbench: error: ") and message in err, err
     assert not (tmp_path / "missing.db").exists() and not (tmp_path / "rep").exists()
