@@ -68,3 +68,17 @@ def test_factor_vae_score_is_unchanged_by_a_power_of_two_that_overflows_the_vari
     big = dis.factor_vae_score(codes * 2.0**600, factors, rng=np.random.default_rng(0))  # ~4e180: squares overflow
     assert big["factor_vae"] == ref["factor_vae"] and big["votes_train"] == ref["votes_train"]
     assert big["active_dims"] == ref["active_dims"]
+
+
+def test_constant_latents_give_undefined_dimensions_not_a_row_count_error():
+    # regression guard for the misleading "needs at least 2 rows" on constant latents
+    import latentbench
+    from latentbench.data import load_dataset
+
+    z = np.zeros((len(load_dataset("digits")), 3))
+    res = latentbench.evaluate(latentbench.adapt(z), tasks="intrinsic-dimension/digits", name="constant", n_bootstrap=10)
+    rows = {r["metric"]: r for r in res.rows}
+    assert {r["status"] for r in rows.values()} == {"ok"}
+    assert rows["twonn_latent"]["value"] is None and "distinct" in rows["twonn_latent"]["message"]
+    assert rows["twonn_input"]["value"] > 1  # the inputs are not constant
+    assert not any("at least 2 rows" in (r["message"] or "") for r in rows.values())

@@ -123,3 +123,20 @@ def test_safe_names_and_inside(tmp_path):
     assert inside(tmp_path, tmp_path / "a" / "b.pt") == (tmp_path / "a" / "b.pt").resolve()
     with pytest.raises(InputValidationError, match=r"refusing to write .* it lies outside"):
         inside(tmp_path / "cache", tmp_path / "cache" / ".." / "x.pt")
+
+
+def test_a_report_export_cannot_inflate_beyond_the_limit(tmp_path, monkeypatch):
+    import base64
+    import json
+    import zlib
+
+    from latentbench.report.data import _decode_array
+
+    raw = _npy_bytes(np.zeros((1000, 1000)))  # 8 MB that deflate to about 8 kB
+    entry = {"name": "bomb", "npy_zlib_b64": base64.b64encode(zlib.compress(raw, 9)).decode("ascii")}
+    assert len(json.dumps(entry)) < 50_000
+    monkeypatch.setenv("LATENTBENCH_MAX_ARRAY_BYTES", str(1_000_000))
+    with pytest.raises(ResourceLimitError, match=r"artifact 'bomb' in the export expands beyond 1000000 bytes"):
+        _decode_array(entry)
+    monkeypatch.delenv("LATENTBENCH_MAX_ARRAY_BYTES")
+    assert _decode_array(entry).shape == (1000, 1000)
