@@ -96,6 +96,7 @@ def test_choices_lists_and_none_defaults():
     with pytest.raises(SpecError, match=r"'data_range' must be a number in \(0, inf\), got 0"):
         Reconstruction(params={"data_range": 0})
     assert Reconstruction(params={"data_range": 255}).params["data_range"] == 255
+    assert Reconstruction(params={"data_range": None}).params["data_range"] is None  # its default, passed explicitly
     assert DCI(params={"lasso_c": 2}).params["lasso_c"] == 2  # an int where the default is a float
 
 

@@ -238,6 +238,8 @@ class Task:
     def _check_param(self, key: str, value: Any) -> None:
         """Refuse a parameter whose type differs from its default's, or outside its range or choices."""
         default = self.defaults[key]
+        if value is None and default is None:  # a parameter that is unset by default, passed unset
+            return
         rng, choices = self.param_ranges.get(key), self.param_choices.get(key)
         if isinstance(default, (list, tuple)):
             if not isinstance(value, (list, tuple)):
