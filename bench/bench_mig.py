@@ -105,18 +105,18 @@ def main(argv: list[str] | None = None) -> int:
         codes, factors = make_data(n)
         if device == "cpu" and args.backend != "torch":
             def ours():
-                return mig_score(codes, factors, n_bins=args.n_bins, backend=args.backend)
+                return mig_score(codes, factors, n_bins=args.n_bins, backend=args.backend, return_details=True)
         elif device == "cpu":
             c_cpu, f_cpu = torch.as_tensor(codes), torch.as_tensor(factors)
 
             def ours():
-                return mig_score(c_cpu, f_cpu, n_bins=args.n_bins, backend="torch")
+                return mig_score(c_cpu, f_cpu, n_bins=args.n_bins, backend="torch", return_details=True)
         else:
             c_dev = torch.as_tensor(codes, device=device)
             f_dev = torch.as_tensor(factors, device=device)
 
             def ours():
-                r = mig_score(c_dev, f_dev, n_bins=args.n_bins, backend=args.backend)
+                r = mig_score(c_dev, f_dev, n_bins=args.n_bins, backend=args.backend, return_details=True)
                 torch.cuda.synchronize()
                 return r
         ours()  # warm-up (imports, CUDA context)

@@ -9,6 +9,31 @@ The public API::
     latentbench.register_task, latentbench.register_dataset
 
 Submodules are imported on first use, so ``import latentbench`` stays fast.
+
+How the package is layered
+--------------------------
+Imports run one way, from the command line down to the shared types; ``tests/test_layers.py``
+fails when one runs back up (lazy imports inside functions and type-only imports count too).
+
+0. **Core** (imports nothing above it): ``exceptions`` (the error hierarchy), ``validation`` (one
+   array checker), ``stats`` (the one statistics core: :class:`~latentbench.stats.Estimate`, the
+   bootstrap engine, the ``rng`` convention), ``types`` (task families, ``ScoreSpec``, ``Score``,
+   ``TaskOutput``), ``identity`` (model and dataset fingerprints), ``paths``, ``progress``,
+   ``provenance``, ``registry``, ``specs``, ``artifacts`` (names the runner and the report share) and
+   ``safeio`` (untrusted files read without pickle within a size limit, safe names, writes kept in
+   their folder).
+1. **Primitives**, three siblings that never import each other: ``adapters`` (any model behind a
+   few capabilities), ``data`` (datasets and their registry) and ``metrics`` (pure functions of
+   arrays).
+2. **Models**: the reference architectures, their training and cache, the null baselines.
+3. **Tasks**: thin glue between a dataset, an adapter and metric functions, their registry and
+   specs, and the :class:`~latentbench.tasks.context.RunContext` a task receives.
+4. **Persistence**: ``store`` (SQLite rows with the key, the identity scheme, and the metric order
+   and labels the report needs) and ``results`` (rows returned to a caller).
+5. **Runner and report**, side by side and apart: the runner plans jobs, encodes once, runs tasks
+   and writes the store; the report reads the store only (never the tasks or the metrics).
+6. **Orchestrators**: ``audit``, ``conformance`` (``latentbench check``) and ``reference_results``.
+7. **Entry points**: ``cli``, this package's lazy API.
 """
 
 from __future__ import annotations

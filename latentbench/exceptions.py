@@ -30,6 +30,7 @@ __all__ = [
     "DuplicateNameError",
     "IncompatibleResultsError",
     "InputValidationError",
+    "MissingOptionalDependencyError",
     "LatentBenchError",
     "LatentBenchWarning",
     "ResourceLimitError",
@@ -96,6 +97,10 @@ class TaskFailedError(LatentBenchError):
 
 class IncompatibleResultsError(LatentBenchError, ValueError):
     """Results from different task versions, parameters or datasets were to be put in one column."""
+
+
+class MissingOptionalDependencyError(LatentBenchError, ImportError):
+    """An optional package a feature needs is not installed; the message names the extra that brings it."""
 
 
 class LatentBenchWarning(UserWarning):

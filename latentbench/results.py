@@ -17,6 +17,7 @@ class Results:
 
     Each row is a dict with the store's columns (``model``, ``task``, ``metric``, ``value``,
     ``ci_low``, ``ci_high``, ``ci_method``, ``n``, ``direction``, ``status``, ``message``, ...).
+    For a table, pass the rows to the report: ``latentbench.report.Leaderboard.from_rows(results.rows)``.
     """
 
     def __init__(self, rows: list[dict[str, Any]], *, store_path: str | None = None) -> None:
@@ -73,14 +74,6 @@ class Results:
         if path is not None:
             Path(path).write_text(text)
         return text
-
-    def to_markdown(self) -> str:
-        """A leaderboard table of the primary scores (see :mod:`latentbench.report`)."""
-        from .report.leaderboard import Leaderboard
-        from .store import ResultStore
-
-        store = ResultStore(self.store_path) if self.store_path not in (None, ":memory:") else None
-        return Leaderboard.from_rows(self.rows, data=store).to_markdown()
 
     def __repr__(self) -> str:
         models = sorted({str(r["model"]) for r in self.rows})

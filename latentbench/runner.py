@@ -7,25 +7,25 @@ Randomness flows from one seed per job, derived per task with
 
 from __future__ import annotations
 
-import json
 import math
 import sys
 import time
 import traceback
 import uuid
 import warnings
-import zlib
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from .adapters import Adapter, Capability, PrecomputedAdapter, adapt, resolve_device
+from .adapters import Adapter, PrecomputedAdapter, adapt, resolve_device
+from .artifacts import latent_sample_artifacts
 from .data import load_dataset
 from .data.base import Dataset, hash_json
+from .data.binding import binding_problem
 from .exceptions import (
-    AdapterError, CapabilityError, InputValidationError, LatentBenchError, ResourceLimitError, TaskFailedError, UndefinedMetricWarning,
+    AdapterError, CapabilityError, InputValidationError, LatentBenchError, TaskFailedError, UndefinedMetricWarning,
 )
 from .identity import IDENTITY_SCHEME
 from .progress import log, progress
@@ -34,125 +34,15 @@ from .results import Results
 from .stats import interval_excludes
 from .store import ResultStore
 from .validation import check_run_options, is_tensor
-from .tasks.base import Score, Task, TaskOutput
+from .tasks.base import Task, TaskOutput
+from .tasks.context import LatentCache, RunContext, derive_seed
 from .tasks.registry import resolve_tasks, retarget_task
 
 __all__ = ["Evaluator", "LatentCache", "RunContext", "derive_seed", "evaluate"]
 
 
-def derive_seed(seed: int, task_name: str) -> np.random.SeedSequence:
-    """The per-task seed sequence: ``SeedSequence([seed, crc32(task_name)])``."""
-    return np.random.SeedSequence([int(seed), zlib.crc32(task_name.encode())])
-
-
 class _BindFailure(str):
     """A model that could not be prepared for a dataset: its tasks there are recorded as failed."""
-
-
-class LatentCache:
-    """Encodings of one model on one dataset, computed on first request and shared by every task."""
-
-    def __init__(self, adapter: Adapter, dataset: Dataset) -> None:
-        self.adapter, self.dataset = adapter, dataset
-        self._values: dict[tuple[str, str], Any] = {}
-        self.seconds = 0.0
-
-    def _get(self, kind: str, split: str, compute: Any) -> Any:
-        key = (kind, split)
-        if key not in self._values:
-            t0 = time.perf_counter()
-            try:
-                self._values[key] = compute(self.dataset.split(split))
-            except Exception as exc:  # remember the failure: every task asking again gets it at once
-                self._values[key] = exc
-            self.seconds += time.perf_counter() - t0
-        value = self._values[key]
-        if isinstance(value, Exception):
-            raise value
-        return value
-
-    def peek(self, kind: str, split: str) -> Any:
-        """An already computed value (``"z"`` or ``"posterior"``) or ``None``; never computes."""
-        value = self._values.get((kind, split))
-        return None if isinstance(value, Exception) else value
-
-    def latents(self, split: str) -> np.ndarray:
-        """Codes of the split's rows, ``(n, latent_dim)`` (the posterior mean for probabilistic encoders)."""
-        return self._get("z", split, lambda rows: self.adapter.encode_rows(self.dataset, rows))
-
-    def posterior(self, split: str) -> tuple[np.ndarray, np.ndarray]:
-        """Posterior mean and log-variance of the split's rows."""
-        return self._get("posterior", split, lambda rows: self.adapter.posterior_rows(self.dataset, rows))
-
-
-class RunContext:
-    """What a task gets besides the adapter and the dataset.
-
-    Attributes
-    ----------
-    split : str
-        The split the task scores (``test`` unless the task says otherwise).
-    seed : int
-        The job's seed; ``rng`` is derived from it and the task's name.
-    rng : numpy.random.Generator
-    device : str
-    n_bootstrap : int
-        Resamples for bootstrap intervals.
-    """
-
-    def __init__(self, *, cache: LatentCache, task: Task, seed: int, device: str, n_bootstrap: int = 1000,
-                 time_limit: float | None = None) -> None:
-        self._cache = cache
-        self.task = task
-        self.split = task.split
-        self.seed = seed
-        self.seed_sequence = derive_seed(seed, task.name)
-        self.rng = np.random.default_rng(self.seed_sequence)
-        self.device = device
-        self.n_bootstrap = n_bootstrap
-        self.time_limit = time_limit
-        self._started = time.perf_counter()
-
-    def rows(self, split: str | None = None) -> np.ndarray:
-        """Row indices of a split (default: the task's)."""
-        return self._cache.dataset.split(split or self.split)
-
-    def latents(self, split: str | None = None) -> np.ndarray:
-        """The cached codes of a split."""
-        return self._cache.latents(split or self.split)
-
-    def posterior(self, split: str | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """The cached posterior (mean, log-variance) of a split."""
-        return self._cache.posterior(split or self.split)
-
-    def subsample(self, n: int, limit: int) -> np.ndarray:
-        """Sorted positions of a seeded subsample of at most ``limit`` of ``n`` rows, without replacement
-        (all ``n`` positions when ``n <= limit``)."""
-        return np.sort(self.rng.choice(n, limit, replace=False)) if n > limit else np.arange(n)
-
-    def torch_generator(self) -> Any:
-        """A ``torch.Generator`` on the context's device, seeded from the job's seed."""
-        import torch
-
-        g = torch.Generator(device=self.device)
-        g.manual_seed(int(self.seed_sequence.generate_state(1, dtype=np.uint64)[0] % (2**63)))
-        return g
-
-    def mean_score(self, values: np.ndarray) -> Score:
-        """Mean of per-example values with a bootstrap interval (the per-example values are kept)."""
-        return Score.mean_of(values, self.rng, n_resamples=self.n_bootstrap)
-
-    def guard_size(self, n: int, limit: int, what: str, param: str) -> None:
-        """Raise :class:`ResourceLimitError` when ``n`` exceeds ``limit``, naming the parameter that sets it."""
-        if n > limit:
-            raise ResourceLimitError(f"{self.task.name}: {what} would have {n} points, more than the limit {limit}; "
-                                     f"set the task parameter {param!r} to at most {limit}")
-
-    def check_time(self) -> None:
-        """Raise :class:`ResourceLimitError` when the task has run past the per-task time limit."""
-        if self.time_limit is not None and time.perf_counter() - self._started > self.time_limit:
-            raise ResourceLimitError(f"{self.task.name} ran past its time limit of {self.time_limit:.0f} s; "
-                                     f"raise --time-limit or lower the task's sample sizes")
 
 
 def _where(exc: BaseException) -> str:
@@ -176,8 +66,11 @@ class Evaluator:
     ----------
     tasks : sequence of Task
         What to run (see :func:`latentbench.tasks.registry.resolve_tasks`).
-    dataset : str, optional
-        Run every task on this dataset instead of its own.
+    dataset : str or Dataset, optional
+        Run every task on this dataset instead of its own: a registered name, a reference with
+        parameters (``shapes[n=300]``), an ``.npz`` path, or a :class:`~latentbench.data.base.Dataset`
+        object (used as it is, without registering it anywhere). Each task is then named for it
+        (:func:`~latentbench.tasks.registry.retarget_task`).
     seeds : sequence of int, default=(0,)
     device : {"auto", "cpu", "cuda"}, default="auto"
     store : ResultStore, str or None
@@ -193,13 +86,19 @@ class Evaluator:
         The command line recorded with the run (default: the process's arguments).
     """
 
-    def __init__(self, tasks: Sequence[Task], *, dataset: str | None = None, seeds: Iterable[int] = (0,), device: str = "auto",
+    def __init__(self, tasks: Sequence[Task], *, dataset: str | Dataset | None = None, seeds: Iterable[int] = (0,), device: str = "auto",
                  store: ResultStore | str | None = None, force: bool = False, n_bootstrap: int = 1000,
                  on_error: str = "record", time_limit: float | None = None, command: str | None = None) -> None:
         if on_error not in ("record", "raise"):
             raise InputValidationError(f"'on_error' must be 'record' or 'raise', got {on_error!r}")
         seeds = list(seeds) if not isinstance(seeds, (int, np.integer)) else [seeds]
         check_run_options(seeds=seeds, n_bootstrap=n_bootstrap, time_limit=time_limit)
+        self._given: dict[str, Dataset] = {}
+        if isinstance(dataset, Dataset):
+            self._given[dataset.name] = dataset
+            dataset = dataset.name
+        elif dataset is not None and not isinstance(dataset, str):
+            raise InputValidationError(f"'dataset' must be a dataset name, an .npz path or a Dataset, got {type(dataset).__name__}")
         self.dataset = dataset
         self.tasks = [retarget_task(t, dataset, _dataset_name(dataset)) for t in tasks] if dataset else list(tasks)
         self.seeds = [int(s) for s in seeds]
@@ -223,6 +122,8 @@ class Evaluator:
             self._run_recorded = True
 
     def _dataset_for(self, task: Task) -> Dataset:
+        if task.dataset in self._given and not task.dataset_params:
+            return self._given[task.dataset]
         return load_dataset(task.dataset, **task.dataset_params)
 
     def run(self, models: Mapping[str, Any] | Any) -> Results:
@@ -283,20 +184,9 @@ class Evaluator:
     def _bind(self, adapter: Adapter, dataset: Dataset) -> str | None:
         if isinstance(adapter, PrecomputedAdapter) and not adapter.belongs_to(dataset):
             return f"latents in {adapter.source} are for dataset {adapter.dataset_name!r}, not {dataset.name!r}"
-        trained_on = adapter.metadata.get("dataset")
-        trained_fp = adapter.metadata.get("dataset_fingerprint")
-        derived = trained_on and trained_on != dataset.name and "derived_from" in dataset.metadata
-        if derived:  # e.g. digits-fair reuses the images and split of digits: checked row by row
-            from .data.fairness import derived_binding
-
-            reason = derived_binding(trained_on, trained_fp, dataset)
-            if reason is not None:
-                return f"{adapter.name} cannot be scored on {dataset.name!r}: {reason}"
-        elif trained_on and trained_on != dataset.name:
-            return f"{adapter.name} was trained on {trained_on!r}; this task uses {dataset.name!r}"
-        if not derived and trained_fp and trained_fp != dataset.fingerprint:
-            return (f"{adapter.name} was trained on another draw of {dataset.name!r} (fingerprint {trained_fp}, "
-                    f"here {dataset.fingerprint}): its test rows are not held out from training")
+        reason = binding_problem(adapter.name, adapter.metadata.get("dataset"), adapter.metadata.get("dataset_fingerprint"), dataset)
+        if reason is not None:
+            return reason
         try:
             adapter.bind(dataset)
         except InputValidationError:
@@ -371,14 +261,13 @@ class Evaluator:
         if z is None:
             return {}
         self._latent_samples.add(key)
-        from .report.data import latent_sample_artifacts
-
         return latent_sample_artifacts(cache.dataset, split, z)
 
     def _status_row(self, base: dict[str, Any], task: Task, status: str, message: str, seconds: float) -> dict[str, Any]:
         spec = task.primary_spec
-        return {**base, "metric": spec.name, "value": None, "ci_low": None, "ci_high": None, "ci_method": None, "stderr": None,
-                "n": None, "direction": spec.direction, "is_primary": 1, "status": status, "message": message, "seconds": seconds}
+        return {**base, **_describe_score(task, spec.name), "value": None, "ci_low": None, "ci_high": None, "ci_method": None,
+                "stderr": None, "n": None, "direction": spec.direction, "is_primary": 1, "status": status, "message": message,
+                "seconds": seconds}
 
     def _score_rows(self, base: dict[str, Any], task: Task, output: TaskOutput, seconds: float,
                     caught: list[warnings.WarningMessage]) -> list[dict[str, Any]]:
@@ -407,15 +296,16 @@ class Evaluator:
             lo, hi = spec.bounds
             if math.isfinite(value) and ((lo is not None and value < lo - 1e-9) or (hi is not None and value > hi + 1e-9)):
                 raise ValueError(f"score {name!r} = {value} is outside its declared bounds {spec.bounds}")
-            rows.append({**base, "metric": name, "value": value if math.isfinite(value) else None,
-                         "ci_low": s.ci_low, "ci_high": s.ci_high, "ci_method": s.ci_method, "stderr": s.stderr, "n": s.n,
+            rows.append({**base, **_describe_score(task, name), "value": value if math.isfinite(value) else None,
+                         "ci_low": _finite(s.ci_low), "ci_high": _finite(s.ci_high), "ci_method": s.ci_method,
+                         "stderr": _finite(s.stderr), "n": s.n,
                          "direction": spec.direction, "is_primary": int(name == task.primary), "status": "ok",
                          "message": message, "seconds": seconds})
         return rows
 
 
 def evaluate(model: Any, tasks: str | Task | Sequence[str | Task] | None = None, *, suite: str | None = None,
-             dataset: str | None = None, seeds: Iterable[int] = (0,), device: str = "auto",
+             dataset: str | Dataset | None = None, seeds: Iterable[int] = (0,), device: str = "auto",
              store: ResultStore | str | None = None, force: bool = False, name: str | None = None,
              n_bootstrap: int = 1000, on_error: str = "record") -> Results:
     """Evaluate a model (or several) on tasks and return the results.
@@ -433,8 +323,8 @@ def evaluate(model: Any, tasks: str | Task | Sequence[str | Task] | None = None,
         Registered task names (comma-separated allowed) or Task instances.
     suite : str, optional
         A suite name (``quick``, ``standard``).
-    dataset : str, optional
-        Run every task on this dataset.
+    dataset : str or Dataset, optional
+        Run every task on this dataset (see :class:`Evaluator`).
     seeds : iterable of int, default=(0,)
     device : {"auto", "cpu", "cuda"}, default="auto"
     store : ResultStore or path, optional
@@ -466,11 +356,12 @@ def evaluate(model: Any, tasks: str | Task | Sequence[str | Task] | None = None,
     check_run_options(seeds=seeds, n_bootstrap=n_bootstrap)  # before any model is loaded or trained
     task_list = resolve_tasks(tasks, suite=suite)
     dev = resolve_device(device)
+    ref = dataset.name if isinstance(dataset, Dataset) else dataset
     if isinstance(model, Mapping) and not _is_npz_file(model):
         model = _as_model_mapping(model)
-        models = {k: load_model(v, device=dev, dataset=dataset) if isinstance(v, str) else v for k, v in model.items()}
+        models = {k: load_model(v, device=dev, dataset=ref) if isinstance(v, str) else v for k, v in model.items()}
     else:
-        obj = load_model(model, device=dev, dataset=dataset) if isinstance(model, str) else model
+        obj = load_model(model, device=dev, dataset=ref) if isinstance(model, str) else model
         models = {name or (model if isinstance(model, str) else None): obj}
     return Evaluator(task_list, dataset=dataset, seeds=seeds, device=dev, store=store, force=force,
                      n_bootstrap=n_bootstrap, on_error=on_error).run(models)
@@ -478,6 +369,22 @@ def evaluate(model: Any, tasks: str | Task | Sequence[str | Task] | None = None,
 
 # ---------------------------------------------------------------------------------------- helpers
 _LATENT_KEY_BASES = ("z", "mean", "logvar")
+
+
+def _describe_score(task: Task, name: str) -> dict[str, Any]:
+    """What the report needs to order and name a score without the task: its rank in the task's
+    declaration, its one-line description and its unit."""
+    rank = next(i for i, s in enumerate(task.scores) if s.name == name)
+    spec = task.scores[rank]
+    return {"metric": name, "metric_rank": rank, "metric_label": spec.description or None, "unit": spec.unit or None}
+
+
+def _finite(value: Any) -> float | None:
+    """A finite float, or ``None`` (as the store keeps missing and non-finite numbers)."""
+    if value is None:
+        return None
+    value = float(value)
+    return value if math.isfinite(value) else None
 
 
 def _is_latent_key(key: Any) -> bool:

@@ -5,7 +5,9 @@ fingerprint, seed, metric). The model fingerprint (``model_fp``) is the model's 
 dataset (:meth:`latentbench.adapters.Adapter.identity`); ``model_id`` beside it is the model's own
 fingerprint (the same on every dataset), and ``key_scheme`` the identity scheme the key was made
 under (:data:`latentbench.identity.IDENTITY_SCHEME`): rows of an older scheme are never served to a
-lookup (a rerun recomputes them) and reports show them as stale. Each finished job is committed at once, so a crash loses at most the
+lookup (a rerun recomputes them) and reports show them as stale. ``metric_rank`` (the score's place
+in its task's declaration), ``metric_label`` (its one-line description) and ``unit`` are stored with
+each row so the report can order and name scores without importing the tasks. Each finished job is committed at once, so a crash loses at most the
 job in flight, and a rerun finds what it already has. The store knows nothing about any
 particular metric: it holds names, values, intervals, directions and statuses.
 """
@@ -14,7 +16,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator, Mapping
@@ -26,6 +27,7 @@ import numpy as np
 
 from .exceptions import InputValidationError
 from .identity import IDENTITY_SCHEME
+from .paths import latentbench_home
 
 __all__ = ["IDENTITY_SCHEME", "JOB_KEY", "RESULT_COLUMNS", "ResultStore", "default_store_path"]
 
@@ -39,12 +41,13 @@ RESULT_COLUMNS = (
     "model_fp", "task", "task_version", "params_hash", "split_fp", "seed", "metric",
     "model", "family", "dataset", "dataset_fp", "split", "value", "ci_low", "ci_high", "ci_method",
     "stderr", "n", "direction", "is_primary", "status", "message", "seconds", "params", "run_id", "created",
-    "model_id", "key_scheme",
+    "model_id", "key_scheme", "metric_rank", "metric_label", "unit",
 )
 
 #: Columns added after schema version 1 (added to an older file when it is opened; old rows get
 #: ``key_scheme`` 1).
-_ADDED_COLUMNS = (("model_id", "TEXT"), ("key_scheme", "INTEGER NOT NULL DEFAULT 1"))
+_ADDED_COLUMNS = (("model_id", "TEXT"), ("key_scheme", "INTEGER NOT NULL DEFAULT 1"), ("metric_rank", "INTEGER"),
+                  ("metric_label", "TEXT"), ("unit", "TEXT"))
 
 _SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
@@ -61,6 +64,7 @@ CREATE TABLE IF NOT EXISTS results (
     value REAL, ci_low REAL, ci_high REAL, ci_method TEXT, stderr REAL, n INTEGER,
     direction TEXT, is_primary INTEGER, status TEXT NOT NULL, message TEXT, seconds REAL,
     params TEXT, run_id TEXT, created REAL, model_id TEXT, key_scheme INTEGER NOT NULL DEFAULT 1,
+    metric_rank INTEGER, metric_label TEXT, unit TEXT,
     PRIMARY KEY ({", ".join(JOB_KEY)}, metric)
 );
 CREATE TABLE IF NOT EXISTS artifacts (
@@ -74,11 +78,6 @@ CREATE TABLE IF NOT EXISTS artifacts (
 def default_store_path() -> Path:
     """``$LATENTBENCH_HOME/results.db`` (default home: ``~/.cache/latentbench``)."""
     return latentbench_home() / "results.db"
-
-
-def latentbench_home() -> Path:
-    """The cache folder: ``$LATENTBENCH_HOME`` or ``~/.cache/latentbench``."""
-    return Path(os.environ.get("LATENTBENCH_HOME", Path.home() / ".cache" / "latentbench")).expanduser()
 
 
 def _store_error(path: str, exc: sqlite3.DatabaseError) -> InputValidationError:

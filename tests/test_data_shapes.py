@@ -72,24 +72,24 @@ def test_bad_indices_are_rejected(bad):
 # ---------------------------------------------------------------------------------------- sampling
 def test_sample_factors_uniform_and_fixed():
     rng = np.random.default_rng(3)
-    free = S.sample_factors(4000, rng)
+    free = S.sample_factors(4000, rng=rng)
     for j, size in enumerate(S.FACTOR_SIZES):
         assert set(np.unique(free[:, j])) == set(range(size))
 
-    fixed = S.sample_factors(4000, np.random.default_rng(4), fixed={"orientation": 7, 0: 2})
+    fixed = S.sample_factors(4000, rng=np.random.default_rng(4), fixed={"orientation": 7, 0: 2})
     assert (fixed[:, 2] == 7).all() and (fixed[:, 0] == 2).all()
     for j in (1, 3, 4):  # the free factors still cover their ranges
         assert set(np.unique(fixed[:, j])) == set(range(S.FACTOR_SIZES[j]))
     # seeded: the same seed gives the same rows
-    np.testing.assert_array_equal(S.sample_factors(50, 9, fixed={"scale": 1}),
-                                  S.sample_factors(50, 9, fixed={"scale": 1}))
+    np.testing.assert_array_equal(S.sample_factors(50, rng=9, fixed={"scale": 1}),
+                                  S.sample_factors(50, rng=9, fixed={"scale": 1}))
 
 
 @pytest.mark.parametrize("fixed, word", [({"colour": 1}, "colour"), ({"shape": 3}, "shape"), ({5: 0}, "fixed"),
                                          ({"scale": -1}, "scale")])
 def test_sample_factors_rejects_bad_fixed(fixed, word):
     with pytest.raises(InputValidationError, match=word):
-        S.sample_factors(10, 0, fixed=fixed)
+        S.sample_factors(10, rng=0, fixed=fixed)
 
 
 # ---------------------------------------------------------------------------------------- rendering
@@ -106,7 +106,7 @@ def test_render_is_packed_binary_and_chunk_independent():
 
 def test_translation_by_one_step_shifts_by_one_pixel():
     rng = np.random.default_rng(2)
-    base = S.sample_factors(40, rng)
+    base = S.sample_factors(40, rng=rng)
     base[:, 3] = rng.integers(0, 31, size=40)
     base[:, 4] = rng.integers(0, 31, size=40)
     right, down = base.copy(), base.copy()
@@ -122,7 +122,7 @@ def test_translation_by_one_step_shifts_by_one_pixel():
 
 def test_symmetric_shapes_are_centred_on_their_position():
     rng = np.random.default_rng(5)
-    f = S.sample_factors(60, rng)
+    f = S.sample_factors(60, rng=rng)
     f[:, 0] = rng.integers(0, 2, size=60)  # square and ellipse have 180-degree symmetry
     imgs = images(f)
     rows, cols = np.arange(64), np.arange(64)
@@ -202,14 +202,14 @@ def test_no_sprite_is_clipped():
     assert not border  # every rotated shape fits in its template
     # extreme positions: every on pixel of the template reaches the canvas
     rng = np.random.default_rng(6)
-    f = S.sample_factors(64, rng)
+    f = S.sample_factors(64, rng=rng)
     f[:, 3] = rng.choice([0, 31], size=64)
     f[:, 4] = rng.choice([0, 31], size=64)
     np.testing.assert_array_equal(images(f).sum(axis=(1, 2)), t[f[:, 0], f[:, 1], f[:, 2]].sum(axis=(1, 2)))
 
 
 def test_different_shapes_differ():
-    f = S.sample_factors(30, np.random.default_rng(7))
+    f = S.sample_factors(30, rng=np.random.default_rng(7))
     per_shape = [images(np.column_stack([np.full(30, s), f[:, 1:]])) for s in range(3)]
     for a, b in [(0, 1), (0, 2), (1, 2)]:
         assert ((per_shape[a] != per_shape[b]).sum(axis=(1, 2)) > 10).all()

@@ -22,9 +22,9 @@ from latentbench.tasks.registry import get_task, list_tasks
 
 def reflected(res, n, level=0.95):
     """The m-out-of-n interval used before: ``[theta - s (q_hi - theta), theta - s (q_lo - theta)]``."""
-    theta, m = res["estimate"], res["m"]
+    theta, m = res.value, res.details["m"]
     s = math.sqrt(m / (n - m))
-    q_lo, q_hi = np.quantile(res["estimates"], [(1 - level) / 2, (1 + level) / 2])
+    q_lo, q_hi = np.quantile(res.details["draws"], [(1 - level) / 2, (1 + level) / 2])
     return theta - s * (q_hi - theta), theta - s * (q_lo - theta)
 
 
@@ -39,12 +39,12 @@ def test_subsample_interval_contains_a_biased_estimate_that_the_reflected_interv
 
     res = subsample_ci(fn, x, n_rounds=20, rng=1)
     lo, hi = reflected(res, n)
-    assert hi < res["estimate"]  # the defect: the interval lands below its own value
-    assert res["ci_low"] <= res["estimate"] <= res["ci_high"]
-    assert res["shift"] == pytest.approx(bias / res["m"] - bias / n, rel=0.2)  # the size dependence, reported
+    assert hi < res.value  # the defect: the interval lands below its own value
+    assert res.ci_low <= res.value <= res.ci_high
+    assert res.details["shift"] == pytest.approx(bias / res.details["m"] - bias / n, rel=0.2)  # the size dependence, reported
     # the width is the estimator's sampling spread at n, not inflated by the bias
-    assert (res["ci_high"] - res["ci_low"]) / 2 == pytest.approx(1.96 / math.sqrt(n), rel=0.5)
-    assert res["method"] == "subsample-se(m=200)"
+    assert (res.ci_high - res.ci_low) / 2 == pytest.approx(1.96 / math.sqrt(n), rel=0.5)
+    assert res.method == "subsample-se(m=200)" and res.n == n
 
 
 def test_subsample_interval_on_plug_in_entropy_whose_bias_dwarfs_its_spread():
@@ -58,9 +58,9 @@ def test_subsample_interval_on_plug_in_entropy_whose_bias_dwarfs_its_spread():
 
     res = subsample_ci(entropy, x, n_rounds=10, rng=0)
     lo, hi = reflected(res, len(x))
-    assert lo > res["estimate"]  # half-size draws are lower, so the reflected interval lies above
-    assert res["ci_low"] <= res["estimate"] <= res["ci_high"] <= math.log(200)
-    assert res["shift"] < 0
+    assert lo > res.value  # half-size draws are lower, so the reflected interval lies above
+    assert res.ci_low <= res.value <= res.ci_high <= math.log(200)
+    assert res.details["shift"] < 0
 
 
 def test_subsample_interval_covers_the_mean_near_the_nominal_rate():
@@ -72,8 +72,8 @@ def test_subsample_interval_covers_the_mean_near_the_nominal_rate():
     for _ in range(reps):
         x = rng.normal(size=n)
         res = subsample_ci(lambda a: float(a.mean()), x, n_rounds=20, rng=rng)
-        hit += res["ci_low"] <= 0.0 <= res["ci_high"]
-        widths.append(res["ci_high"] - res["ci_low"])
+        hit += res.ci_low <= 0.0 <= res.ci_high
+        widths.append(res.ci_high - res.ci_low)
     assert 0.90 <= hit / reps <= 0.99
     assert np.mean(widths) / (2 * 1.96 / math.sqrt(n)) == pytest.approx(1.0, abs=0.2)
 
@@ -82,17 +82,17 @@ def test_subsample_interval_with_a_dict_statistic_bounds_and_undefined_draws():
     x = np.random.default_rng(0).uniform(size=(300, 2))
     res = subsample_ci(lambda a: {"a": float(a[:, 0].mean()), "b": float(a[:, 1].min())}, x, n_rounds=5, rng=0,
                        bounds=(0.0, 1.0))
-    assert res["m"] == 150 and res["method"] == "subsample-se(m=150)"
     for key in ("a", "b"):
         r = res[key]
-        assert 0.0 <= r["ci_low"] <= r["estimate"] <= r["ci_high"] <= 1.0
-        assert len(r["estimates"]) == 5 and r["se"] > 0
+        assert r.details["m"] == 150 and r.method == "subsample-se(m=150)"
+        assert 0.0 <= r.ci_low <= r.value <= r.ci_high <= 1.0
+        assert len(r.details["draws"]) == 5 and r.stderr > 0
     # the minimum of uniforms is near 0: the symmetric interval is clipped at the bound
-    assert res["b"]["ci_low"] == 0.0
+    assert res["b"].ci_low == 0.0
     nan = subsample_ci(lambda a: float("nan"), x, n_rounds=3, rng=0, estimate=0.5)
-    assert math.isnan(nan["ci_low"]) and math.isnan(nan["ci_high"])
+    assert math.isnan(nan.ci_low) and math.isnan(nan.ci_high)
     with pytest.raises(InputValidationError, match="bounds"):
-        subsample_ci(lambda a: 0.0, x, bounds=(1.0, 0.0))
+        subsample_ci(lambda a: 0.0, x, bounds=(1.0, 0.0), rng=0)
 
 
 def test_interval_excludes():

@@ -273,7 +273,7 @@ def test_bad_input_errors(clouds):
     with pytest.raises(InputValidationError, match="k2"):
         corrint(x, k1=10, k2=10)
     with pytest.raises(InputValidationError):
-        correlation_dimension(x, window=(0.1, 0.01))
+        correlation_dimension(x, window=(0.1, 0.01), rng=0)
 
 
 # --------------------------------------------------------------------------- correlation dimension, CIs, scale curve
@@ -294,7 +294,7 @@ def test_correlation_dimension(clouds, name):
 
 def test_correlation_dimension_guard():
     with pytest.raises(ResourceLimitError, match="n_max"):
-        correlation_dimension(np.zeros((10, 2)), n_max=50_000)
+        correlation_dimension(np.zeros((10, 2)), n_max=50_000, rng=0)
 
 
 def test_subsample_ci_draws_without_replacement(clouds):
@@ -309,16 +309,16 @@ def test_subsample_ci_draws_without_replacement(clouds):
         return float(a[:, 0].mean())
 
     res = subsample_ci(fn, x, y, m=150, n_rounds=8, rng=3)
-    assert res["m"] == 150 and len(res["estimates"]) == 8
+    assert res.details["m"] == 150 and len(res.details["draws"]) == 8
     assert seen == [400] + [150] * 8  # the full-sample estimate, then the subsamples
-    assert res["ci_low"] <= res["estimate"] <= res["ci_high"]
+    assert res.ci_low <= res.value <= res.ci_high
     # the rescaled interval for a mean is about the normal one
     se = x[:, 0].std() / np.sqrt(len(x))
-    assert 0.2 * se < (res["ci_high"] - res["ci_low"]) / 4 < 5 * se
+    assert 0.2 * se < (res.ci_high - res.ci_low) / 4 < 5 * se
     out = subsample_ci(lambda a: intrinsic_dimension(a), x, n_rounds=4, rng=0)
-    assert out["m"] == 200 and out["mle"]["ci_low"] < out["mle"]["ci_high"]
+    assert out["mle"].details["m"] == 200 and out["mle"].ci_low < out["mle"].ci_high
     with pytest.raises(InputValidationError):
-        subsample_ci(fn, x, y[:10])
+        subsample_ci(fn, x, y[:10], rng=0)
 
 
 def test_scale_curve(clouds):

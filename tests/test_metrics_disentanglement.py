@@ -3,7 +3,6 @@ ground-truth codes, invariances, degenerate and bad inputs."""
 
 from __future__ import annotations
 
-import os
 import warnings
 
 import numpy as np
@@ -37,7 +36,7 @@ SMALL_SIZES = (3, 4, 5, 6)
 #: gap slightly.
 SHAPES_CODES_EQ_FACTORS_MIG = 0.896349673596949
 
-slow = pytest.mark.skipif(not os.environ.get("LATENTBENCH_SLOW"), reason="slow; set LATENTBENCH_SLOW=1")
+slow = pytest.mark.slow  # the one switch: LATENTBENCH_SLOW=1 (tests/conftest.py)
 
 
 # ------------------------------------------------------------------------------ references
@@ -77,7 +76,7 @@ def test_mig_equals_slow_formula_on_random_inputs(seed):
     codes = rng.normal(size=(n, n_lat)) * 10.0 ** rng.uniform(-6, 6, size=n_lat) + rng.normal(size=n_lat) * 100
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # single-valued factors (size 1) warn; DL gives NaN there too
-        ours = mig_score(codes, factors, n_bins=n_bins)
+        ours = mig_score(codes, factors, n_bins=n_bins, return_details=True)
         ref, ref_per = slow_mig(codes, factors, n_bins)
     ok = ~np.isnan(ref_per)
     np.testing.assert_allclose(np.asarray(ours["mig_per_factor"])[ok], ref_per[ok], rtol=0, atol=1e-12)
@@ -92,7 +91,7 @@ def test_mig_equals_slow_formula_on_structured_inputs():
                             np.full((5000, 2), 1.7), np.zeros((5000, 1)),
                             np.round(rng.normal(size=(5000, 2)), 1)], axis=1)
     for n_bins in (20, 7):
-        ours = mig_score(codes, factors, n_bins=n_bins)
+        ours = mig_score(codes, factors, n_bins=n_bins, return_details=True)
         ref, ref_per = slow_mig(codes, factors, n_bins)
         assert ours["mig"] == pytest.approx(ref, abs=1e-12)
         np.testing.assert_allclose(ours["mig_per_factor"], ref_per, atol=1e-12, rtol=0)
@@ -119,7 +118,7 @@ def test_mi_matrix_matches_sklearn_pairwise():
     rng = np.random.default_rng(2)
     factors = random_grid_points((2, 7, 13), 4000, seed=8)
     codes = factors[:, [0, 1, 2, 1]] + rng.normal(size=(4000, 4))
-    mi = np.asarray(mig_score(codes, factors, n_bins=12)["mutual_info"])
+    mi = np.asarray(mig_score(codes, factors, n_bins=12, return_details=True)["mutual_info"])
     for j in range(4):
         c = codes[:, j]
         b = np.digitize(c, np.histogram(c, 12)[1][:-1])
@@ -132,37 +131,37 @@ def test_torch_backend_equals_numpy_backend():
     factors = random_grid_points(SHAPES_SIZES, 3000, seed=9)
     codes = factors @ rng.normal(size=(5, 6)) + rng.normal(size=(3000, 6))
     codes[:, 4] = 2.0
-    a = mig_score(codes, factors, backend="numpy")
-    b = mig_score(torch.as_tensor(codes, dtype=torch.float32).double(), torch.as_tensor(factors), backend="torch")
+    a = mig_score(codes, factors, backend="numpy", return_details=True)
+    b = mig_score(torch.as_tensor(codes, dtype=torch.float32).double(), torch.as_tensor(factors), backend="torch", return_details=True)
     assert b["backend"] == "torch" and a["backend"] == "numpy"
     np.testing.assert_allclose(b["mutual_info"], a["mutual_info"], atol=1e-13, rtol=0)
     assert b["mig"] == pytest.approx(a["mig"], abs=1e-13)
     # "auto" keeps CPU tensors on the (faster) NumPy path
-    assert mig_score(torch.as_tensor(codes), factors)["backend"] == "numpy"
+    assert mig_score(torch.as_tensor(codes), factors, return_details=True)["backend"] == "numpy"
 
 
 # --------------------------------------------------------------------- MIG ground truths
 def test_mig_is_one_for_codes_equal_to_factors_on_the_full_grid():
     f = grid(SMALL_SIZES)
-    r = mig_score(f.astype(float), f)
+    r = mig_score(f.astype(float), f, return_details=True)
     assert r["mig"] == pytest.approx(1.0, abs=1e-12)
     assert r["top_latent"] == [0, 1, 2, 3]
     # a permutation of the latents and a positive affine rescaling of each: the same value
     perm = [2, 0, 3, 1]
-    r2 = mig_score(f[:, perm] * np.array([2.5, 0.1, 7.0, 1e3]) - 4.0, f)
+    r2 = mig_score(f[:, perm] * np.array([2.5, 0.1, 7.0, 1e3]) - 4.0, f, return_details=True)
     assert r2["mig"] == pytest.approx(1.0, abs=1e-12)
 
 
 def test_mig_on_shapes_factors_is_below_one_and_matches_dl():
     f = random_grid_points(SHAPES_SIZES, 10_000, seed=0)
-    r = mig_score(f.astype(float), f)
+    r = mig_score(f.astype(float), f, return_details=True)
     ref, _ = slow_mig(f.astype(float), f)
     assert r["mig"] == pytest.approx(ref, abs=1e-12)
     assert r["mig"] == pytest.approx(SHAPES_CODES_EQ_FACTORS_MIG, abs=1e-9)  # about 0.896
     assert r["mig"] < 1.0
     # permuted and positively rescaled latents give the same value
     perm = [4, 2, 0, 3, 1]
-    r2 = mig_score(f[:, perm] * np.array([0.5, 3.0, 1.0, 2.0, 10.0]) + np.array([1.0, -2.0, 0.0, 5.0, 0.25]), f)
+    r2 = mig_score(f[:, perm] * np.array([0.5, 3.0, 1.0, 2.0, 10.0]) + np.array([1.0, -2.0, 0.0, 5.0, 0.25]), f, return_details=True)
     assert r2["mig"] == pytest.approx(r["mig"], abs=1e-12)
 
 
@@ -170,16 +169,16 @@ def test_mig_drops_under_rotation_and_is_near_zero_for_noise():
     f = random_grid_points(SHAPES_SIZES, 10_000, seed=0)
     z = (f - f.mean(0)) / f.std(0)
     q, _ = np.linalg.qr(np.random.default_rng(1).normal(size=(5, 5)))
-    rotated = mig_score(z @ q, f)["mig"]
+    rotated = mig_score(z @ q, f, return_details=True)["mig"]
     assert rotated < 0.3  # about 0.085
-    noise = mig_score(np.random.default_rng(2).normal(size=(10_000, 10)), f)["mig"]
+    noise = mig_score(np.random.default_rng(2).normal(size=(10_000, 10)), f, return_details=True)["mig"]
     assert 0 <= noise < 0.02
 
 
 def test_mig_constant_codes_warn_and_give_nan():
     f = random_grid_points(SMALL_SIZES, 500, seed=1)
     with pytest.warns(UndefinedMetricWarning, match="constant"):
-        r = mig_score(np.ones((500, 3)), f)
+        r = mig_score(np.ones((500, 3)), f, return_details=True)
     assert np.isnan(r["mig"]) and np.isnan(r["mig_per_factor"]).all() and r["n_constant_latents"] == 3
 
 
@@ -188,12 +187,12 @@ def test_mig_constant_factor_warns_and_is_excluded():
     f[:, 2] = 7
     codes = f + np.random.default_rng(0).normal(scale=0.1, size=f.shape)
     with pytest.warns(UndefinedMetricWarning, match=r"factor\(s\) \[2\]"):
-        r = mig_score(codes, f)
+        r = mig_score(codes, f, return_details=True)
     per = np.asarray(r["mig_per_factor"])
     assert np.isnan(per[2]) and r["top_latent"][2] == -1
     assert r["mig"] == pytest.approx(np.mean(per[[0, 1, 3]]))
     with pytest.warns(UndefinedMetricWarning):
-        r = mig_score(codes, np.zeros((500, 2), dtype=int))
+        r = mig_score(codes, np.zeros((500, 2), dtype=int), return_details=True)
     assert np.isnan(r["mig"])
 
 
@@ -201,21 +200,21 @@ def test_mig_factor_codes_need_not_start_at_zero():
     f = random_grid_points(SMALL_SIZES, 800, seed=2)
     codes = f + np.random.default_rng(0).normal(scale=0.5, size=f.shape)
     shifted = f * np.array([1, 1000, 1, 10**12]) - 50  # wide ranges take the np.unique path
-    assert mig_score(codes, shifted)["mig"] == pytest.approx(mig_score(codes, f)["mig"], abs=1e-14)
-    assert mig_score(codes, f.astype(float))["mig"] == mig_score(codes, f)["mig"]
+    assert mig_score(codes, shifted, return_details=True)["mig"] == pytest.approx(mig_score(codes, f, return_details=True)["mig"], abs=1e-14)
+    assert mig_score(codes, f.astype(float), return_details=True)["mig"] == mig_score(codes, f, return_details=True)["mig"]
 
 
 # ----------------------------------------------------------------------------- sampled MIG
 def test_sampled_mig_known_answers():
     f = grid(SMALL_SIZES)
     rng = np.random.default_rng(0)
-    r = mig_sampled_score(f.astype(float), np.full(f.shape, np.log(1e-4)), f, rng=rng)
+    r = mig_sampled_score(f.astype(float), np.full(f.shape, np.log(1e-4)), f, rng=rng, return_details=True)
     assert r["mig"] == pytest.approx(1.0, abs=1e-3)
     assert r["top_latent"] == [0, 1, 2, 3]
     np.testing.assert_allclose(r["factor_entropy"], np.log(SMALL_SIZES), rtol=1e-12)
     assert r["n"] == 360 and r["n_samples"] == 360 and r["estimator"] == "sampled"
     # means independent of the factors
-    r = mig_sampled_score(rng.normal(size=f.shape), np.zeros(f.shape), f, rng=rng)
+    r = mig_sampled_score(rng.normal(size=f.shape), np.zeros(f.shape), f, rng=rng, return_details=True)
     assert 0 <= r["mig"] < 0.05
 
 
@@ -223,36 +222,36 @@ def test_sampled_mig_subsample_chunks_and_tensor_input_agree():
     f = grid(SMALL_SIZES)
     mean = f * 0.5 + np.random.default_rng(1).normal(scale=0.2, size=f.shape)
     logvar = np.full(f.shape, np.log(0.05))
-    a = mig_sampled_score(mean, logvar, f, rng=np.random.default_rng(3), n_samples=100, chunk_elements=1 << 20)
+    a = mig_sampled_score(mean, logvar, f, rng=np.random.default_rng(3), n_samples=100, chunk_elements=1 << 20, return_details=True)
     b = mig_sampled_score(torch.as_tensor(mean), torch.as_tensor(logvar), f, rng=np.random.default_rng(3),
-                          n_samples=100, chunk_elements=97)  # tiny chunks: many log-sum-exp pieces
+                          n_samples=100, chunk_elements=97, return_details=True)  # tiny chunks: many log-sum-exp pieces
     assert b["mig"] == pytest.approx(a["mig"], abs=1e-10)
     assert a["n_samples"] == 100 and 0.3 < a["mig"] < 1.0
-    c = mig_sampled_score(mean, logvar, f, rng=np.random.default_rng(3), max_rows=200)
+    c = mig_sampled_score(mean, logvar, f, rng=np.random.default_rng(3), max_rows=200, return_details=True)
     assert c["n"] == 200
 
 
 # -------------------------------------------------------------------------------------- DCI
 def test_dci_codes_equal_to_factors():
     f = grid(SMALL_SIZES)
-    r = dci_score(f.astype(float), f, f.astype(float), f, rng=np.random.default_rng(0), return_correct=True)
+    r = dci_score(f.astype(float), f, f.astype(float), f, rng=np.random.default_rng(0), return_correct=True, return_details=True)
     assert r["disentanglement"] > 0.999 and r["completeness"] > 0.999
     assert r["informativeness_test"] == 1.0 and r["informativeness_train"] == 1.0
     imp = np.asarray(r["importance_matrix"])
     assert imp.shape == (4, 4) and np.allclose(imp, np.eye(4), atol=1e-9)
     # per-example correctness for a bootstrap without refitting
-    ci = bootstrap_accuracy(r["correct_test"], rng=np.random.default_rng(1), n_boot=200)
-    assert ci["mean"] == r["informativeness_test"] == ci["low"] == ci["high"]
+    ci = bootstrap_accuracy(r["correct_test"], rng=np.random.default_rng(1), n_resamples=200)
+    assert ci.value == r["informativeness_test"] == ci.ci_low == ci.ci_high
 
 
 def test_dci_noise_codes_and_lasso_variant():
     f = grid(SMALL_SIZES)
     rng = np.random.default_rng(0)
-    r = dci_score(rng.normal(size=f.shape), f, rng.normal(size=f.shape), f, rng=rng, predictor="lasso")
+    r = dci_score(rng.normal(size=f.shape), f, rng.normal(size=f.shape), f, rng=rng, predictor="lasso", return_details=True)
     assert r["disentanglement"] < 0.2 and r["completeness"] < 0.2
     assert r["informativeness_test"] < 0.4
     z = f + rng.normal(scale=0.05, size=f.shape)
-    r = dci_score(z, f, z, f, rng=rng, predictor="lasso")
+    r = dci_score(z, f, z, f, rng=rng, predictor="lasso", return_details=True)
     assert r["disentanglement"] > 0.9 and r["completeness"] > 0.9
     np.testing.assert_allclose(np.asarray(r["importance_matrix"]).sum(axis=0), 1.0)
 
@@ -261,7 +260,7 @@ def test_dci_gbt_noise_codes_near_zero():
     sizes = (3, 4, 5)
     f = np.repeat(grid(sizes), 2, axis=0)
     rng = np.random.default_rng(0)
-    r = dci_score(rng.normal(size=(len(f), 4)), f, rng.normal(size=(len(f), 4)), f, rng=rng)
+    r = dci_score(rng.normal(size=(len(f), 4)), f, rng.normal(size=(len(f), 4)), f, rng=rng, return_details=True)
     assert r["disentanglement"] < 0.15 and r["completeness"] < 0.15
 
 
@@ -272,25 +271,25 @@ def test_dci_and_mig_invariant_to_latent_permutation():
     zt = np.concatenate([f[::-1] + rng.normal(scale=0.6, size=f.shape), rng.normal(size=(len(f), 1))], axis=1)
     perm = [3, 1, 0, 2]
     for predictor in ("gbt", "lasso"):
-        a = dci_score(z, f, zt, f[::-1], rng=np.random.default_rng(5), predictor=predictor)
-        b = dci_score(z[:, perm], f, zt[:, perm], f[::-1], rng=np.random.default_rng(5), predictor=predictor)
+        a = dci_score(z, f, zt, f[::-1], rng=np.random.default_rng(5), predictor=predictor, return_details=True)
+        b = dci_score(z[:, perm], f, zt[:, perm], f[::-1], rng=np.random.default_rng(5), predictor=predictor, return_details=True)
         for key in ("disentanglement", "completeness", "informativeness_test", "informativeness_train"):
             assert b[key] == pytest.approx(a[key], abs=1e-9), (predictor, key)
         np.testing.assert_allclose(np.asarray(b["importance_matrix"]), np.asarray(a["importance_matrix"])[perm],
                                    atol=1e-9)
-    assert mig_score(z[:, perm], f)["mig"] == pytest.approx(mig_score(z, f)["mig"], abs=1e-15)
+    assert mig_score(z[:, perm], f, return_details=True)["mig"] == pytest.approx(mig_score(z, f, return_details=True)["mig"], abs=1e-15)
 
 
 def test_bootstrap_interval_contains_the_mean():
     rng = np.random.default_rng(0)
     correct = (rng.random((400, 3)) < np.array([0.9, 0.6, 0.3])).astype(float)
     correct[:, 1] = np.nan  # an excluded factor
-    ci = bootstrap_accuracy(correct, rng=np.random.default_rng(2), n_boot=500)
-    assert ci["low"] < ci["mean"] < ci["high"]
-    assert ci["mean"] == pytest.approx(np.mean(correct[:, [0, 2]]))
-    assert np.isnan(ci["per_factor_low"][1]) and ci["high"] - ci["low"] < 0.12
-    again = bootstrap_accuracy(correct, rng=np.random.default_rng(2), n_boot=500)
-    assert (again["low"], again["high"]) == (ci["low"], ci["high"])
+    ci = bootstrap_accuracy(correct, rng=np.random.default_rng(2), n_resamples=500)
+    assert ci.ci_low < ci.value < ci.ci_high
+    assert ci.value == pytest.approx(np.mean(correct[:, [0, 2]]))
+    assert np.isnan(ci.details["per_factor"][1].ci_low) and ci.ci_high - ci.ci_low < 0.12
+    again = bootstrap_accuracy(correct, rng=np.random.default_rng(2), n_resamples=500)
+    assert again.interval == ci.interval
 
 
 # ------------------------------------------------------------------- SAP, FactorVAE, beta-VAE
@@ -298,12 +297,12 @@ def test_sap_codes_equal_to_factors_and_noise():
     f = grid(SMALL_SIZES)
     z = f.astype(float)
     ceiling = float(np.mean([1 - 1 / s for s in SMALL_SIZES]))  # best dim perfect, runner-up at chance
-    r = sap_score(z, f, z, f, classifier="threshold")
+    r = sap_score(z, f, z, f, classifier="threshold", return_details=True)
     assert r["sap"] == pytest.approx(ceiling, abs=1e-12)
-    dl = sap_score(z, f, z, f)  # DL's LinearSVC(C=0.01): a 1-D linear rule misses middle classes
+    dl = sap_score(z, f, z, f, return_details=True)  # DL's LinearSVC(C=0.01): a 1-D linear rule misses middle classes
     assert dl["classifier"] == "linear_svc" and 0.3 < dl["sap"] <= ceiling
     rng = np.random.default_rng(0)
-    noise = sap_score(rng.normal(size=z.shape), f, rng.normal(size=z.shape), f, classifier="threshold")
+    noise = sap_score(rng.normal(size=z.shape), f, rng.normal(size=z.shape), f, classifier="threshold", return_details=True)
     assert noise["sap"] < 0.15
 
 
@@ -311,14 +310,14 @@ def test_factor_vae_and_beta_vae_scores():
     f = grid(SMALL_SIZES)
     z = f.astype(float)
     kw = dict(n_train=400, n_eval=200)
-    r = factor_vae_score(z, f, rng=np.random.default_rng(0), n_variance=1000, **kw)
+    r = factor_vae_score(z, f, rng=np.random.default_rng(0), n_variance=1000, **kw, return_details=True)
     assert r["factor_vae"] == 1.0 and r["train_accuracy"] == 1.0 and r["n_active_dims"] == 4
-    r = beta_vae_score(z, f, rng=np.random.default_rng(0), **kw)
+    r = beta_vae_score(z, f, rng=np.random.default_rng(0), **kw, return_details=True)
     assert r["beta_vae"] == 1.0 and r["train_accuracy"] == 1.0
     noise = np.random.default_rng(1).normal(size=(len(f), 6))
-    r = factor_vae_score(noise, f, rng=np.random.default_rng(0), n_variance=1000, **kw)
+    r = factor_vae_score(noise, f, rng=np.random.default_rng(0), n_variance=1000, **kw, return_details=True)
     assert abs(r["factor_vae"] - 0.25) < 0.12
-    r = beta_vae_score(noise, f, rng=np.random.default_rng(0), **kw)
+    r = beta_vae_score(noise, f, rng=np.random.default_rng(0), **kw, return_details=True)
     assert abs(r["beta_vae"] - 0.25) < 0.12
 
 
@@ -326,25 +325,25 @@ def test_factor_vae_prunes_collapsed_dims_and_is_seeded():
     f = grid(SMALL_SIZES)
     z = np.concatenate([f.astype(float), np.full((len(f), 2), 0.3)], axis=1)
     z[:, 4] += np.random.default_rng(0).normal(scale=0.01, size=len(f))  # std 0.01 < 0.05
-    a = factor_vae_score(z, f, rng=np.random.default_rng(7), n_train=300, n_eval=100, n_variance=500)
-    b = factor_vae_score(z, f, rng=np.random.default_rng(7), n_train=300, n_eval=100, n_variance=500)
+    a = factor_vae_score(z, f, rng=np.random.default_rng(7), n_train=300, n_eval=100, n_variance=500, return_details=True)
+    b = factor_vae_score(z, f, rng=np.random.default_rng(7), n_train=300, n_eval=100, n_variance=500, return_details=True)
     assert a == b and a["active_dims"] == [0, 1, 2, 3] and a["factor_vae"] == 1.0
     with pytest.warns(UndefinedMetricWarning, match="standard deviation"):
-        r = factor_vae_score(np.zeros((len(f), 3)), f, rng=np.random.default_rng(0), n_train=10, n_eval=10)
+        r = factor_vae_score(np.zeros((len(f), 3)), f, rng=np.random.default_rng(0), n_train=10, n_eval=10, return_details=True)
     assert np.isnan(r["factor_vae"]) and r["n_active_dims"] == 0
 
 
 @pytest.mark.parametrize(
     "call",
     [
-        lambda z, f: mig_score(z, f),
-        lambda z, f: modularity_score(z, f),
-        lambda z, f: dci_score(z, f, z, f, rng=np.random.default_rng(0), predictor="lasso"),
-        lambda z, f: sap_score(z, f, z, f),
-        lambda z, f: explicitness_score(z, f, z, f),
-        lambda z, f: beta_vae_score(z, f, rng=np.random.default_rng(0), n_train=40, n_eval=20),
-        lambda z, f: factor_vae_score(z, f, rng=np.random.default_rng(0), n_train=40, n_eval=20),
-        lambda z, f: mig_sampled_score(z, z, f, rng=np.random.default_rng(0)),
+        lambda z, f: mig_score(z, f, return_details=True),
+        lambda z, f: modularity_score(z, f, return_details=True),
+        lambda z, f: dci_score(z, f, z, f, rng=np.random.default_rng(0), predictor="lasso", return_details=True),
+        lambda z, f: sap_score(z, f, z, f, return_details=True),
+        lambda z, f: explicitness_score(z, f, z, f, return_details=True),
+        lambda z, f: beta_vae_score(z, f, rng=np.random.default_rng(0), n_train=40, n_eval=20, return_details=True),
+        lambda z, f: factor_vae_score(z, f, rng=np.random.default_rng(0), n_train=40, n_eval=20, return_details=True),
+        lambda z, f: mig_sampled_score(z, z, f, rng=np.random.default_rng(0), return_details=True),
     ],
 )
 def test_collapsed_codes_give_nan_with_a_warning_in_every_metric(call):
@@ -362,12 +361,12 @@ def test_single_valued_factor_is_excluded_from_fixed_factor_metrics():
     f[:, 1] = 3
     z = f.astype(float)
     with pytest.warns(UndefinedMetricWarning, match=r"\[1\]"):
-        r = factor_vae_score(z, f, rng=np.random.default_rng(0), n_train=200, n_eval=100)
+        r = factor_vae_score(z, f, rng=np.random.default_rng(0), n_train=200, n_eval=100, return_details=True)
     assert r["factor_vae"] == 1.0 and sum(r["votes_train"][1]) == 0
     with pytest.warns(UndefinedMetricWarning, match=r"\[1\]"):
-        assert beta_vae_score(z, f, rng=np.random.default_rng(0), n_train=200, n_eval=100)["beta_vae"] == 1.0
+        assert beta_vae_score(z, f, rng=np.random.default_rng(0), n_train=200, n_eval=100, return_details=True)["beta_vae"] == 1.0
     with pytest.warns(UndefinedMetricWarning):
-        assert np.isnan(beta_vae_score(z, f[:, :2], rng=np.random.default_rng(0), n_train=20, n_eval=20)["beta_vae"])
+        assert np.isnan(beta_vae_score(z, f[:, :2], rng=np.random.default_rng(0), n_train=20, n_eval=20, return_details=True)["beta_vae"])
 
 
 def test_fixed_factor_sampling_keeps_the_factor():
@@ -385,16 +384,16 @@ def test_fixed_factor_sampling_keeps_the_factor():
 def test_modularity_and_explicitness():
     f = grid(SMALL_SIZES)
     z = f.astype(float)
-    r = modularity_score(z, f)
+    r = modularity_score(z, f, return_details=True)
     assert r["modularity"] == pytest.approx(1.0, abs=1e-9)
-    r = explicitness_score(z, f, z, f)
+    r = explicitness_score(z, f, z, f, return_details=True)
     assert r["explicitness"] > 0.99 and r["explicitness_train"] > 0.99
     rng = np.random.default_rng(0)
     noise_tr, noise_te = rng.normal(size=(len(f), 4)), rng.normal(size=(len(f), 4))
-    assert modularity_score(noise_tr, f)["modularity"] < 0.8
-    assert abs(explicitness_score(noise_tr, f, noise_te, f)["explicitness"] - 0.5) < 0.1
+    assert modularity_score(noise_tr, f, return_details=True)["modularity"] < 0.8
+    assert abs(explicitness_score(noise_tr, f, noise_te, f, return_details=True)["explicitness"] - 0.5) < 0.1
     # constant latents carry no information: DL's convention gives them modularity 0
-    r = modularity_score(np.concatenate([z, np.ones((len(f), 1))], axis=1), f)
+    r = modularity_score(np.concatenate([z, np.ones((len(f), 1))], axis=1), f, return_details=True)
     assert r["modularity_per_latent"][-1] == 0.0 and r["modularity"] == pytest.approx(0.8, abs=1e-9)
 
 
@@ -402,7 +401,7 @@ def test_modularity_matches_dl_formula():
     rng = np.random.default_rng(6)
     f = random_grid_points(SMALL_SIZES, 2000, seed=6)
     z = f @ rng.normal(size=(4, 5)) + rng.normal(size=(2000, 5))
-    r = modularity_score(z, f)
+    r = modularity_score(z, f, return_details=True)
     m = np.asarray(r["mutual_info"])
     sq = m**2
     mx = sq.max(axis=1)
@@ -414,23 +413,23 @@ def test_modularity_matches_dl_formula():
 @pytest.mark.parametrize(
     ("call", "match"),
     [
-        (lambda z, f: mig_score(z[:, 0], f), "codes must be 2-D"),
-        (lambda z, f: mig_score(z[:, :1], f), "codes needs at least 2 columns"),
-        (lambda z, f: mig_score(np.where(np.arange(z.size).reshape(z.shape) == 5, np.nan, z), f),
+        (lambda z, f: mig_score(z[:, 0], f, return_details=True), "codes must be 2-D"),
+        (lambda z, f: mig_score(z[:, :1], f, return_details=True), "codes needs at least 2 columns"),
+        (lambda z, f: mig_score(np.where(np.arange(z.size).reshape(z.shape) == 5, np.nan, z), f, return_details=True),
          "codes contains 1 NaN"),
-        (lambda z, f: mig_score(z[:-1], f), "inconsistent numbers of samples .*codes: 99, factors: 100"),
-        (lambda z, f: mig_score(z, f + 0.5), "factors must hold integer"),
-        (lambda z, f: mig_score(z, f[:, 0]), "factors must be 2-D"),
-        (lambda z, f: mig_score(z, f, n_bins=0), "'n_bins' must be >= 1"),
-        (lambda z, f: mig_score(z, f, backend="jax"), "'backend' must be one of"),
-        (lambda z, f: dci_score(z, f, z[:, :2], f, rng=np.random.default_rng(0)), "codes_test has 2"),
-        (lambda z, f: dci_score(z, f, z, f[:50], rng=np.random.default_rng(0)), "codes_test: 100, factors_test: 50"),
-        (lambda z, f: dci_score(z, f, z, f, rng=0), "'rng' must be a numpy.random.Generator"),
-        (lambda z, f: sap_score(z, f, z, f, classifier="svm"), "'classifier' must be one of"),
-        (lambda z, f: factor_vae_score(z, f, rng=np.random.default_rng(0), batch_size=1), "'batch_size' must be >= 2"),
-        (lambda z, f: beta_vae_score(z, f[:, :, None], rng=np.random.default_rng(0)), "factors must be 2-D"),
-        (lambda z, f: mig_sampled_score(z, z[:, :2], f, rng=np.random.default_rng(0)), "same shape"),
-        (lambda z, f: explicitness_score(z, f, z, f[:, :2]), "factors_train has 4 factors"),
+        (lambda z, f: mig_score(z[:-1], f, return_details=True), "inconsistent numbers of samples .*codes: 99, factors: 100"),
+        (lambda z, f: mig_score(z, f + 0.5, return_details=True), "factors must hold integer"),
+        (lambda z, f: mig_score(z, f[:, 0], return_details=True), "factors must be 2-D"),
+        (lambda z, f: mig_score(z, f, n_bins=0, return_details=True), "'n_bins' must be >= 1"),
+        (lambda z, f: mig_score(z, f, backend="jax", return_details=True), "'backend' must be one of"),
+        (lambda z, f: dci_score(z, f, z[:, :2], f, rng=np.random.default_rng(0), return_details=True), "codes_test has 2"),
+        (lambda z, f: dci_score(z, f, z, f[:50], rng=np.random.default_rng(0), return_details=True), "codes_test: 100, factors_test: 50"),
+        (lambda z, f: dci_score(z, f, z, f, rng="zero", return_details=True), "'rng' must be an int seed or a numpy Generator"),
+        (lambda z, f: sap_score(z, f, z, f, classifier="svm", return_details=True), "'classifier' must be one of"),
+        (lambda z, f: factor_vae_score(z, f, rng=np.random.default_rng(0), batch_size=1, return_details=True), "'batch_size' must be >= 2"),
+        (lambda z, f: beta_vae_score(z, f[:, :, None], rng=np.random.default_rng(0), return_details=True), "factors must be 2-D"),
+        (lambda z, f: mig_sampled_score(z, z[:, :2], f, rng=np.random.default_rng(0), return_details=True), "same shape"),
+        (lambda z, f: explicitness_score(z, f, z, f[:, :2], return_details=True), "factors_train has 4 factors"),
     ],
 )
 def test_bad_input_names_the_argument(call, match):
@@ -449,7 +448,7 @@ def test_dl_sized_runs():
     rng = np.random.default_rng(0)
     f = random_grid_points(SHAPES_SIZES, 15_000, seed=1)
     z = f / np.array(SHAPES_SIZES) + 0.01 * rng.normal(size=f.shape)
-    assert factor_vae_score(z, f, rng=rng)["factor_vae"] == 1.0
-    assert beta_vae_score(z, f, rng=rng)["beta_vae"] > 0.99
-    r = dci_score(z[:10_000], f[:10_000], z[10_000:], f[10_000:], rng=rng)
+    assert factor_vae_score(z, f, rng=rng, return_details=True)["factor_vae"] == 1.0
+    assert beta_vae_score(z, f, rng=rng, return_details=True)["beta_vae"] > 0.99
+    r = dci_score(z[:10_000], f[:10_000], z[10_000:], f[10_000:], rng=rng, return_details=True)
     assert r["disentanglement"] > 0.85  # about 0.90: the noise (0.01) is close to a 40-value step

@@ -50,12 +50,12 @@ def test_sap_linear_svc_is_never_started_on_codes_it_cannot_fit(unit_codes, monk
     f = np.random.default_rng(1).integers(0, 3, size=(200, 2))
     monkeypatch.setattr(LinearSVC, "fit", no_fit)
     with pytest.warns(UndefinedMetricWarning, match=r"SAP: codes reach \|z\| = 1e\+200.*classifier='threshold'"):
-        res = dis.sap_score(unit_codes[:150] * 1e200, f[:150], unit_codes[150:] * 1e200, f[150:])
+        res = dis.sap_score(unit_codes[:150] * 1e200, f[:150], unit_codes[150:] * 1e200, f[150:], return_details=True)
     assert np.isnan(res["sap"]) and res["classifier"] == "linear_svc"
     monkeypatch.undo()
     ok = dis.sap_score(unit_codes[:150], f[:150], unit_codes[150:], f[150:])  # codes on the prior's scale: unchanged
-    assert np.isfinite(ok["sap"])
-    thr = [dis.sap_score(unit_codes[:150] * s, f[:150], unit_codes[150:] * s, f[150:], classifier="threshold")["sap"]
+    assert np.isfinite(ok)
+    thr = [dis.sap_score(unit_codes[:150] * s, f[:150], unit_codes[150:] * s, f[150:], classifier="threshold")
            for s in (1.0, 1e200)]
     assert thr[0] == thr[1]  # the scale-invariant reading has no bound
 
@@ -64,8 +64,8 @@ def test_factor_vae_score_is_unchanged_by_a_power_of_two_that_overflows_the_vari
     rng = np.random.default_rng(0)
     codes, factors = rng.normal(size=(300, 20)), rng.integers(0, 4, size=(300, 3))
     codes /= np.abs(codes).max()
-    ref = dis.factor_vae_score(codes, factors, rng=np.random.default_rng(0))
-    big = dis.factor_vae_score(codes * 2.0**600, factors, rng=np.random.default_rng(0))  # ~4e180: squares overflow
+    ref = dis.factor_vae_score(codes, factors, rng=np.random.default_rng(0), return_details=True)
+    big = dis.factor_vae_score(codes * 2.0**600, factors, rng=np.random.default_rng(0), return_details=True)  # ~4e180: squares overflow
     assert big["factor_vae"] == ref["factor_vae"] and big["votes_train"] == ref["votes_train"]
     assert big["active_dims"] == ref["active_dims"]
 

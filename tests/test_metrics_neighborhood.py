@@ -110,7 +110,7 @@ def test_knn_recall_random_codes():
 def test_distortion_degenerate_codes_warn_and_return_nan():
     x = np.random.default_rng(0).normal(size=(100, 3))
     with pytest.warns(UndefinedMetricWarning, match="constant"):
-        res = distortion(x, np.zeros((100, 2)))
+        res = distortion(x, np.zeros((100, 2)), rng=0)
     assert np.isnan(res["ratio_cv"]) and np.isnan(res["distortion_quantile"])
     z = x[:, :2].copy()
     z[1] = z[0]  # two distinct inputs share a code: unbounded distortion

@@ -92,7 +92,8 @@ def test_invertible_encoder_is_fully_inverted_far_above_the_baselines():
     q, _ = np.linalg.qr(np.random.default_rng(3).standard_normal((64, 64)))
     z = x @ q  # an orthogonal rotation: invertible
     out, att, base = _scores(z, x, aux, test, np.random.default_rng(0))
-    assert out["value"] > 0.99 and out["ci_low"] > 0.99 and risk_verdict(out["ci_low"]) == "high"
+    r = out["risk"]
+    assert r.value > 0.99 and r.ci_low > 0.99 and risk_verdict(r.ci_low) == "high"
     with pytest.warns(UndefinedMetricWarning, match="PSNR capped"):
         psnr_att = psnr_per_sample(att["ridge"]).mean()  # the errors are ~1e-30: capped at 100 dB
     assert psnr_att > psnr_per_sample(base["nn"]).mean() + 20 and psnr_att > psnr_per_sample(base["mean"]).mean() + 25
@@ -104,7 +105,8 @@ def test_noise_encoder_is_at_the_baseline():
     x, aux, test = _digits_split()
     z = np.random.default_rng(4).standard_normal((len(x), 10))  # independent of x
     out, att, base = _scores(z, x, aux, test, np.random.default_rng(0), mlp_steps=200)
-    assert out["value"] < 0.02 and out["ci_low"] == 0.0 and risk_verdict(out["ci_low"]) == "low"
+    r = out["risk"]
+    assert r.value < 0.02 and r.ci_low == 0.0 and risk_verdict(r.ci_low) == "low"
     assert out["baseline"] == "mean"  # the nearest neighbour of a random code is a random digit: worse than the mean
     assert att["ridge"].mean() == pytest.approx(base["mean"].mean(), rel=0.05)
 
@@ -113,7 +115,8 @@ def test_inversion_risk_interval_and_input_checks():
     rng = np.random.default_rng(0)
     e_b = rng.random(200) + 1.0
     out = inversion_risk({"a": 0.5 * e_b}, {"b": e_b}, rng=rng, n_resamples=200)
-    assert out["value"] == pytest.approx(0.5) and out["ci_low"] == pytest.approx(0.5) and out["ci_high"] == pytest.approx(0.5)
+    r = out["risk"]
+    assert r.value == pytest.approx(0.5) and r.ci_low == pytest.approx(0.5) and r.ci_high == pytest.approx(0.5)
     with pytest.raises(InputValidationError, match="must each name at least one method"):
         inversion_risk({}, {"b": e_b}, rng=rng)
     with pytest.raises(InputValidationError, match="inconsistent numbers of samples"):
@@ -171,10 +174,10 @@ def test_latent_distance_signal_finds_near_copies_of_training_latents():
     members = rng.standard_normal((400, 3))
     ref, cand = members[:200], members[:200] + 0.01 * rng.standard_normal((200, 3))  # memorised: near copies
     population, non = rng.standard_normal((400, 3)), rng.standard_normal((200, 3))
-    auc = membership_auroc(latent_distance_signal(cand, ref, population), latent_distance_signal(non, ref, population))[0]
+    auc = membership_auroc(latent_distance_signal(cand, ref, population), latent_distance_signal(non, ref, population), rng=0).value
     assert auc > 0.95
     fresh = rng.standard_normal((200, 3))  # members that are not near copies: no signal
-    auc = membership_auroc(latent_distance_signal(fresh, ref, population), latent_distance_signal(non, ref, population))[0]
+    auc = membership_auroc(latent_distance_signal(fresh, ref, population), latent_distance_signal(non, ref, population), rng=0).value
     assert abs(auc - 0.5) < 0.08
 
 
@@ -228,4 +231,4 @@ def test_membership_overfit_autoencoder_is_detected_and_a_well_trained_one_is_no
     general = train_ae(plenty, epochs=8, k=8, h=64, seed=0)  # plenty of data, a small budget: generalises
     auc, lo, hi = membership_auroc(recon_signal(general, plenty), recon_signal(general, non_members), rng=np.random.default_rng(0),
                                    n_resamples=300)
-    assert abs(auc - 0.5) < 0.06 and lo < 0.5 < hi + 0.03, (auc, lo, hi)
+    assert abs(auc - 0.5) < 0.06 and lo <= 0.5 <= hi, (auc, lo, hi)  # the interval contains chance

@@ -78,17 +78,17 @@ SINGLE_METRICS = {
 }
 # metric(codes, factors) -> number(s) that must not depend on the scale of the codes
 CODE_METRICS = {
-    "mig": lambda z, f: dm.mig_score(z, f)["mig"],
-    "modularity": lambda z, f: dm.modularity_score(z, f)["modularity"],
+    "mig": lambda z, f: dm.mig_score(z, f, return_details=True)["mig"],
+    "modularity": lambda z, f: dm.modularity_score(z, f, return_details=True)["modularity"],
     # gradient-boosted trees are slow: binary factors (one tree per stage) on few rows
     "dci_gbt": lambda z, f: {k: dm.dci_score(z[:150], f[:150, :2] % 2, z[400:], f[400:, :2] % 2,
-                                             rng=np.random.default_rng(0))[k]
+                                             rng=np.random.default_rng(0), return_details=True)[k]
                              for k in ("disentanglement", "completeness", "informativeness_test")},
     "dci_lasso": lambda z, f: {k: dm.dci_score(z[:300], f[:300], z[300:], f[300:], rng=np.random.default_rng(0),
-                                               predictor="lasso")[k]
+                                               predictor="lasso", return_details=True)[k]
                                for k in ("disentanglement", "completeness", "informativeness_test")},
-    "sap_threshold": lambda z, f: dm.sap_score(z[:400], f[:400], z[400:], f[400:], classifier="threshold")["sap"],
-    "explicitness": lambda z, f: dm.explicitness_score(z[:400], f[:400], z[400:], f[400:])["explicitness"],
+    "sap_threshold": lambda z, f: dm.sap_score(z[:400], f[:400], z[400:], f[400:], classifier="threshold", return_details=True)["sap"],
+    "explicitness": lambda z, f: dm.explicitness_score(z[:400], f[:400], z[400:], f[400:], return_details=True)["explicitness"],
 }
 
 
@@ -253,11 +253,11 @@ def test_constant_codes_get_no_disentanglement_number(coded, name):
     z, f = coded
     zc = _constant(z)
     extra = {
-        "sap_linear_svc": lambda z, f: dm.sap_score(z[:400], f[:400], z[400:], f[400:])["sap"],
-        "beta_vae": lambda z, f: dm.beta_vae_score(z, f, rng=np.random.default_rng(0), n_train=50, n_eval=20)["beta_vae"],
-        "factor_vae": lambda z, f: dm.factor_vae_score(z, f, rng=np.random.default_rng(0), n_train=50, n_eval=20)["factor_vae"],
+        "sap_linear_svc": lambda z, f: dm.sap_score(z[:400], f[:400], z[400:], f[400:], return_details=True)["sap"],
+        "beta_vae": lambda z, f: dm.beta_vae_score(z, f, rng=np.random.default_rng(0), n_train=50, n_eval=20, return_details=True)["beta_vae"],
+        "factor_vae": lambda z, f: dm.factor_vae_score(z, f, rng=np.random.default_rng(0), n_train=50, n_eval=20, return_details=True)["factor_vae"],
         "mig_sampled": lambda z, f: dm.mig_sampled_score(z, np.zeros_like(z), f, rng=np.random.default_rng(0),
-                                                         n_samples=100)["mig"],
+                                                         n_samples=100, return_details=True)["mig"],
     }
     fn = CODE_METRICS.get(name) or extra[name]
     with pytest.warns(UndefinedMetricWarning, match="constant|standard deviation|posterior mean"):

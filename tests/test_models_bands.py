@@ -9,8 +9,8 @@ import pytest
 
 from latentbench.cli import main
 from latentbench.exceptions import InputValidationError
-from latentbench.models.bands import BAND_FIELDS, parse_reference, reference_bands
-from latentbench.models.reference_results import export_reference_results, import_reference_results, load_reference_results
+from latentbench.report.bands import BAND_FIELDS, parse_reference, reference_bands
+from latentbench.reference_results import export_reference_results, import_reference_results, load_reference_results
 from latentbench.store import ResultStore
 
 

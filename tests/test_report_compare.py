@@ -133,7 +133,8 @@ def test_report_cli_writes_every_output_from_the_store(band_store, tmp_path, cap
 
 def test_latent_sample_artifacts_pick_the_same_rows_for_every_model(tmp_path):
     from latentbench.data import load_dataset
-    from latentbench.report.data import latent_sample_artifacts, load_report_data
+    from latentbench.artifacts import latent_sample_artifacts
+    from latentbench.report.data import load_report_data
     from latentbench.report.plots import projection_figure
 
     d = load_dataset("digits")

@@ -27,7 +27,7 @@ def test_factor_codes_score_at_the_top(shapes):
     res = latentbench.evaluate(_latents(shapes, f * 2.0 + 1.0, "factors"), tasks=TASKS, n_bootstrap=100)
     assert not res.failed, res.failed
     # MIG of the task equals the metric on the same rows (1,000 test rows: all of them are used)
-    assert res.value("mig/shapes") == pytest.approx(mig_score(f, shapes.field("factors", "test"))["mig"], abs=1e-12)
+    assert res.value("mig/shapes") == pytest.approx(mig_score(f, shapes.field("factors", "test"), return_details=True)["mig"], abs=1e-12)
     assert res.value("factor-vae-score/shapes") == pytest.approx(1.0)
     assert res.value("beta-vae-score/shapes") == pytest.approx(1.0)
     assert res.value("modularity/shapes") > 0.9

@@ -6,14 +6,20 @@ ending in ``.npz``, the user's own data.
 
 from __future__ import annotations
 
+import ast
+import re
 from collections import OrderedDict
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Callable
+
+from ..exceptions import InputValidationError
 
 from ..registry import Registry
 from .base import FIELDS, Dataset, hash_json, make_splits
 
-__all__ = ["DATASETS", "Dataset", "FIELDS", "list_datasets", "load_dataset", "make_splits", "register_dataset"]
+__all__ = ["DATASETS", "Dataset", "FIELDS", "dataset_reference", "list_datasets", "load_dataset", "make_splits",
+           "parse_dataset_reference", "register_dataset"]
 
 #: Built-in datasets, by name; each entry is a function returning a Dataset (imported lazily).
 BUILTIN_DATASETS: dict[str, str] = {
@@ -54,16 +60,51 @@ def list_datasets() -> list[str]:
     return DATASETS.names()
 
 
+_REFERENCE = re.compile(r"^(?P<name>[^\[\]]+)\[(?P<params>[^\[\]]*)\]$")
+
+
+def dataset_reference(name: str, params: Mapping[str, Any] | None = None) -> str:
+    """A string naming a dataset with parameters, ``name[k=v,...]`` (keys sorted), that
+    :func:`load_dataset` reads back: the way to name one draw on a command line."""
+    if not params:
+        return name
+    return f"{name}[{','.join(f'{k}={v}' for k, v in sorted(params.items()))}]"
+
+
+def parse_dataset_reference(ref: str) -> tuple[str, dict[str, Any]]:
+    """``"shapes[n=300,seed=2]"`` -> ``("shapes", {"n": 300, "seed": 2})``; a plain name has no parameters.
+
+    Values are read as Python literals (ints, floats, booleans, quoted strings) or kept as strings.
+    """
+    m = _REFERENCE.match(ref)
+    if m is None:
+        return ref, {}
+    params: dict[str, Any] = {}
+    for part in filter(None, (p.strip() for p in m.group("params").split(","))):
+        key, sep, value = part.partition("=")
+        if not sep or not key.strip():
+            raise InputValidationError(f"dataset reference {ref!r}: {part!r} is not key=value; write name[key=value,...]")
+        try:
+            params[key.strip()] = ast.literal_eval(value.strip())
+        except (ValueError, SyntaxError):
+            params[key.strip()] = value.strip()
+    return m.group("name"), params
+
+
 def load_dataset(name: str, **params: Any) -> Dataset:
     """Load a registered dataset by name (or a ``.npz`` file by path), cached per process.
 
     Parameters
     ----------
     name : str
-        A registered name (see :func:`list_datasets`) or a path to an ``.npz`` file.
+        A registered name (see :func:`list_datasets`), a reference with parameters such as
+        ``shapes[n=10000]`` (see :func:`dataset_reference`), or a path to an ``.npz`` file.
     **params
-        The generator's parameters (``seed``, ``n``, ...).
+        The generator's parameters (``seed``, ``n``, ...); they override those in a reference.
     """
+    base, ref_params = parse_dataset_reference(name) if not name.endswith(".npz") else (name, {})
+    if ref_params:
+        return load_dataset(base, **{**ref_params, **params})
     if name.endswith(".npz"):
         from .loaders import load_npz
 

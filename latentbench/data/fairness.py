@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from ..exceptions import InputValidationError, LatentBenchError
+from ..exceptions import InputValidationError, MissingOptionalDependencyError
 from ..validation import check_param
 from .base import Dataset
 
@@ -49,10 +49,6 @@ __all__ = [
 ]
 
 AUDIT_EXTRA = "audit-data"
-
-
-class MissingOptionalDependencyError(LatentBenchError, ImportError):
-    """An optional package a dataset loader needs is not installed; the message names the extra."""
 
 
 def audit_splits(n: int, *, seed: int = 0, test_fraction: float = 0.2, aux_fraction: float = 0.3) -> dict[str, np.ndarray]:

@@ -122,7 +122,7 @@ _DEFAULT_LINEAR_AMBIENT = 50
 
 
 # ---------------------------------------------------------------------------------------- embedding
-def random_rotation(dim: int, rng: np.random.Generator) -> np.ndarray:
+def random_rotation(dim: int, *, rng: np.random.Generator) -> np.ndarray:
     """A Haar-random orthogonal ``(dim, dim)`` matrix (QR of a Gaussian matrix, signs fixed)."""
     q, r = np.linalg.qr(rng.standard_normal((dim, dim)))
     return q * np.where(np.diag(r) < 0, -1.0, 1.0)
@@ -132,7 +132,7 @@ def _embed(points: np.ndarray, dim: int, rng: np.random.Generator) -> np.ndarray
     """Isometrically embed ``points`` (n, k) into R^dim: zero-pad to ``dim`` columns, then rotate."""
     padded = np.zeros((len(points), dim))
     padded[:, : points.shape[1]] = points
-    return padded @ random_rotation(dim, rng).T
+    return padded @ random_rotation(dim, rng=rng).T
 
 
 def _linear(n: int, d: int, dim: int, rng: np.random.Generator) -> np.ndarray:

@@ -146,6 +146,7 @@ def factors_from_indices(indices: Any) -> np.ndarray:
 
 def sample_factors(
     n: int,
+    *,
     rng: np.random.Generator | int | None = None,
     fixed: Mapping[str | int, int] | None = None,
 ) -> np.ndarray:

@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import math
 import warnings
+from typing import Any
 
 import numpy as np
 from scipy.special import logsumexp
 
 from ..exceptions import UndefinedMetricWarning
-from ..validation import check_array, check_consistent_length, check_param
+from ..validation import check_array, check_consistent_length, check_param, check_rng
 from .likelihood import LOG_2PI, standard_normal_kl
 
 __all__ = ["active_units", "kl_decomposition", "kl_per_dimension", "mutual_information_aggregate"]
@@ -68,7 +69,7 @@ def kl_per_dimension(mean: object, logvar: object) -> np.ndarray:
     return standard_normal_kl(mean, logvar).mean(axis=0)
 
 
-def mutual_information_aggregate(mean: object, logvar: object, rng: np.random.Generator, *, chunk: int = 1024) -> float:
+def mutual_information_aggregate(mean: object, logvar: object, *, rng: Any, chunk: int = 1024) -> float:
     """I(x; z) under the aggregate posterior q(z) = (1/N) sum_n q(z|x_n) (He et al. 2019).
 
     ``I = E_x E_{q(z|x)}[log q(z|x) - log q(z)]``, estimated with one sample ``z_n ~ q(z|x_n)`` per
@@ -82,7 +83,8 @@ def mutual_information_aggregate(mean: object, logvar: object, rng: np.random.Ge
     Parameters
     ----------
     mean, logvar : array-like of shape (n_samples, n_latents)
-    rng : numpy.random.Generator
+    rng : int or numpy.random.Generator
+        Keyword-only, required.
         Draws the samples.
     chunk : int, default=1024
         Rows of the N x N log-density matrix computed at once.
@@ -99,7 +101,7 @@ def mutual_information_aggregate(mean: object, logvar: object, rng: np.random.Ge
     if n < 2:
         warnings.warn("I(x;z) needs at least 2 samples", UndefinedMetricWarning, stacklevel=2)
         return float("nan")
-    eps = rng.standard_normal(mu.shape)
+    eps = check_rng(rng).standard_normal(mu.shape)
     z = mu + np.exp(0.5 * lv) * eps
     log_q_own = -0.5 * (d * LOG_2PI + lv.sum(axis=1) + (eps * eps).sum(axis=1))  # log q(z_n | x_n)
     return float((log_q_own - _log_mixture_density(z, mu, lv, chunk)).mean())
@@ -123,7 +125,7 @@ def _log_mixture_density(z: np.ndarray, mu: np.ndarray, lv: np.ndarray, chunk: i
     return out
 
 
-def kl_decomposition(mean: object, logvar: object, rng: np.random.Generator, *, chunk: int = 1024) -> dict[str, np.ndarray]:
+def kl_decomposition(mean: object, logvar: object, *, rng: Any, chunk: int = 1024) -> dict[str, np.ndarray]:
     """The KL term of the ELBO split into index-code MI, total correlation and dimension-wise KL.
 
     With the aggregate posterior ``q(z) = (1/N) sum_n q(z|x_n)`` over the rows given and one sample
@@ -143,7 +145,8 @@ def kl_decomposition(mean: object, logvar: object, rng: np.random.Generator, *, 
     ----------
     mean, logvar : array-like of shape (n_samples, n_latents)
         Diagonal Gaussian posteriors ``q(z|x_n)``.
-    rng : numpy.random.Generator
+    rng : int or numpy.random.Generator
+        Keyword-only, required.
         Draws the samples.
     chunk : int, default=1024
         Rows of each N x N log-density matrix computed at once.
@@ -163,7 +166,7 @@ def kl_decomposition(mean: object, logvar: object, rng: np.random.Generator, *, 
     --------
     >>> import numpy as np
     >>> mean, logvar = np.zeros((500, 3)), np.zeros((500, 3))      # every posterior is the prior
-    >>> t = kl_decomposition(mean, logvar, np.random.default_rng(0))
+    >>> t = kl_decomposition(mean, logvar, rng=0)
     >>> [round(abs(float(t[k].mean())), 12) for k in ("index_code_mi", "total_correlation", "dimwise_kl")]
     [0.0, 0.0, 0.0]
     """
@@ -172,7 +175,7 @@ def kl_decomposition(mean: object, logvar: object, rng: np.random.Generator, *, 
     check_consistent_length(mean=mu, logvar=lv)
     check_param(chunk, "chunk", low=1, integer=True)
     n, d = mu.shape
-    eps = rng.standard_normal(mu.shape)
+    eps = check_rng(rng).standard_normal(mu.shape)
     z = mu + np.exp(0.5 * lv) * eps
     log_q_own = -0.5 * (d * LOG_2PI + lv.sum(axis=1) + (eps * eps).sum(axis=1))
     log_p = -0.5 * (d * LOG_2PI + (z * z).sum(axis=1))

@@ -328,8 +328,8 @@ def _count_pairs_below(x: np.ndarray, g: KNNGraph, radii: Sequence[float]) -> li
 
 
 def correlation_dimension(x: Any, *, n_max: int = 2000, window: tuple[float, float] = (1e-3, 1e-2),
-                          n_radii: int = 16, ci: bool = True, n_rounds: int = 20, level: float = 0.95,
-                          rng: Any = 0) -> dict[str, Any]:
+                          n_radii: int = 16, ci: bool = True, n_rounds: int = 20, confidence: float = 0.95,
+                          rng: Any) -> dict[str, Any]:
     """Correlation dimension (Grassberger & Procaccia 1983) from all pairwise distances of a subsample.
 
     ``C(r)`` is the fraction of *all* pairs of the subsample closer than ``r``, and the dimension is
@@ -363,10 +363,10 @@ def correlation_dimension(x: Any, *, n_max: int = 2000, window: tuple[float, flo
         points, around the estimate; the slope's shift with the sample size is not in it.
     n_rounds : int, default=20
         Subsamples for the interval.
-    level : float, default=0.95
+    confidence : float, default=0.95
         Confidence level.
-    rng : int or numpy.random.Generator, default=0
-        Source of the subsample draws.
+    rng : int or numpy.random.Generator
+        Source of the subsample draws (keyword-only, required).
 
     Returns
     -------
@@ -427,9 +427,9 @@ def correlation_dimension(x: Any, *, n_max: int = 2000, window: tuple[float, flo
     out = {"dimension": dim, "ci_low": np.nan, "ci_high": np.nan, "ci_method": None, "ci_shift": np.nan,
            "radii": np.ldexp(radii, e), "C": c, "n_used": len(x)}
     if ci and np.isfinite(dim):
-        res = subsample_ci(lambda p: slope(p)[0], x, m=len(x) // 2, n_rounds=n_rounds, level=level,
+        res = subsample_ci(lambda p: slope(p)[0], x, m=len(x) // 2, n_rounds=n_rounds, confidence=confidence,
                            rng=gen, estimate=dim)
-        out.update(ci_low=res["ci_low"], ci_high=res["ci_high"], ci_method=res["method"], ci_shift=res["shift"])
+        out.update(ci_low=res.ci_low, ci_high=res.ci_high, ci_method=res.method, ci_shift=res.details["shift"])
     return out
 
 
@@ -534,7 +534,7 @@ def _gride(r_n1: np.ndarray, r_n2: np.ndarray, n1: int, n2: int) -> tuple[float,
 def intrinsic_dimension(x: Any, *, estimators: Sequence[str] = ("twonn", "mle", "corrint"),
                         knn: KNNGraph | None = None, k: int = 20, k1: int = 10, k2: int = 20,
                         discard_fraction: float = 0.1, dedup: bool = True, backend: str = "auto",
-                        correlation_kwargs: Mapping[str, Any] | None = None) -> dict[str, float]:
+                        correlation_kwargs: Mapping[str, Any] | None = None, rng: Any = None) -> dict[str, float]:
     """Several intrinsic-dimension estimates from one shared kNN graph.
 
     Parameters
@@ -562,6 +562,8 @@ def intrinsic_dimension(x: Any, *, estimators: Sequence[str] = ("twonn", "mle", 
         Neighbour backend.
     correlation_kwargs : mapping, optional
         Keyword arguments for :func:`correlation_dimension`.
+    rng : int or numpy.random.Generator, optional
+        Required with the ``"correlation"`` estimator (its subsample and interval draws).
 
     Returns
     -------
@@ -615,7 +617,10 @@ def intrinsic_dimension(x: Any, *, estimators: Sequence[str] = ("twonn", "mle", 
             elif e == "corrint":
                 out[e] = _corrint_from_graph(x, g, k1, k2)
     if "correlation" in est:
-        res = correlation_dimension(x, **dict(correlation_kwargs or {}))
+        if rng is None:
+            raise InputValidationError("intrinsic_dimension: the 'correlation' estimator draws subsamples; pass rng (an int seed "
+                                       "or a numpy Generator)")
+        res = correlation_dimension(x, rng=rng, **dict(correlation_kwargs or {}))
         out["correlation"] = res["dimension"]
         out["correlation_ci_low"], out["correlation_ci_high"] = res["ci_low"], res["ci_high"]
     return {key: out[key] for key in [*est, *(k_ for k_ in out if k_ not in est)]}

@@ -110,8 +110,10 @@ from typing import Any
 import numpy as np
 
 from ..exceptions import InputValidationError, UndefinedMetricWarning
-from ..validation import check_array, check_consistent_length, check_param, check_tensor, is_tensor
+from ..stats import Estimate, percentile_estimate, resample_weights
+from ..validation import check_array, check_consistent_length, check_param, check_rng, check_tensor, is_tensor
 from . import _discrete as D
+from ._convention import score_function
 from .scaling import rescale_exponent
 
 __all__ = [
@@ -128,15 +130,7 @@ __all__ = [
 
 
 # ----------------------------------------------------------------------------------- helpers
-def _check_rng(rng: Any) -> np.random.Generator:
-    if not isinstance(rng, np.random.Generator):
-        raise InputValidationError(
-            f"'rng' must be a numpy.random.Generator (np.random.default_rng(seed)), got {type(rng).__name__}"
-        )
-    return rng
-
-
-def _seed(rng: np.random.Generator) -> int:
+def _seed(rng: Any) -> int:
     """A 31-bit seed for a scikit-learn estimator, drawn from ``rng``."""
     return int(rng.integers(0, 2**31 - 1))
 
@@ -258,6 +252,7 @@ def _histogram_mi(codes: Any, factors: Any, n_bins: int, backend: str, min_cols:
 
 
 # ------------------------------------------------------------------------------ MIG (histogram)
+@score_function("mig")
 def mig_score(codes: Any, factors: Any, *, n_bins: int = 20, backend: str = "auto") -> dict[str, Any]:
     """Mutual Information Gap with disentanglement_lib's histogram estimator.
 
@@ -336,12 +331,13 @@ def _gap_summary(mi: np.ndarray, entropy: np.ndarray, metric: str, key: str = "m
 
 
 # ------------------------------------------------------------------------------- MIG (sampled)
+@score_function("mig")
 def mig_sampled_score(
     mean: Any,
     logvar: Any,
     factors: Any,
     *,
-    rng: np.random.Generator,
+    rng: Any,
     n_samples: int = 10000,
     max_rows: int | None = None,
     device: Any = None,
@@ -401,7 +397,7 @@ def mig_sampled_score(
     """
     import torch
 
-    rng = _check_rng(rng)
+    rng = check_rng(rng)
     check_param(n_samples, "n_samples", low=1, integer=True)
     if chunk_elements is not None:
         check_param(chunk_elements, "chunk_elements", low=1, integer=True)
@@ -503,13 +499,14 @@ def _dci_entropy_score(p: np.ndarray, base: int) -> np.ndarray:
     return 1.0 - entropy(p + 1e-11, base=base, axis=0)
 
 
+@score_function("disentanglement")
 def dci_score(
     codes_train: Any,
     factors_train: Any,
     codes_test: Any,
     factors_test: Any,
     *,
-    rng: np.random.Generator,
+    rng: Any,
     predictor: str = "gbt",
     lasso_c: float = 1.0,
     return_correct: bool = False,
@@ -577,7 +574,7 @@ def dci_score(
       powers of two (exact) before the fit, which also keeps them inside float32, where
       scikit-learn's trees work.
     """
-    rng = _check_rng(rng)
+    rng = check_rng(rng)
     check_param(predictor, "predictor", options=("gbt", "lasso"))
     check_param(lasso_c, "lasso_c", low=0)
     if not lasso_c > 0:
@@ -674,35 +671,33 @@ def _l1_logistic(x: np.ndarray, y: np.ndarray, c: float, seed: int):
     return model, np.vstack([e.coef_ for e in model.estimators_])
 
 
-def bootstrap_accuracy(
-    correct: Any, *, rng: np.random.Generator, n_boot: int = 1000, confidence: float = 0.95
-) -> dict[str, Any]:
+def bootstrap_accuracy(correct: Any, *, rng: Any, n_resamples: int = 1000, confidence: float = 0.95) -> Estimate:
     """Percentile bootstrap interval of a mean accuracy from per-example correctness.
 
-    Rows (test examples) are resampled with replacement, jointly for all factors, and the
-    statistic is the mean over factors of the per-factor accuracy, as DCI's informativeness. No
-    classifier is refitted: the interval covers test-set sampling only.
+    Rows (test examples) are resampled with replacement (:func:`latentbench.stats.resample_weights`),
+    jointly for all factors, and the statistic is the mean over factors of the per-factor accuracy,
+    as DCI's informativeness. No classifier is refitted: the interval covers test-set sampling only.
 
     Parameters
     ----------
     correct : array-like of shape (n_test, n_factors) or (n_test,)
         1/0 (or True/False) per example and factor, e.g. ``dci_score(...,
         return_correct=True)["correct_test"]``; all-NaN columns (excluded factors) are ignored.
-    rng : numpy.random.Generator
-    n_boot : int, default=1000
-        Bootstrap replicates.
+    rng : int or numpy.random.Generator
+        Keyword-only, required.
+    n_resamples : int, default=1000
     confidence : float, default=0.95
 
     Returns
     -------
-    dict
-        ``mean``, ``low``, ``high``, ``per_factor_mean``, ``per_factor_low``,
-        ``per_factor_high``, ``n``, ``n_boot``, ``confidence``.
+    Estimate
+        The mean accuracy with its interval; ``details["per_factor"]`` holds one
+        :class:`~latentbench.stats.Estimate` per factor column (NaN for excluded columns).
     """
-    rng = _check_rng(rng)
-    check_param(n_boot, "n_boot", low=1, integer=True)
     check_param(confidence, "confidence", low=0.0, high=1.0)
     a = check_array(correct, "correct", ndim=(1, 2), finite=False)
+    if np.isinf(a).any():
+        raise InputValidationError("correct contains infinite values; it holds 1/0 per example (NaN only for excluded factors)")
     if a.ndim == 1:
         a = a[:, None]
     keep = ~np.all(np.isnan(a), axis=0)
@@ -712,31 +707,13 @@ def bootstrap_accuracy(
     if np.isnan(x).any():
         raise InputValidationError("correct contains NaN inside a factor's column")
     n = x.shape[0]
-    reps = np.empty((n_boot, x.shape[1]))
-    step = max(1, (1 << 22) // n)
-    p = np.full(n, 1.0 / n)
-    for s in range(0, n_boot, step):
-        w = rng.multinomial(n, p, size=min(step, n_boot - s)).astype(np.float64)
-        reps[s : s + len(w)] = (w @ x) / n
-    alpha = (1.0 - confidence) / 2
-    overall = reps.mean(axis=1)
-    full_pf = np.full(a.shape[1], np.nan)
-    low_pf, high_pf = full_pf.copy(), full_pf.copy()
-    mean_pf = full_pf.copy()
-    mean_pf[keep] = x.mean(axis=0)
-    low_pf[keep] = np.quantile(reps, alpha, axis=0)
-    high_pf[keep] = np.quantile(reps, 1 - alpha, axis=0)
-    return {
-        "mean": float(x.mean(axis=0).mean()),
-        "low": float(np.quantile(overall, alpha)),
-        "high": float(np.quantile(overall, 1 - alpha)),
-        "per_factor_mean": _tolist(mean_pf),
-        "per_factor_low": _tolist(low_pf),
-        "per_factor_high": _tolist(high_pf),
-        "n": int(n),
-        "n_boot": int(n_boot),
-        "confidence": float(confidence),
-    }
+    reps = resample_weights(n, rng=rng, n_resamples=n_resamples) @ x / n
+    per_factor = [Estimate(float("nan"), n=n, confidence=confidence) for _ in range(a.shape[1])]
+    for j, col in zip(np.nonzero(keep)[0], range(x.shape[1])):
+        per_factor[j] = percentile_estimate(float(x[:, col].mean()), reps[:, col], n=n, confidence=confidence)
+    overall = percentile_estimate(float(x.mean(axis=0).mean()), reps.mean(axis=1), n=n, confidence=confidence)
+    return Estimate(overall.value, overall.ci_low, overall.ci_high, overall.method, n, confidence,
+                    details={"per_factor": per_factor})
 
 
 # ------------------------------------------------------------------------------------------ SAP
@@ -749,6 +726,7 @@ def bootstrap_accuracy(
 SAP_SVC_MAX_ABS = 1e4
 
 
+@score_function("sap")
 def sap_score(
     codes_train: Any,
     factors_train: Any,
@@ -850,11 +828,12 @@ def _single_dim_score(xtr, ytr, xte, yte, classifier: str) -> float:
 
 
 # ----------------------------------------------------------------------------- FactorVAE score
+@score_function("factor_vae")
 def factor_vae_score(
     codes: Any,
     factors: Any,
     *,
-    rng: np.random.Generator,
+    rng: Any,
     batch_size: int = 64,
     n_train: int = 10000,
     n_eval: int = 5000,
@@ -904,7 +883,7 @@ def factor_vae_score(
     0.0, a number that would be ranked). The score depends on the codes' scale through
     ``prune_threshold``, as in DL.
     """
-    rng = _check_rng(rng)
+    rng = check_rng(rng)
     for name, val, low in (("batch_size", batch_size, 2), ("n_train", n_train, 1), ("n_eval", n_eval, 1),
                            ("n_variance", n_variance, 2)):
         check_param(val, name, low=low, integer=True)
@@ -966,11 +945,12 @@ def factor_vae_score(
 
 
 # ------------------------------------------------------------------------------ beta-VAE score
+@score_function("beta_vae")
 def beta_vae_score(
     codes: Any,
     factors: Any,
     *,
-    rng: np.random.Generator,
+    rng: Any,
     batch_size: int = 64,
     n_train: int = 10000,
     n_eval: int = 5000,
@@ -1005,7 +985,7 @@ def beta_vae_score(
     """
     from sklearn.linear_model import LogisticRegression
 
-    rng = _check_rng(rng)
+    rng = check_rng(rng)
     for name, val in (("batch_size", batch_size), ("n_train", n_train), ("n_eval", n_eval)):
         check_param(val, name, low=1, integer=True)
     c, f = _pair(codes, factors)
@@ -1050,6 +1030,7 @@ def beta_vae_score(
 
 
 # ---------------------------------------------------------------- modularity and explicitness
+@score_function("modularity")
 def modularity_score(codes: Any, factors: Any, *, n_bins: int = 20, backend: str = "auto") -> dict[str, Any]:
     """Modularity (Ridgeway & Mozer 2018, "Learning Deep Disentangled Embeddings with the
     F-Statistic Loss"), as disentanglement_lib's ``modularity_explicitness.py``.
@@ -1104,6 +1085,7 @@ def modularity_score(codes: Any, factors: Any, *, n_bins: int = 20, backend: str
     return {"modularity": float(per.mean()), "modularity_per_latent": _tolist(per), **base}
 
 
+@score_function("explicitness")
 def explicitness_score(codes_train: Any, factors_train: Any, codes_test: Any, factors_test: Any) -> dict[str, Any]:
     """Explicitness (Ridgeway & Mozer 2018), as disentanglement_lib's ``modularity_explicitness.py``.
 

@@ -32,13 +32,13 @@ from typing import Any
 
 import numpy as np
 
-from ..exceptions import InputValidationError, UndefinedMetricWarning
-from ..validation import check_array, check_consistent_length, check_param
+from ..exceptions import InputValidationError, MissingOptionalDependencyError, UndefinedMetricWarning
+from ..stats import Estimate, percentile_estimate, resample_weights
+from ..validation import check_array, check_consistent_length, check_param, check_rng
 
 __all__ = [
     "ConceptEraser",
     "bias_amplification",
-    "bootstrap_weights",
     "directional_bias_amplification",
     "fit_probe",
     "group_metrics",
@@ -58,23 +58,17 @@ def _vector(x: Any, name: str, dtype: Any = None) -> np.ndarray:
     return arr
 
 
+def _groups(sensitive: Any, name: str = "sensitive") -> np.ndarray:
+    """A 1-D array of group labels (numbers or strings; NaN and infinite values are refused)."""
+    return check_array(sensitive, name, ndim=1, dtype=None)
+
+
 def _binary(x: Any, name: str) -> np.ndarray:
     arr = _vector(x, name)
     values = np.unique(arr)
     if not np.isin(values, (0, 1)).all():
         raise InputValidationError(f"{name} must hold binary values 0/1, got {values[:6].tolist()}")
     return arr.astype(np.int64)
-
-
-def bootstrap_weights(n: int, rng: np.random.Generator, n_resamples: int = 1000) -> np.ndarray:
-    """Row counts of ``n_resamples`` bootstrap resamples of ``n`` rows, shape ``(n_resamples, n)``.
-
-    Row ``b`` holds how often each row is drawn in resample ``b`` (a multinomial draw with equal
-    probabilities), so a weighted statistic with these weights is the statistic of the resample.
-    """
-    check_param(n, "n", low=1, integer=True)
-    check_param(n_resamples, "n_resamples", low=1, integer=True)
-    return rng.multinomial(n, np.full(n, 1.0 / n), size=n_resamples).astype(np.float64)
 
 
 # ---------------------------------------------------------------------------------------- group metrics
@@ -102,15 +96,13 @@ def group_metrics(y_true: Any, y_pred: Any, sensitive: Any) -> dict[str, Any]:
             equalized_odds_ratio, false_positive_rate, selection_rate, true_positive_rate,
         )
     except ImportError:
-        from ..data.fairness import MissingOptionalDependencyError
-
         raise MissingOptionalDependencyError("group fairness metrics need the optional package 'fairlearn': "
                                              "pip install 'latentbench[fairness]'") from None
     from sklearn.metrics import accuracy_score
 
     y = _binary(y_true, "y_true")
     p = _binary(y_pred, "y_pred")
-    s = np.asarray(sensitive)
+    s = _groups(sensitive)
     check_consistent_length(y_true=y, y_pred=p, sensitive=s)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # sklearn warns on a group without positives; the NaN-free value is fairlearn's
@@ -137,7 +129,7 @@ def _key(g: Any) -> str:
 def group_stats_weighted(y_true: Any, y_pred: Any, sensitive: Any, weights: Any) -> dict[str, np.ndarray]:
     """Accuracy and the fairlearn disparities for many weightings of the rows at once.
 
-    With ``weights`` the bootstrap counts of :func:`bootstrap_weights` this gives the statistics of
+    With ``weights`` the bootstrap counts of :func:`latentbench.stats.resample_weights` this gives the statistics of
     every resample in one matrix product; with a row of ones it equals :func:`group_metrics` (the
     definitions are fairlearn's: differences are the largest minus the smallest group value, ratios
     the smallest over the largest, and equalized odds takes the worse of TPR and FPR).
@@ -158,7 +150,7 @@ def group_stats_weighted(y_true: Any, y_pred: Any, sensitive: Any, weights: Any)
     """
     y = _binary(y_true, "y_true").astype(np.float64)
     p = _binary(y_pred, "y_pred").astype(np.float64)
-    s = np.asarray(sensitive)
+    s = _groups(sensitive)
     W = check_array(weights, "weights", ndim=2)
     check_consistent_length(y_true=y, y_pred=p, sensitive=s)
     if W.shape[1] != len(y):
@@ -188,16 +180,7 @@ def group_stats_weighted(y_true: Any, y_pred: Any, sensitive: Any, weights: Any)
     return out
 
 
-def _ci(samples: np.ndarray, confidence: float) -> tuple[float, float]:
-    samples = samples[np.isfinite(samples)]
-    if len(samples) < 2:
-        return float("nan"), float("nan")
-    a = (1 - confidence) / 2
-    lo, hi = np.quantile(samples, [a, 1 - a])
-    return float(lo), float(hi)
-
-
-def bias_amplification(y_true: Any, pred_latent: Any, pred_input: Any, sensitive: Any, *, rng: np.random.Generator,
+def bias_amplification(y_true: Any, pred_latent: Any, pred_input: Any, sensitive: Any, *, rng: Any,
                        n_resamples: int = 1000, confidence: float = 0.95, weights: np.ndarray | None = None) -> dict[str, Any]:
     """Bias amplification of a latent space: latent-probe disparity minus input-probe disparity.
 
@@ -218,31 +201,35 @@ def bias_amplification(y_true: Any, pred_latent: Any, pred_input: Any, sensitive
     pred_latent, pred_input : array-like of shape (n_samples,)
         Binary predictions of the latent probe and of the input probe.
     sensitive : array-like of shape (n_samples,)
-    rng : numpy.random.Generator
+    rng : int or numpy.random.Generator
+        Source of the resamples (keyword-only, required; unused when ``weights`` are given).
     n_resamples : int, default=1000
     confidence : float, default=0.95
     weights : ndarray of shape (n_resamples, n_samples), optional
-        Bootstrap counts to reuse (to pair these intervals with others); drawn from ``rng`` otherwise.
+        Bootstrap counts to reuse (:func:`latentbench.stats.resample_weights`, to pair these
+        intervals with others); drawn from ``rng`` otherwise.
 
     Returns
     -------
     dict
         ``latent`` and ``input``: :func:`group_metrics` of each probe; for each of ``accuracy``,
-        ``dp_diff``, ``dp_ratio``, ``eo_diff``, ``eo_ratio``: ``{"latent": (value, lo, hi), "input":
-        (value, lo, hi), "amplification": (value, lo, hi)}`` under that key in ``stats``.
+        ``dp_diff``, ``dp_ratio``, ``eo_diff``, ``eo_ratio``: ``{"latent": Estimate, "input":
+        Estimate, "amplification": Estimate}`` (:class:`~latentbench.stats.Estimate`) under that key in ``stats``.
     """
     y = _binary(y_true, "y_true")
     pl, pi = _binary(pred_latent, "pred_latent"), _binary(pred_input, "pred_input")
-    s = np.asarray(sensitive)
+    s = _groups(sensitive)
     check_consistent_length(y_true=y, pred_latent=pl, pred_input=pi, sensitive=s)
     gm_l, gm_i = group_metrics(y, pl, s), group_metrics(y, pi, s)
-    W = bootstrap_weights(len(y), rng, n_resamples) if weights is None else check_array(weights, "weights", ndim=2)
+    W = resample_weights(len(y), rng=rng, n_resamples=n_resamples) if weights is None else check_array(weights, "weights", ndim=2)
     bl, bi = group_stats_weighted(y, pl, s, W), group_stats_weighted(y, pi, s, W)
-    stats: dict[str, dict[str, tuple[float, float, float]]] = {}
+    n = len(y)
+    stats: dict[str, dict[str, Estimate]] = {}
     for key in ("accuracy", *DISPARITIES):
         vl, vi = gm_l[key], gm_i[key]
-        stats[key] = {"latent": (vl, *_ci(bl[key], confidence)), "input": (vi, *_ci(bi[key], confidence)),
-                      "amplification": (vl - vi, *_ci(bl[key] - bi[key], confidence))}
+        stats[key] = {"latent": percentile_estimate(vl, bl[key], n=n, confidence=confidence),
+                      "input": percentile_estimate(vi, bi[key], n=n, confidence=confidence),
+                      "amplification": percentile_estimate(vl - vi, bl[key] - bi[key], n=n, confidence=confidence)}
     return {"latent": gm_l, "input": gm_i, "stats": stats, "n": len(y), "n_resamples": len(W)}
 
 
@@ -380,8 +367,8 @@ def label_only_scores(s_train: Any, y_train: Any, y_test: Any) -> np.ndarray:
     return np.array([rates.get(v, overall) for v in yt], dtype=np.float64)
 
 
-def leakage_auroc(scores: Any, sensitive: Any, *, rng: np.random.Generator, n_resamples: int = 1000,
-                  confidence: float = 0.95, weights: np.ndarray | None = None) -> tuple[float, float, float]:
+def leakage_auroc(scores: Any, sensitive: Any, *, rng: Any, n_resamples: int = 1000,
+                  confidence: float = 0.95, weights: np.ndarray | None = None) -> Estimate:
     """AUROC of a probe's scores for a binary sensitive attribute, with a percentile-bootstrap interval.
 
     Parameters
@@ -389,7 +376,8 @@ def leakage_auroc(scores: Any, sensitive: Any, *, rng: np.random.Generator, n_re
     scores : array-like of shape (n_samples,)
         The probe's score for ``s = 1`` on test rows.
     sensitive : array-like of shape (n_samples,)
-    rng : numpy.random.Generator
+    rng : int or numpy.random.Generator
+        Source of the resamples (keyword-only, required; unused when ``weights`` are given).
     n_resamples : int, default=1000
     confidence : float, default=0.95
     weights : ndarray of shape (n_resamples, n_samples), optional
@@ -397,12 +385,13 @@ def leakage_auroc(scores: Any, sensitive: Any, *, rng: np.random.Generator, n_re
 
     Returns
     -------
-    (value, low, high)
+    Estimate
+        The AUROC with its percentile-bootstrap interval over rows.
     """
     s = _binary(sensitive, "sensitive")
     value = weighted_auroc(scores, s)
-    W = bootstrap_weights(len(s), rng, n_resamples) if weights is None else weights
-    return float(value), *_ci(weighted_auroc(scores, s, W), confidence)
+    W = resample_weights(len(s), rng=rng, n_resamples=n_resamples) if weights is None else weights
+    return percentile_estimate(float(value), weighted_auroc(scores, s, W), n=len(s), confidence=confidence)
 
 
 class ConceptEraser:
@@ -506,8 +495,7 @@ def _unit_rows(v: Any, name: str) -> np.ndarray:
     return V / norms
 
 
-def weat(X: Any, Y: Any, A: Any, B: Any, *, n_permutations: int = 10000, rng: np.random.Generator | None = None,
-         ddof: int = 1) -> dict[str, Any]:
+def weat(X: Any, Y: Any, A: Any, B: Any, *, rng: Any, n_permutations: int = 10000, ddof: int = 1) -> dict[str, Any]:
     """Word Embedding Association Test (Caliskan, Bryson & Narayanan, Science 2017) on any vector sets.
 
     With ``s(w, A, B) = mean_a cos(w, a) - mean_b cos(w, b)``, the statistic is
@@ -524,8 +512,8 @@ def weat(X: Any, Y: Any, A: Any, B: Any, *, n_permutations: int = 10000, rng: np
     A, B : array-like of shape (n_a, d), (n_b, d)
         Attribute vectors (e.g. pleasant and unpleasant words).
     n_permutations : int, default=10000
-    rng : numpy.random.Generator, optional
-        For the Monte-Carlo p-value (seeded 0 when omitted).
+    rng : int or numpy.random.Generator
+        For the Monte-Carlo p-value (keyword-only, required; unused when the p-value is exact).
     ddof : int, default=1
         Degrees of freedom of the standard deviation in the effect size.
 
@@ -557,8 +545,7 @@ def weat(X: Any, Y: Any, A: Any, B: Any, *, n_permutations: int = 10000, rng: np
         p = float(np.mean(stats >= statistic - tol))
         exact, evaluated = True, n_parts
     else:
-        rng = rng if rng is not None else np.random.default_rng(0)
-        idx = np.argsort(rng.random((n_permutations, n)), axis=1)[:, :nx]
+        idx = np.argsort(check_rng(rng).random((n_permutations, n)), axis=1)[:, :nx]
         stats = 2 * s[idx].sum(axis=1) - total
         p = float((1 + np.sum(stats >= statistic - tol)) / (1 + n_permutations))
         exact, evaluated = False, n_permutations

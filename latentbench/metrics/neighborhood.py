@@ -350,7 +350,7 @@ def knn_recall(x: Any, z: Any, n_neighbors: int | Sequence[int] = (5, 10, 20), *
 
 
 def distortion(x: Any, z: Any, *, n_pairs: int = 10_000, pairs: str = "random", k: int = 10,
-               quantiles: tuple[float, float] = (0.01, 0.99), rng: Any = 0,
+               quantiles: tuple[float, float] = (0.01, 0.99), rng: Any = None,
                knn_x: KNNGraph | None = None, backend: str = "auto") -> dict[str, float]:
     """Spread of the latent/input distance ratios ``rho = |z_i - z_j| / |x_i - x_j|`` over pairs.
 
@@ -375,8 +375,8 @@ def distortion(x: Any, z: Any, *, n_pairs: int = 10_000, pairs: str = "random", 
         Neighbours for ``pairs="knn"``.
     quantiles : (float, float), default=(0.01, 0.99)
         The robust lower and upper quantiles of the ratios.
-    rng : int or numpy.random.Generator, default=0
-        Source of the random pairs.
+    rng : int or numpy.random.Generator, optional
+        Source of the random pairs: required with ``pairs="random"`` (unused with ``"knn"``).
     knn_x : KNNGraph, optional
         A precomputed input-space graph for ``pairs="knn"``.
     backend : str, default="auto"
@@ -407,6 +407,8 @@ def distortion(x: Any, z: Any, *, n_pairs: int = 10_000, pairs: str = "random", 
     n = len(x)
     if pairs == "random":
         check_param(n_pairs, "n_pairs", low=1, integer=True)
+        if rng is None:
+            raise InputValidationError("distortion: pairs='random' draws pairs; pass rng (an int seed or a numpy Generator)")
         gen = check_rng(rng)
         i = gen.integers(0, n, n_pairs)
         j = (i + gen.integers(1, n, n_pairs)) % n  # uniform over j != i

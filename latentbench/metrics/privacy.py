@@ -36,8 +36,9 @@ from typing import Any
 import numpy as np
 
 from ..exceptions import InputValidationError, UndefinedMetricWarning
+from ..stats import Estimate, percentile_estimate, resample_weights
 from ..validation import check_array, check_consistent_length, check_param
-from .fairness import _ci, bootstrap_weights, weighted_auroc
+from .fairness import weighted_auroc
 
 __all__ = [
     "RISK_THRESHOLDS",
@@ -380,7 +381,7 @@ def nearest_neighbour_baseline(z_aux: Any, x_aux: Any, z: Any) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------------------------- risks
-def inversion_risk(errors_attack: Mapping[str, Any], errors_baseline: Mapping[str, Any], *, rng: np.random.Generator,
+def inversion_risk(errors_attack: Mapping[str, Any], errors_baseline: Mapping[str, Any], *, rng: Any,
                    n_resamples: int = 1000, confidence: float = 0.95) -> dict[str, Any]:
     """Inversion risk ``1 - min_attack MSE / min_baseline MSE``, clipped to [0, 1], with a bootstrap interval.
 
@@ -392,13 +393,14 @@ def inversion_risk(errors_attack: Mapping[str, Any], errors_baseline: Mapping[st
         Per-row squared error of each baseline on the same rows.
     rng, n_resamples, confidence
         The percentile bootstrap resamples rows (the same rows for every attacker and baseline);
-        within each resample the best attacker and the best baseline are taken again.
+        within each resample the best attacker and the best baseline are taken again. ``rng`` is
+        keyword-only and required (an int seed or a Generator).
 
     Returns
     -------
     dict
-        ``value``, ``ci_low``, ``ci_high``, ``attacker`` (the best on the full sample),
-        ``baseline`` (the strongest), ``mse`` (mean per attacker and baseline).
+        ``risk`` (an :class:`~latentbench.stats.Estimate`), ``attacker`` (the best on the full
+        sample), ``baseline`` (the strongest), ``mse`` (mean per attacker and baseline).
     """
     if not errors_attack or not errors_baseline:
         raise InputValidationError("errors_attack and errors_baseline must each name at least one method")
@@ -414,11 +416,11 @@ def inversion_risk(errors_attack: Mapping[str, Any], errors_baseline: Mapping[st
             return np.clip(1.0 - ma.min(axis=-1) / mb.min(axis=-1), 0.0, 1.0)
 
     value = float(risk(mean_a, mean_b))
-    W = bootstrap_weights(n, rng, n_resamples)
+    W = resample_weights(n, rng=rng, n_resamples=n_resamples)
     tot = W.sum(axis=1, keepdims=True)
-    lo, hi = _ci(risk(W @ A / tot, W @ B / tot), confidence)
+    est = percentile_estimate(value, risk(W @ A / tot, W @ B / tot), n=n, confidence=confidence)
     names_a, names_b = list(att), list(base)
-    return {"value": value, "ci_low": lo, "ci_high": hi, "attacker": names_a[int(mean_a.argmin())],
+    return {"risk": est, "attacker": names_a[int(mean_a.argmin())],
             "baseline": names_b[int(mean_b.argmin())], "mse": {**dict(zip(names_a, map(float, mean_a))), **dict(zip(names_b, map(float, mean_b)))}}
 
 
@@ -506,18 +508,20 @@ def latent_distance_signal(z_candidates: Any, z_reference_members: Any, z_popula
     return np.log(d_pop + eps) - np.log(d_mem + eps)
 
 
-def membership_auroc(signal_members: Any, signal_non_members: Any, *, rng: np.random.Generator | None = None,
-                     n_resamples: int = 1000, confidence: float = 0.95) -> tuple[float, float, float]:
-    """AUROC of a membership signal (members positive) with a percentile-bootstrap interval over all rows."""
+def membership_auroc(signal_members: Any, signal_non_members: Any, *, rng: Any,
+                     n_resamples: int = 1000, confidence: float = 0.95) -> Estimate:
+    """AUROC of a membership signal (members positive) with a percentile-bootstrap interval over all rows.
+
+    ``rng`` (keyword-only, required) draws the resamples; NaN with an
+    :class:`~latentbench.exceptions.UndefinedMetricWarning` without members or non-members.
+    """
     m = check_array(signal_members, "signal_members", ndim=1)
     nm = check_array(signal_non_members, "signal_non_members", ndim=1)
     if len(m) == 0 or len(nm) == 0:
         warnings.warn("membership AUROC needs members and non-members; returning NaN", UndefinedMetricWarning, stacklevel=2)
-        return float("nan"), float("nan"), float("nan")
+        return Estimate(float("nan"), n=len(m) + len(nm), confidence=confidence)
     scores = np.concatenate([m, nm])
     labels = np.concatenate([np.ones(len(m)), np.zeros(len(nm))])
     value = float(weighted_auroc(scores, labels))
-    if rng is None:
-        return value, float("nan"), float("nan")
-    W = bootstrap_weights(len(scores), rng, n_resamples)
-    return value, *_ci(weighted_auroc(scores, labels, W), confidence)
+    W = resample_weights(len(scores), rng=rng, n_resamples=n_resamples)
+    return percentile_estimate(value, weighted_auroc(scores, labels, W), n=len(scores), confidence=confidence)

@@ -59,6 +59,7 @@ from typing import Any
 import numpy as np
 
 from ..exceptions import InputValidationError, ResourceLimitError, UndefinedMetricWarning
+from ..stats import percentile_interval
 from ..validation import check_array, check_consistent_length, check_param, check_rng
 from .scaling import n_distinct_rows, rescale, rescale_exponent, undefined
 
@@ -629,8 +630,8 @@ def _nan_persistence(max_dim: int, landmarks: np.ndarray) -> dict[str, Any]:
 
 def compare_topology(x: Any, z: Any, *, n_landmarks: int = 300, max_dim: int = 1, n_draws: int = 5,
                      complex: str = "rips", normalize: str | None = "median", max_edge_length: float | None = 1.0,
-                     threshold_factor: float | Sequence[float] = BETTI_FACTORS, level: float = 0.95,
-                     rng: Any = 0, backend: str = "auto") -> dict[str, Any]:
+                     threshold_factor: float | Sequence[float] = BETTI_FACTORS, confidence: float = 0.95,
+                     rng: Any, backend: str = "auto") -> dict[str, Any]:
     """Compare the persistent homology of input space and latent space on shared landmarks.
 
     For each of ``n_draws`` draws: farthest-point landmarks in ``x`` from a random start; the same
@@ -652,11 +653,11 @@ def compare_topology(x: Any, z: Any, *, n_landmarks: int = 300, max_dim: int = 1
         Landmark draws (farthest-point starts); the spread across them is the uncertainty.
     complex, normalize, max_edge_length, threshold_factor
         As in :func:`landmark_persistence`; ``complex="alpha"`` needs both spaces in at most 3-D.
-    level : float, default=0.95
-        The interval is the ``(1 - level) / 2`` and ``(1 + level) / 2`` quantiles over draws (the
-        min and max for a handful of draws).
-    rng : int or numpy.random.Generator, default=0
-        Source of the starting points.
+    confidence : float, default=0.95
+        The interval is the ``(1 - confidence) / 2`` and ``(1 + confidence) / 2`` quantiles over
+        draws (:func:`~latentbench.stats.percentile_interval`; the min and max for a handful of draws).
+    rng : int or numpy.random.Generator
+        Source of the starting points (keyword-only, required).
     backend : {"auto", "gudhi", "ripser"}, default="auto"
         Rips engine (see :func:`persistence_diagrams`); reported as ``backend``.
 
@@ -684,7 +685,7 @@ def compare_topology(x: Any, z: Any, *, n_landmarks: int = 300, max_dim: int = 1
     z = check_array(z, "z", min_rows=2)
     check_consistent_length(x=x, z=z)
     check_param(n_draws, "n_draws", low=1, integer=True)
-    check_param(level, "level", low=0.0, high=1.0)
+    check_param(confidence, "confidence", low=0.0, high=1.0)
     check_param(max_dim, "max_dim", low=0, high=3, integer=True)
     gen = check_rng(rng)
     starts = gen.choice(len(x), size=min(n_draws, len(x)), replace=False)
@@ -711,15 +712,13 @@ def compare_topology(x: Any, z: Any, *, n_landmarks: int = 300, max_dim: int = 1
             dist = diagram_distances(rx["diagrams"], rz["diagrams"], cap=max_edge_length)
         runs.append((rx, rz, dist))
 
-    a = (1 - level) / 2
-
     def summary(vals: list[float]) -> dict[str, Any]:
         v = np.asarray(vals, dtype=float)
         ok = v[~np.isnan(v)]
         if not len(ok):
             return {"mean": np.nan, "ci_low": np.nan, "ci_high": np.nan, "draws": v}
-        return {"mean": float(ok.mean()), "ci_low": float(np.quantile(ok, a)),
-                "ci_high": float(np.quantile(ok, 1 - a)), "draws": v}
+        lo, hi = percentile_interval(ok, confidence) if len(ok) > 1 else (float(ok[0]), float(ok[0]))
+        return {"mean": float(ok.mean()), "ci_low": lo, "ci_high": hi, "draws": v}
 
     def mode(tuples: list[tuple[int, ...]]) -> tuple[int, ...]:
         return max(set(tuples), key=lambda t: (tuples.count(t), t))

@@ -24,7 +24,7 @@ Seeds. The spec's ``[training] seed`` is the default *training* seed; ``train_re
 (``latentbench train NAME --seeds 0 1 2``) trains one checkpoint per seed, and ``ref:NAME@s`` names
 that checkpoint as a model. ``latentbench run --seeds`` sets the *evaluation* seeds (the tasks'
 randomness), not the training seed: a spread over training seeds comes from evaluating
-``ref:NAME@0 ref:NAME@1 ref:NAME@2`` (see :mod:`latentbench.models.bands`).
+``ref:NAME@0 ref:NAME@1 ref:NAME@2`` (see :mod:`latentbench.report.bands`).
 
 Checkpoints are cached under ``$LATENTBENCH_HOME/checkpoints`` keyed by the spec's hash and the
 seed, with a JSON file beside each holding the training log, time, device, threads and fingerprint.
@@ -45,14 +45,14 @@ from typing import Any
 
 import numpy as np
 
-from ..data import load_dataset
+from ..data import dataset_reference, load_dataset
 from ..data.base import hash_json
 from ..exceptions import InputValidationError, SpecError, UnknownNameError
 from ..identity import IDENTITY_SCHEME
 from ..progress import ProgressBar, log
 from ..safeio import atomic_write_text, check_safe_name, inside
 from ..specs import read_toml, spec_roots
-from ..store import latentbench_home
+from ..paths import latentbench_home
 from ..validation import check_seed
 
 __all__ = [
@@ -140,22 +140,13 @@ def get_reference_spec(name: str) -> ReferenceSpec:
 
 
 def reference_dataset_name(spec: ReferenceSpec) -> str:
-    """A dataset name that loads the spec's own draw (its dataset with its ``[dataset_params]``).
+    """A dataset reference that loads the spec's own draw: its dataset with its ``[dataset_params]``
+    (``shapes[n=10000]``, read by :func:`latentbench.data.load_dataset`).
 
     Tools that take a dataset *name* (``latentbench check``) would otherwise load the dataset's
     default draw, on which a reference model's rows are not held out (and every task is skipped).
-    For a spec without parameters this is the dataset's name; otherwise a name such as
-    ``shapes[n=10000]`` is registered (once per process) for the draw.
     """
-    if not spec.dataset_params:
-        return spec.dataset
-    from ..data import DATASETS, register_dataset
-
-    name = f"{spec.dataset}[{','.join(f'{k}={v}' for k, v in sorted(spec.dataset_params.items()))}]"
-    if name not in DATASETS:
-        dataset, params = spec.dataset, dict(spec.dataset_params)
-        register_dataset(name, lambda **kw: load_dataset(dataset, **{**params, **kw}))
-    return name
+    return dataset_reference(spec.dataset, spec.dataset_params)
 
 
 def checkpoint_dir() -> Path:

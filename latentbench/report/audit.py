@@ -210,16 +210,10 @@ def _privacy_findings(t: Mapping[str, Any]) -> list[str]:
     return out
 
 
-_TABLE_METRICS = {
-    "fairness": ["latent_accuracy", "input_accuracy", "chance_accuracy", "latent_dp_diff", "input_dp_diff", "dp_amplification",
-                 "latent_eo_diff", "input_eo_diff", "eo_amplification", "latent_dp_ratio", "input_dp_ratio", "latent_eo_ratio",
-                 "input_eo_ratio", "latent_dba", "input_dba", "dba_amplification", "latent_dba_t_to_a", "leakage_auroc",
-                 "input_leakage_auroc", "label_leakage_auroc", "leakage_excess"],
-    "privacy": ["inversion_risk", "mse_attack", "mse_ridge", "mse_mlp", "mse_mean_baseline", "mse_nn_baseline", "psnr_attack",
-                "psnr_mean_baseline", "psnr_nn_baseline", "ssim_attack", "ssim_mean_baseline", "ssim_nn_baseline", "attribute_risk",
-                "attribute_bal_acc_z", "attribute_bal_acc_inverted", "membership_risk", "membership_auroc", "membership_tpr_at_low_fpr",
-                "membership_low_fpr", "membership_auroc_reconstruction", "membership_auroc_elbo", "membership_auroc_latent_distance"],
-}
+def _table_metrics(metrics: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """The stored metrics of one task in the order its task declares them (``metric_rank``, stored
+    with each row; rows stored before it was kept come alphabetically)."""
+    return sorted(metrics, key=lambda m: (metrics[m].get("metric_rank") is None, metrics[m].get("metric_rank") or 0, m))
 
 
 def _settings(t: Mapping[str, Any]) -> list[str]:
@@ -315,7 +309,7 @@ def build_audit_report(rows: Sequence[Mapping[str, Any]], *, model: str, dataset
             continue
         blocks.append(("h3", f"{name} ({t['family']})"))
         table = []
-        for metric in _TABLE_METRICS.get(t["family"], []):
+        for metric in _table_metrics(t["metrics"]):
             r = t["metrics"].get(metric)
             if r is None or r.get("value") is None:
                 continue

@@ -25,9 +25,9 @@ from pathlib import Path
 from typing import Any
 
 from ..exceptions import InputValidationError
-from ..models.bands import parse_reference
 from ..provenance import git_commit, library_versions
 from ..validation import check_param
+from .bands import parse_reference
 from .data import ReportData, export_store
 from .html import render_html
 from .leaderboard import Leaderboard

@@ -19,63 +19,15 @@ from typing import Any
 
 import numpy as np
 
+from ..artifacts import LATENT_SAMPLE
 from ..exceptions import InputValidationError, ResourceLimitError
 from ..store import IDENTITY_SCHEME, JOB_KEY, RESULT_COLUMNS, ResultStore
 
 __all__ = ["EXPORT_FORMAT", "EXPORT_SCHEMA_VERSION", "LATENT_SAMPLE", "ReportData", "export_store", "job_key",
-           "latent_sample_artifacts", "load_report_data"]
+           "load_report_data"]
 
 EXPORT_FORMAT = "latentbench-store-export"
 EXPORT_SCHEMA_VERSION = 1
-
-#: Artifact name of the latent sample the runner may store with a job (see :mod:`latentbench.report.plots`).
-LATENT_SAMPLE = "latents/z"
-
-
-def latent_sample_artifacts(dataset: Any, split: str, z: np.ndarray, *, max_points: int = 500,
-                            max_dim: int = 256) -> dict[str, np.ndarray]:
-    """A small, fixed sample of a split's latent codes, as artifacts the report projects to 2-D.
-
-    The rows are drawn from the split's fingerprint alone, so every model stores the same rows
-    of a dataset. Meant for the runner, once per model, dataset and split (see the report issue).
-
-    Parameters
-    ----------
-    dataset : Dataset
-        Gives the labels (or else the first ground-truth factor) that colour the projection.
-    split : str
-    z : ndarray of shape (n_split_rows, latent_dim)
-        The split's codes, in the split's row order.
-    max_points : int, default=500
-        At most this many rows (float32 codes: 500 x 10 latents is 20 kB).
-    max_dim : int, default=256
-        Wider codes (an identity baseline on images) are not stored: nothing is returned.
-
-    Returns
-    -------
-    dict of str to ndarray
-        ``latents/z`` (float32, (m, d)), ``latents/rows`` (indices into the dataset),
-        ``latents/labels`` and ``latents/label_name`` (a 0-d string array) when the dataset has labels or factors;
-        empty when ``d > max_dim``.
-    """
-    z = np.asarray(z)
-    rows = dataset.split(split)
-    if z.ndim != 2 or len(z) != len(rows):
-        raise InputValidationError(f"latent_sample_artifacts: 'z' must have shape ({len(rows)}, d), got {z.shape}")
-    if z.shape[1] > max_dim:
-        return {}
-    fp = dataset.split_fingerprint(split)
-    rng = np.random.default_rng(int(fp[:12], 16) if all(c in "0123456789abcdef" for c in fp[:12]) else 0)
-    idx = np.sort(rng.choice(len(rows), min(max_points, len(rows)), replace=False))
-    out = {LATENT_SAMPLE: z[idx].astype(np.float32), "latents/rows": rows[idx].astype(np.int64)}
-    if getattr(dataset, "labels", None) is not None:
-        out["latents/labels"] = np.asarray(dataset.labels)[rows[idx]]
-        out["latents/label_name"] = np.array("label")
-    elif getattr(dataset, "factors", None) is not None:
-        out["latents/labels"] = np.asarray(dataset.factors)[rows[idx], 0]
-        out["latents/label_name"] = np.array(str(dataset.factor_names[0]) if dataset.factor_names else "factor0")
-    return out
-
 
 def job_key(row: Mapping[str, Any]) -> tuple[Any, ...]:
     """The job key of a result row: ``(model_fp, task, task_version, params_hash, split_fp, seed)``."""

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..tasks.base import FAMILIES
+from ..types import FAMILIES
 from .significance import PairedDifference, holm, paired_bootstrap, seeded_rng
 
 if TYPE_CHECKING:
@@ -250,7 +250,8 @@ def _model_order(models: Iterable[str]) -> list[str]:
     return sorted(set(models), key=lambda m: (is_baseline(m), not m.startswith("ref:"), m))
 
 
-def _params(row: Mapping[str, Any]) -> dict[str, Any]:
+def row_params(row: Mapping[str, Any]) -> dict[str, Any]:
+    """A stored row's ``params`` (estimator and dataset parameters) as a dict."""
     params = row.get("params")
     if isinstance(params, str):
         try:
@@ -260,9 +261,10 @@ def _params(row: Mapping[str, Any]) -> dict[str, Any]:
     return dict(params or {})
 
 
-def _variant(params: Any) -> str:
+def row_variant(params: Any) -> str:
+    """The estimator settings that keep rows of one task apart (a likelihood family...), as one label."""
     if not isinstance(params, Mapping):
-        params = _params({"params": params})
+        params = row_params({"params": params})
     est = (params or {}).get("estimator", {})
     return ", ".join(f"{k}={v}" for k, v in sorted(est.items()) if k not in ("class", "class_version", "params", "standardization"))
 
@@ -275,15 +277,6 @@ def _flat(d: Mapping[str, Any], prefix: str = "") -> dict[str, str]:
         else:
             out[f"{prefix}{k}"] = v if isinstance(v, str) else json.dumps(v, sort_keys=True, default=str)
     return out
-
-
-def _metric_order(task: str) -> dict[str, int]:
-    try:
-        from ..tasks.registry import get_task
-
-        return {s.name: i for i, s in enumerate(get_task(task).scores)}
-    except Exception:  # a task from a plug-in that is not installed here: alphabetical
-        return {}
 
 
 class Leaderboard:
@@ -348,8 +341,8 @@ class Leaderboard:
         for r in result_rows:
             model = names[(str(r["model"]), model_id(r))]
             all_models.append(model)
-            params = _params(r)
-            key = (r["task"], int(r["task_version"]), r["params_hash"], _variant(params), r["split_fp"], r["metric"])
+            params = row_params(r)
+            key = (r["task"], int(r["task_version"]), r["params_hash"], row_variant(params), r["split_fp"], r["metric"])
             groups[key][model].append(r)
             meta.setdefault(key, r)
         out_rows = []
@@ -358,7 +351,7 @@ class Leaderboard:
             m = meta[key]
             row = LeaderboardRow(m["family"], task, version, metric, m["direction"], bool(m["is_primary"]), variant,
                                  dataset=m.get("dataset") or "", dataset_fp=m.get("dataset_fp") or "", split_fp=split_fp,
-                                 params_hash=params_hash, estimator=_params(m).get("estimator", {}))
+                                 params_hash=params_hash, estimator=row_params(m).get("estimator", {}))
             for model, rs in per_model.items():
                 row.cells[model] = _aggregate(rs)
             out_rows.append(row)
@@ -375,9 +368,9 @@ class Leaderboard:
             kept_apart.append("models stored under one name from different checkpoints (fingerprints) are separate columns: "
                               + ", ".join(sorted({shown for (n, _fp), shown in names.items() if n in renamed})))
         fam_index = {f: i for i, f in enumerate(FAMILIES)}
-        orders = {t: _metric_order(t) for t in {r.task for r in out_rows}}
+        ranks = {(r["task"], r["metric"]): r.get("metric_rank") for r in result_rows if r.get("metric_rank") is not None}
         out_rows.sort(key=lambda r: (fam_index.get(r.family, 99), r.family, r.task, r.task_version, r.variant, r.extra_label,
-                                     not r.is_primary, orders[r.task].get(r.metric, 999), r.metric))
+                                     not r.is_primary, ranks.get((r.task, r.metric), 999), r.metric))
         board = cls(out_rows, _model_order(all_models), kept_apart, data, notes, alpha, n_resamples)
         for row in board.rows:
             board._tie_test(row)
@@ -527,7 +520,7 @@ class Leaderboard:
         c = row.cells[model]
         est = dict(row.estimator)
         job = c.jobs[0] if c.jobs else {}
-        jp = _params(job)
+        jp = row_params(job)
         est = jp.get("estimator", est)
         runs = [self.data.run(j.get("run_id")) for j in c.jobs] if self.data is not None else []
         runs = [r for r in runs if r]
@@ -723,7 +716,7 @@ def _aggregate(rows: list[Mapping[str, Any]]) -> Cell:
         r = ok[0]
         return Cell("ok", mean, r["ci_low"], r["ci_high"], r["ci_method"], r["n"], 1, r.get("message"), seconds, jobs)
     # several seeds: the interval of the mean over seeds is the spread of the seeds (t interval)
-    from ..stats import t_ci
+    from ..stats import t_estimate
 
-    low, high = t_ci(vals) if len(vals) > 1 else (None, None)
+    low, high = t_estimate(vals).interval if len(vals) > 1 else (None, None)
     return Cell("ok", mean, low, high, "seeds-t", ok[0]["n"], len(ok), None, seconds, jobs)

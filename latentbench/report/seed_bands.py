@@ -4,7 +4,7 @@ A reference model evaluated as ``ref:NAME@0``, ``ref:NAME@1``, ``ref:NAME@2`` ha
 training seed for every score. The leaderboard's columns show one checkpoint each (by default the
 lowest training seed, so ties are tested between single checkpoints on the same examples); this
 module adds what one checkpoint cannot show: the band over training seeds (mean, min and max, from
-:func:`latentbench.models.bands.reference_bands`), as a Markdown table, an HTML table, CSV rows and a
+:func:`latentbench.report.bands.reference_bands`), as a Markdown table, an HTML table, CSV rows and a
 plot. Three seeds cannot carry a p-value, so none is printed: the band is shown as it is.
 """
 
@@ -19,9 +19,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..exceptions import InputValidationError
-from ..models.bands import parse_reference, reference_bands
-from ..stats import t_ci
-from .leaderboard import ARROWS, _params, _variant, fmt
+from ..stats import t_estimate
+from .bands import parse_reference, reference_bands
+from .leaderboard import ARROWS, fmt, row_params, row_variant
 
 __all__ = ["SeedBandTable", "first_seed_columns", "seed_band_table"]
 
@@ -158,7 +158,7 @@ def seed_band_table(result_rows: Iterable[Mapping[str, Any]], *, min_seeds: int 
     """
     rows = [r for r in result_rows if str(r.get("model", "")).startswith("ref:")]
     primary = {(r["task"], r.get("task_version"), r.get("params_hash"), r["metric"]) for r in rows if r.get("is_primary")}
-    variants = {(r["task"], r.get("task_version"), r.get("params_hash")): _variant(_params(r)) for r in rows}
+    variants = {(r["task"], r.get("task_version"), r.get("params_hash")): row_variant(row_params(r)) for r in rows}
     bands = [b for b in reference_bands(rows) if b["n_seeds"] >= min_seeds and b["mean"] is not None
              and math.isfinite(b["mean"])]
     order = {t: i for i, t in enumerate(tasks or [])}
@@ -170,7 +170,7 @@ def seed_band_table(result_rows: Iterable[Mapping[str, Any]], *, min_seeds: int 
                                       "variant": variants.get(key[:3], ""), "metric": b["metric"], "primary": key in primary,
                                       "direction": b["direction"], "bands": {}})
         band = {k: b[k] for k in ("n_seeds", "train_seeds", "values", "mean", "std", "min", "max")}
-        band["ci_low"], band["ci_high"] = t_ci(b["values"])  # n_seeds >= 2 here
+        band["ci_low"], band["ci_high"] = t_estimate(b["values"]).interval  # n_seeds >= 2 here
         row["bands"][b["reference"]] = band
         seeds.update(b["train_seeds"])
     ordered = sorted(by_row.values(), key=lambda r: (order.get(r["task"], len(order)), r["task"], r["task_version"],

@@ -20,8 +20,12 @@ from __future__ import annotations
 import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+
+from ..stats import percentile_interval, resample_indices
+from ..validation import check_rng
 
 __all__ = ["PairedDifference", "holm", "paired_bootstrap", "seeded_rng"]
 
@@ -60,8 +64,8 @@ def seeded_rng(*parts: object) -> np.random.Generator:
 
 
 def paired_bootstrap(a: Sequence[np.ndarray] | np.ndarray, b: Sequence[np.ndarray] | np.ndarray, *,
-                     rng: np.random.Generator, n_resamples: int = 2000, confidence: float = 0.95,
-                     chunk: int = 250) -> PairedDifference:
+                     rng: Any, n_resamples: int = 2000, confidence: float = 0.95,
+                     batch: int = 250) -> PairedDifference:
     """Paired bootstrap of the difference of two mean scores.
 
     Parameters
@@ -70,11 +74,12 @@ def paired_bootstrap(a: Sequence[np.ndarray] | np.ndarray, b: Sequence[np.ndarra
         Per-example values of two models on the same rows in the same order; a sequence holds one
         array per evaluation seed (rows are resampled within each seed, and the statistic is the
         mean over seeds of the per-seed mean differences, as the leaderboard averages seeds).
-    rng : numpy.random.Generator
+    rng : int or numpy.random.Generator
+        Keyword-only, required; the resamples come from :func:`latentbench.stats.resample_indices`.
     n_resamples : int, default=2000
     confidence : float, default=0.95
-    chunk : int, default=250
-        Resamples drawn at once (memory ``chunk * n``).
+    batch : int, default=250
+        Resamples drawn at once (memory ``batch * n``).
 
     Returns
     -------
@@ -98,14 +103,14 @@ def paired_bootstrap(a: Sequence[np.ndarray] | np.ndarray, b: Sequence[np.ndarra
         diffs.append(x - y)
     observed = float(np.mean([d.mean() for d in diffs]))
     boot = np.zeros(n_resamples)
+    gen = check_rng(rng)
     for d in diffs:
-        n = len(d)
-        for s in range(0, n_resamples, chunk):
-            m = min(chunk, n_resamples - s)
-            boot[s: s + m] += d[rng.integers(0, n, size=(m, n))].mean(axis=1)
+        start = 0
+        for idx in resample_indices(len(d), rng=gen, n_resamples=n_resamples, batch=batch):
+            boot[start : start + len(idx)] += d[idx].mean(axis=1)
+            start += len(idx)
     boot /= len(diffs)
-    alpha = (1.0 - confidence) / 2.0
-    lo, hi = np.quantile(boot, [alpha, 1.0 - alpha])
+    lo, hi = percentile_interval(boot, confidence)
     # exact zeros (identical per-example values) count on both sides: p = 1
     tol = 1e-12 * max(1.0, float(np.max(np.abs(boot))) if len(boot) else 1.0)
     le, ge = int(np.sum(boot <= tol)), int(np.sum(boot >= -tol))

@@ -12,113 +12,18 @@ import functools
 import math
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
-
-import numpy as np
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..adapters import Capability
 from ..exceptions import SpecError
-from ..stats import bootstrap_mean_ci, normal_ci
+from ..types import FAMILIES, STANDARDIZATIONS, Direction, Score, ScoreSpec, TaskOutput
 
 if TYPE_CHECKING:
     from ..adapters import Adapter
     from ..data.base import Dataset
-    from ..runner import RunContext
+    from .context import RunContext
 
-__all__ = ["Direction", "Score", "ScoreSpec", "Task", "TaskOutput", "FAMILIES"]
-
-Direction = Literal["higher", "lower", "none"]
-
-#: The task families, in report order.
-FAMILIES: tuple[str, ...] = (
-    "reconstruction", "likelihood", "collapse", "disentanglement", "dimension", "topology",
-    "semantics", "anomaly", "transfer", "fairness", "privacy",
-)
-
-STANDARDIZATIONS = ("none", "zscore", "whiten")
-
-
-@dataclass(frozen=True)
-class ScoreSpec:
-    """One score a task reports.
-
-    Parameters
-    ----------
-    name : str
-        The metric's key.
-    direction : {"higher", "lower", "none"}
-        Which way is better; ``"none"`` marks a descriptive number that is shown but never ranked.
-    description : str
-        One line for the docs.
-    bounds : tuple of (float or None, float or None)
-        The range of valid values; values outside are an error in the task.
-    unit : str
-        "nats", "bits/dim", "dB", ...
-    """
-
-    name: str
-    direction: Direction
-    description: str = ""
-    bounds: tuple[float | None, float | None] = (None, None)
-    unit: str = ""
-
-    def __post_init__(self) -> None:
-        if self.direction not in ("higher", "lower", "none"):
-            raise SpecError(f"score {self.name!r}: direction must be 'higher', 'lower' or 'none', got {self.direction!r}")
-
-
-@dataclass
-class Score:
-    """A value with its uncertainty.
-
-    ``ci_method`` names how the interval was made (``bootstrap``, ``subsample-se(m=...)``,
-    ``mc-stderr``, ``seeds``) and ``per_example`` keeps the per-example values behind a mean so that
-    reports can make paired comparisons between models without recomputing.
-
-    An interval should contain its value. Where a task's interval is *meant* to leave it out (an
-    interval for another quantity than the one reported, say), ``ci_note`` says why; the runner
-    stores it in the row's message, and records a message of its own for an interval that excludes
-    its value without a note, so such a row is never stored silently.
-    """
-
-    value: float
-    ci_low: float | None = None
-    ci_high: float | None = None
-    ci_method: str | None = None
-    stderr: float | None = None
-    n: int | None = None
-    per_example: np.ndarray | None = field(default=None, repr=False)
-    ci_note: str | None = None
-
-    @classmethod
-    def mean_of(cls, values: np.ndarray, rng: np.random.Generator, *, n_resamples: int = 1000,
-                keep: bool = True, confidence: float = 0.95) -> Score:
-        """The mean of per-example ``values`` with a percentile-bootstrap interval."""
-        values = np.asarray(values, dtype=np.float64)
-        lo, hi = bootstrap_mean_ci(values, rng, n_resamples=n_resamples, confidence=confidence)
-        se = float(values.std(ddof=1) / math.sqrt(len(values))) if len(values) > 1 else None
-        return cls(float(values.mean()), lo, hi, "bootstrap", se, len(values), values.astype(np.float32) if keep else None)
-
-    @classmethod
-    def with_stderr(cls, value: float, stderr: float, n: int, *, method: str = "mc-stderr") -> Score:
-        """A value with a normal interval from a standard error."""
-        lo, hi = normal_ci(value, stderr)
-        return cls(float(value), lo, hi, method, float(stderr), n)
-
-    @classmethod
-    def plain(cls, value: float, n: int | None = None) -> Score:
-        """A value without an interval (a count, an exact quantity)."""
-        return cls(float(value), n=n)
-
-
-@dataclass
-class TaskOutput:
-    """What :meth:`Task.run` returns: scores by name, optional artifacts and estimator details."""
-
-    scores: dict[str, Score]
-    artifacts: dict[str, np.ndarray] = field(default_factory=dict)
-    info: dict[str, Any] = field(default_factory=dict)
+__all__ = ["Direction", "FAMILIES", "Score", "ScoreSpec", "Task", "TaskOutput"]
 
 
 _RANGE = re.compile(r"^\s*([\[(])\s*(-?inf|[-+0-9.eE]+)\s*,\s*(inf|[-+0-9.eE]+)\s*([\])])\s*$")

@@ -58,7 +58,7 @@ class PosteriorCollapse(Task):
         ctx.guard_size(m, MAX_AGGREGATE_SAMPLES, "I(x;z) (O(N^2) over the aggregate posterior)", "mi_max_samples")
         n_active, variances = active_units(mean, threshold=self.params["au_threshold"], ddof=1)
         kl = kl_per_dimension(mean, logvar)
-        mi = mutual_information_aggregate(mean[idx], logvar[idx], ctx.rng)
+        mi = mutual_information_aggregate(mean[idx], logvar[idx], rng=ctx.rng)
         scores = {
             "active_units": Score.plain(n_active, n),
             "active_fraction": Score.plain(n_active / d, n),
@@ -103,7 +103,7 @@ class KLDecomposition(Task):
         idx = ctx.subsample(n, self.params["max_samples"])
         m = len(idx)
         ctx.guard_size(m, MAX_AGGREGATE_SAMPLES, "the KL decomposition (O(N^2) over the aggregate posterior)", "max_samples")
-        terms = kl_decomposition(mean[idx], logvar[idx], ctx.rng)
+        terms = kl_decomposition(mean[idx], logvar[idx], rng=ctx.rng)
         scores = {name: ctx.mean_score(values) for name, values in terms.items()}
         return TaskOutput(scores, info={"estimator": "aggregate posterior over the scored rows (Chen et al. 2018, full-data form)",
                                         "n_aggregate": m, "mi_upper_bound": float(np.log(m))})

@@ -85,12 +85,12 @@ class MIG(Task):
 
     def run(self, adapter, data, ctx):  # type: ignore[no-untyped-def]
         codes, factors = _codes_and_factors(self, data, ctx)
-        res = dm.mig_score(codes, factors, n_bins=self.params["n_bins"])
-        ci = subsample_ci(lambda c, f: dm.mig_score(c, f, n_bins=self.params["n_bins"])["mig"], codes, factors,
+        res = dm.mig_score(codes, factors, n_bins=self.params["n_bins"], return_details=True)
+        ci = subsample_ci(lambda c, f: dm.mig_score(c, f, n_bins=self.params["n_bins"]), codes, factors,
                           rng=ctx.rng, n_rounds=self.params["ci_rounds"], estimate=res["mig"], bounds=(0.0, 1.0))
-        score = Score(res["mig"], ci["ci_low"], ci["ci_high"], ci["method"], n=len(codes))
+        score = Score.from_estimate(ci)
         return TaskOutput({"mig": score}, artifacts={"mig_per_factor": np.asarray(res["mig_per_factor"], dtype=float)},
-                          info={"estimator": "histogram", "factor_names": list(data.factor_names), "subsample_shift": ci["shift"]})
+                          info={"estimator": "histogram", "factor_names": list(data.factor_names), "subsample_shift": ci.details["shift"]})
 
 
 class MIGSampled(Task):
@@ -116,7 +116,7 @@ class MIGSampled(Task):
                        "the sampled MIG's mixture (draws x components)", "max_rows")
         mean, logvar = ctx.posterior()
         res = dm.mig_sampled_score(mean, logvar, data.field("factors", self.split), rng=ctx.rng,
-                                   n_samples=self.params["n_samples"], max_rows=self.params["max_rows"])
+                                   n_samples=self.params["n_samples"], max_rows=self.params["max_rows"], return_details=True)
         return TaskOutput({"mig_sampled": Score.plain(res["mig"], res["n"])},
                           info={"estimator": "sampled", "rows_used": res["n"]})
 
@@ -150,10 +150,10 @@ class DCI(Task):
         if self.params["predictor"] == "gbt":
             _check_latent_count(self, c_fit, "use the lasso predictor (a dci-lasso task) for wide codes")
         res = dm.dci_score(c_fit, f_fit, c_ev, f_ev, rng=ctx.rng, predictor=self.params["predictor"],
-                           lasso_c=self.params["lasso_c"], return_correct=True)
+                           lasso_c=self.params["lasso_c"], return_correct=True, return_details=True)
         if np.isfinite(res["informativeness_test"]):
-            boot = dm.bootstrap_accuracy(res["correct_test"], rng=ctx.rng, n_boot=ctx.n_bootstrap)
-            info_score = Score(res["informativeness_test"], boot["low"], boot["high"], "bootstrap(test predictions)", n=len(c_ev))
+            boot = dm.bootstrap_accuracy(res["correct_test"], rng=ctx.rng, n_resamples=ctx.n_bootstrap)
+            info_score = Score(res["informativeness_test"], boot.ci_low, boot.ci_high, "bootstrap(test predictions)", n=len(c_ev))
         else:  # nothing was fitted (collapsed codes, or no factor with two values): undefined, said by a warning
             info_score = Score.plain(res["informativeness_test"], len(c_ev))
         scores = {
@@ -183,7 +183,7 @@ class SAP(Task):
     def run(self, adapter, data, ctx):  # type: ignore[no-untyped-def]
         c_fit, f_fit, c_ev, f_ev = _fit_eval(self, data, ctx)
         _check_latent_count(self, c_fit, "SAP fits one classifier per latent dimension and factor")
-        res = dm.sap_score(c_fit, f_fit, c_ev, f_ev, classifier=self.params["classifier"])
+        res = dm.sap_score(c_fit, f_fit, c_ev, f_ev, classifier=self.params["classifier"], return_details=True)
         return TaskOutput({"sap": Score.plain(res["sap"], len(c_ev))}, info={"classifier": self.params["classifier"]})
 
 
@@ -211,7 +211,8 @@ class FactorVAEScore(Task):
     def run(self, adapter, data, ctx):  # type: ignore[no-untyped-def]
         p = self.params
         res = dm.factor_vae_score(ctx.latents(), data.field("factors", self.split), rng=ctx.rng, batch_size=p["batch_size"],
-                                  n_train=p["n_train"], n_eval=p["n_eval"], n_variance=p["n_variance"], prune_threshold=p["prune_threshold"])
+                                  n_train=p["n_train"], n_eval=p["n_eval"], n_variance=p["n_variance"],
+                                  prune_threshold=p["prune_threshold"], return_details=True)
         return TaskOutput({"factor_vae": Score.plain(res["factor_vae"], p["n_eval"])}, info={"train_accuracy": res["train_accuracy"]})
 
 
@@ -233,7 +234,7 @@ class BetaVAEScore(Task):
     def run(self, adapter, data, ctx):  # type: ignore[no-untyped-def]
         p = self.params
         res = dm.beta_vae_score(ctx.latents(), data.field("factors", self.split), rng=ctx.rng, batch_size=p["batch_size"],
-                                n_train=p["n_train"], n_eval=p["n_eval"])
+                                n_train=p["n_train"], n_eval=p["n_eval"], return_details=True)
         return TaskOutput({"beta_vae": Score.plain(res["beta_vae"], p["n_eval"])}, info={"train_accuracy": res["train_accuracy"]})
 
 
@@ -256,8 +257,8 @@ class Modularity(Task):
 
     def run(self, adapter, data, ctx):  # type: ignore[no-untyped-def]
         c_fit, f_fit, c_ev, f_ev = _fit_eval(self, data, ctx)
-        mod = dm.modularity_score(c_fit, f_fit, n_bins=self.params["n_bins"])
-        exp = dm.explicitness_score(c_fit, f_fit, c_ev, f_ev)
+        mod = dm.modularity_score(c_fit, f_fit, n_bins=self.params["n_bins"], return_details=True)
+        exp = dm.explicitness_score(c_fit, f_fit, c_ev, f_ev, return_details=True)
         return TaskOutput({"modularity": Score.plain(mod["modularity"], len(c_fit)),
                            "explicitness": Score.plain(exp["explicitness"], len(c_ev))})
 

@@ -10,8 +10,9 @@ import numpy as np
 from ..adapters import Capability
 from ..exceptions import InputValidationError
 from ..metrics.fairness import (
-    bias_amplification, bootstrap_weights, directional_bias_amplification, fit_probe, label_only_scores, leakage_auroc,
+    bias_amplification, directional_bias_amplification, fit_probe, label_only_scores, leakage_auroc, weighted_auroc,
 )
+from ..stats import percentile_estimate, resample_weights
 from .base import Score, ScoreSpec, Task, TaskOutput
 
 __all__ = ["BiasAudit"]
@@ -46,6 +47,7 @@ class BiasAudit(Task):
     All intervals in one job share the same bootstrap resamples of the test rows.
     """
 
+    class_version = 2  # v2: bootstrap resamples from the one engine (stats.resample_weights), not a multinomial of their own
     family = "fairness"
     summary = "Bias amplification (latent probe vs input probe, fairlearn group metrics), directional bias amplification and attribute leakage."
     needs = frozenset({Capability.ENCODE})
@@ -108,13 +110,13 @@ class BiasAudit(Task):
         s_tr, s_te = data.sensitive[rows_tr], data.sensitive[rows_te]
         probe_kw = {"kind": p["probe"], "C": float(p["C"]), "hidden": int(p["mlp_hidden"]), "max_iter": int(p["max_iter"]),
                     "seed": int(ctx.rng.integers(2**31))}
-        W = bootstrap_weights(len(rows_te), ctx.rng, ctx.n_bootstrap)
+        W = resample_weights(len(rows_te), rng=ctx.rng, n_resamples=ctx.n_bootstrap)
         n = len(rows_te)
 
-        def ci(value: float, lo: float, hi: float) -> Score:
-            return Score(float(value), lo, hi, "bootstrap", None, n)
+        def ci(value: float, boot: np.ndarray) -> Score:
+            return Score.from_estimate(percentile_estimate(float(value), boot, n=n, confidence=conf))
 
-        nan = Score(float("nan"))
+        nan = Score.undefined()
         latent_probe = fit_probe(z_tr, y_tr, **probe_kw)
         pred_l = latent_probe.predict(z_te)
         x_tr = x_te = None
@@ -127,25 +129,19 @@ class BiasAudit(Task):
         st = amp["stats"]
         scores: dict[str, Score] = {"chance_accuracy": Score.plain(max(y_te.mean(), 1 - y_te.mean()), n)}
         for key in ("accuracy", "dp_diff", "dp_ratio", "eo_diff", "eo_ratio"):
-            scores[f"latent_{key}"] = ci(*st[key]["latent"])
-            scores[f"input_{key}"] = ci(*st[key]["input"]) if p["input_probe"] else nan
-        scores["dp_amplification"] = ci(*st["dp_diff"]["amplification"]) if p["input_probe"] else nan
-        scores["eo_amplification"] = ci(*st["eo_diff"]["amplification"]) if p["input_probe"] else nan
-
-        def lo_hi(b: np.ndarray) -> tuple[float, float]:
-            b = b[np.isfinite(b)]
-            if len(b) < 2:
-                return float("nan"), float("nan")
-            return tuple(float(v) for v in np.quantile(b, [(1 - conf) / 2, (1 + conf) / 2]))  # type: ignore[return-value]
+            scores[f"latent_{key}"] = Score.from_estimate(st[key]["latent"])
+            scores[f"input_{key}"] = Score.from_estimate(st[key]["input"]) if p["input_probe"] else nan
+        scores["dp_amplification"] = Score.from_estimate(st["dp_diff"]["amplification"]) if p["input_probe"] else nan
+        scores["eo_amplification"] = Score.from_estimate(st["eo_diff"]["amplification"]) if p["input_probe"] else nan
 
         dba_l = directional_bias_amplification(s_te, y_te, t_pred=pred_l)
         dba_lb = directional_bias_amplification(s_te, y_te, t_pred=pred_l, weights=W)
-        scores["latent_dba"] = ci(dba_l, *lo_hi(dba_lb))
+        scores["latent_dba"] = ci(dba_l, dba_lb)
         if p["input_probe"]:
             dba_i = directional_bias_amplification(s_te, y_te, t_pred=pred_i)
             dba_ib = directional_bias_amplification(s_te, y_te, t_pred=pred_i, weights=W)
-            scores["input_dba"] = ci(dba_i, *lo_hi(dba_ib))
-            scores["dba_amplification"] = ci(dba_l - dba_i, *lo_hi(dba_lb - dba_ib))
+            scores["input_dba"] = ci(dba_i, dba_ib)
+            scores["dba_amplification"] = ci(dba_l - dba_i, dba_lb - dba_ib)
         else:
             scores["input_dba"] = scores["dba_amplification"] = nan
 
@@ -162,28 +158,28 @@ class BiasAudit(Task):
         if binary_s:
             s_tr_b, s_te_b = s_tr.astype(np.int64), s_te.astype(np.int64)
             attr_probe = fit_probe(z_tr, s_tr_b, **probe_kw)
-            scores["leakage_auroc"] = ci(*leakage_auroc(attr_probe.predict_proba(z_te)[:, 1], s_te_b, rng=ctx.rng, weights=W, confidence=conf))
+            scores["leakage_auroc"] = Score.from_estimate(leakage_auroc(attr_probe.predict_proba(z_te)[:, 1], s_te_b, rng=ctx.rng,
+                                                                        weights=W, confidence=conf))
             a_pred = attr_probe.predict(z_te)
             t2a = directional_bias_amplification(s_te_b, y_te, a_pred=a_pred, direction="T->A")
             t2a_b = directional_bias_amplification(s_te_b, y_te, a_pred=a_pred, direction="T->A", weights=W)
-            scores["latent_dba_t_to_a"] = ci(t2a, *lo_hi(t2a_b))
+            scores["latent_dba_t_to_a"] = ci(t2a, t2a_b)
             if p["input_probe"]:
                 in_probe = fit_probe(x_tr, s_tr_b, **probe_kw)
-                scores["input_leakage_auroc"] = ci(*leakage_auroc(in_probe.predict_proba(x_te)[:, 1], s_te_b, rng=ctx.rng, weights=W,
-                                                                  confidence=conf))
+                scores["input_leakage_auroc"] = Score.from_estimate(leakage_auroc(in_probe.predict_proba(x_te)[:, 1], s_te_b,
+                                                                                  rng=ctx.rng, weights=W, confidence=conf))
             else:
                 scores["input_leakage_auroc"] = nan
             lab_scores = label_only_scores(s_tr_b, y_tr, y_te)
-            scores["label_leakage_auroc"] = ci(*leakage_auroc(lab_scores, s_te_b, rng=ctx.rng, weights=W, confidence=conf))
-            from ..metrics.fairness import weighted_auroc
-
+            scores["label_leakage_auroc"] = Score.from_estimate(leakage_auroc(lab_scores, s_te_b, rng=ctx.rng, weights=W,
+                                                                              confidence=conf))
             diff_b = weighted_auroc(attr_probe.predict_proba(z_te)[:, 1], s_te_b, W) - weighted_auroc(lab_scores, s_te_b, W)
-            scores["leakage_excess"] = ci(scores["leakage_auroc"].value - scores["label_leakage_auroc"].value, *lo_hi(diff_b))
+            scores["leakage_excess"] = ci(scores["leakage_auroc"].value - scores["label_leakage_auroc"].value, diff_b)
         else:
             for k in ("leakage_auroc", "input_leakage_auroc", "label_leakage_auroc", "leakage_excess", "latent_dba_t_to_a"):
                 scores[k] = nan
             info["leakage"] = "not computed: the sensitive attribute is not binary 0/1"
         for k, v in scores.items():
             if v.value is not None and not math.isfinite(v.value):
-                scores[k] = Score(float("nan"))
+                scores[k] = Score.undefined()
         return TaskOutput(scores, info=info)

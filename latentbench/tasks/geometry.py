@@ -44,10 +44,6 @@ def _paired_sample(task: Task, data, ctx) -> tuple[np.ndarray, np.ndarray]:  # t
     return x, z[pos]
 
 
-def _ci_score(res: dict[str, Any], method: str, n: int) -> Score:
-    return Score(res["estimate"], res["ci_low"], res["ci_high"], method, n=n)
-
-
 class IntrinsicDimension(Task):
     """Intrinsic dimension of the latents and of the inputs: TwoNN, MLE and CorrInt from one shared
     kNN graph per space (definitions pinned to scikit-dimension's), the Grassberger-Procaccia
@@ -93,7 +89,7 @@ class IntrinsicDimension(Task):
         curve = dim.id_scale_curve(drop_duplicates(z)[0])  # identical codes (a square turned by 90 degrees) break it
         n = len(z)
         scores = {
-            "twonn_latent": _ci_score(ci["twonn"], ci["method"], n), "mle_latent": _ci_score(ci["mle"], ci["method"], n),
+            "twonn_latent": Score.from_estimate(ci["twonn"]), "mle_latent": Score.from_estimate(ci["mle"]),
             "corrint_latent": Score.plain(lat["corrint"], n),
             "corrdim_latent": Score(cd["dimension"], cd["ci_low"], cd["ci_high"], cd["ci_method"], n=cd["n_used"]),
             "twonn_input": Score.plain(inp["twonn"], n), "mle_input": Score.plain(inp["mle"], n),
@@ -101,7 +97,7 @@ class IntrinsicDimension(Task):
         }
         return TaskOutput(scores, artifacts={f"scale_curve/{key}": np.asarray(v, dtype=float) for key, v in curve.items()},
                           info={"duplicates_dropped_latent": lat["n_duplicates"], "duplicates_dropped_input": inp["n_duplicates"],
-                                "subsample_shift": {"twonn_latent": ci["twonn"]["shift"], "mle_latent": ci["mle"]["shift"],
+                                "subsample_shift": {"twonn_latent": ci["twonn"].details["shift"], "mle_latent": ci["mle"].details["shift"],
                                                     "corrdim_latent": cd["ci_shift"]},
                                 "known_intrinsic_dim": data.metadata.get("intrinsic_dim")})
 

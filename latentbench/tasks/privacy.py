@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -11,12 +12,13 @@ import numpy as np
 
 from ..adapters import Capability, PrecomputedAdapter
 from ..exceptions import InputValidationError
-from ..metrics.fairness import _ci, bootstrap_weights, fit_probe, weighted_auroc
+from ..metrics.fairness import fit_probe, weighted_auroc
 from ..metrics.privacy import (
     RISK_THRESHOLDS, RidgeInverter, advantage_over_chance, balanced_accuracy_weighted, inversion_risk, latent_distance_signal,
     low_fpr_level, mean_baseline, nearest_neighbour_baseline, risk_verdict, ssim, tpr_at_fpr, train_mlp_inverter,
 )
 from ..metrics.reconstruction import psnr_per_sample
+from ..stats import percentile_estimate, resample_weights
 from .base import Score, ScoreSpec, Task, TaskOutput
 
 __all__ = ["PrivacyAudit", "attach_auxiliary"]
@@ -26,6 +28,18 @@ SIGNALS = ("reconstruction", "elbo", "latent_distance")
 #: Most rows of each audited set (``max_aux``, ``max_test``, ``max_members``): the nearest-neighbour
 #: baseline and the latent-distance signal compare every row of one set with every row of another.
 MAX_AUDIT_ROWS = 50_000
+
+
+@dataclass(frozen=True)
+class _AuditRows:
+    """The attacker's auxiliary pairs and the audited rows: row indices, latents and flattened inputs."""
+
+    rows_aux: np.ndarray
+    rows_te: np.ndarray
+    z_aux: np.ndarray
+    z_te: np.ndarray
+    x_aux: np.ndarray
+    x_te: np.ndarray
 
 
 def _s(name: str, description: str, direction: str = "none", bounds: tuple[float | None, float | None] = (0.0, 1.0), unit: str = "") -> ScoreSpec:
@@ -66,6 +80,7 @@ class PrivacyAudit(Task):
     lower end of each interval with thresholds 0.2 and 0.5 (:data:`RISK_THRESHOLDS`).
     """
 
+    class_version = 2  # v2: bootstrap resamples from the one engine (stats.resample_weights), not a multinomial of their own
     family = "privacy"
     summary = "Inversion (ridge and trained inverters vs baselines), attribute-inference and membership-inference risk, with verdicts."
     needs = frozenset({Capability.ENCODE})
@@ -124,8 +139,8 @@ class PrivacyAudit(Task):
         return rows[pos], pos
 
     def _ci_score(self, value: float, samples: np.ndarray, n: int) -> Score:
-        lo, hi = _ci(samples, float(self.params["confidence"]))
-        return Score(float(value), lo, hi, "bootstrap", None, n)
+        """A value with the percentile interval of its bootstrap distribution ``samples``."""
+        return Score.from_estimate(percentile_estimate(value, samples, n=n, confidence=float(self.params["confidence"])))
 
     def _mean_score(self, values: np.ndarray, W: np.ndarray) -> Score:
         tot = W.sum(axis=1)
@@ -150,22 +165,39 @@ class PrivacyAudit(Task):
         if len(overlap):
             raise InputValidationError(f"dataset {data.name!r}: the auxiliary split shares {len(overlap)} rows with the audited test "
                                        f"split; the attacker's pairs must be disjoint from the audited rows")
-        z_aux, z_te = ctx.latents("auxiliary")[pos_aux], ctx.latents("test")[pos_te]
-        x_aux = data.get_x(rows_aux, flat=True).astype(np.float64)
-        x_te = data.get_x(rows_te, flat=True).astype(np.float64)
+        pairs = _AuditRows(rows_aux, rows_te, ctx.latents("auxiliary")[pos_aux], ctx.latents("test")[pos_te],
+                           data.get_x(rows_aux, flat=True).astype(np.float64), data.get_x(rows_te, flat=True).astype(np.float64))
+        W = resample_weights(len(rows_te), rng=ctx.rng, n_resamples=ctx.n_bootstrap)
+        scores: dict[str, Score] = {}
+        bounded = data.kind in ("unit", "binary")
+        info: dict[str, Any] = {"threat_model": "latents of the audited (test) rows + auxiliary (x, z) pairs disjoint from them",
+                                "n_auxiliary": len(rows_aux), "n_audited": len(rows_te), "thresholds": list(thresholds),
+                                "bootstrap": {"resamples": len(W), "confidence": conf},
+                                "data_range": 1.0 if bounded else float(pairs.x_aux.max() - pairs.x_aux.min()) or 1.0,
+                                "lower_bound": "every attack here is a lower bound on what a stronger attacker could do"}
+        recon = self._inversion(data, ctx, pairs, W, scores, info)
+        self._attribute(data, ctx, pairs, recon, W, scores, info)
+        for key in ("membership_risk", "membership_auroc", "membership_tpr_at_low_fpr", "membership_low_fpr",
+                    *(f"membership_auroc_{s}" for s in SIGNALS)):
+            scores[key] = Score.undefined()
+        if p["membership"] and {"member", "non_member"} <= set(data.splits):
+            info["membership"] = self._membership(adapter, data, ctx, scores, pairs.z_aux, thresholds, conf)
+        else:
+            info["membership"] = {"verdict": "not tested", "why": "the dataset has no member/non_member splits"
+                                  if p["membership"] else "turned off (membership = false)"}
+        return TaskOutput(scores, info=info)
+
+    def _inversion(self, data: Any, ctx: Any, pairs: _AuditRows, W: np.ndarray, scores: dict[str, Score],
+                   info: dict[str, Any]) -> dict[str, np.ndarray]:
+        """Inversion: attackers trained on the auxiliary pairs reconstruct the audited inputs from their
+        latents, against baselines that never see them; fills the ``inversion_*``, ``mse_*``, ``psnr_*``
+        and ``ssim_*`` scores and returns each attacker's reconstructions."""
+        p = self.params
         bounded = data.kind in ("unit", "binary")
         clip = (0.0, 1.0) if bounded else None
-        data_range = 1.0 if bounded else float(x_aux.max() - x_aux.min()) or 1.0
-        n = len(rows_te)
-        W = bootstrap_weights(n, ctx.rng, ctx.n_bootstrap)
-        nan = Score(float("nan"))
-        scores: dict[str, Score] = {}
-        info: dict[str, Any] = {"threat_model": "latents of the audited (test) rows + auxiliary (x, z) pairs disjoint from them",
-                                "n_auxiliary": len(rows_aux), "n_audited": n, "thresholds": list(thresholds),
-                                "bootstrap": {"resamples": len(W), "confidence": conf}, "data_range": data_range,
-                                "lower_bound": "every attack here is a lower bound on what a stronger attacker could do"}
-
-        # ---------------------------------------------------------- inversion
+        data_range = info["data_range"]
+        z_aux, z_te, x_aux, x_te = pairs.z_aux, pairs.z_te, pairs.x_aux, pairs.x_te
+        n = len(x_te)
         recon: dict[str, np.ndarray] = {}
         attackers: dict[str, Any] = {}
         if "ridge" in p["attackers"]:
@@ -184,12 +216,12 @@ class PrivacyAudit(Task):
         base = {"mean": mean_baseline(x_aux, n), "nn": nearest_neighbour_baseline(z_aux, x_aux, z_te)}
         err = {k: ((v - x_te) ** 2).mean(axis=1) for k, v in recon.items()}
         err_b = {k: ((v - x_te) ** 2).mean(axis=1) for k, v in base.items()}
-        inv = inversion_risk(err, err_b, rng=ctx.rng, n_resamples=len(W), confidence=conf)
+        inv = inversion_risk(err, err_b, rng=ctx.rng, n_resamples=len(W), confidence=float(p["confidence"]))
         best = inv["attacker"]
-        scores["inversion_risk"] = Score(inv["value"], inv["ci_low"], inv["ci_high"], "bootstrap", None, n)
+        scores["inversion_risk"] = Score.from_estimate(inv["risk"])
         scores["mse_attack"] = self._mean_score(err[best], W)
-        scores["mse_ridge"] = self._mean_score(err["ridge"], W) if "ridge" in err else nan
-        scores["mse_mlp"] = self._mean_score(err["mlp"], W) if "mlp" in err else nan
+        scores["mse_ridge"] = self._mean_score(err["ridge"], W) if "ridge" in err else Score.undefined()
+        scores["mse_mlp"] = self._mean_score(err["mlp"], W) if "mlp" in err else Score.undefined()
         scores["mse_mean_baseline"] = self._mean_score(err_b["mean"], W)
         scores["mse_nn_baseline"] = self._mean_score(err_b["nn"], W)
         with warnings.catch_warnings():
@@ -205,54 +237,49 @@ class PrivacyAudit(Task):
             info["ssim"] = "Gaussian window, sigma 1.5, 11 wide (the largest odd width <= the image side for smaller images), valid positions"
         else:
             for key in ("ssim_attack", "ssim_mean_baseline", "ssim_nn_baseline"):
-                scores[key] = nan
+                scores[key] = Score.undefined()
             info["ssim"] = "not computed: the inputs are not images"
         info["inversion"] = {"best_attacker": best, "strongest_baseline": inv["baseline"], "mse": inv["mse"],
-                             "verdict": risk_verdict(inv["ci_low"], thresholds)}
+                             "verdict": risk_verdict(inv["risk"].ci_low, tuple(p["thresholds"]))}
+        return recon
 
-        # ---------------------------------------------------------- attribute inference
-        unknown_aux = data.sensitive is not None and bool((data.sensitive[rows_aux] < 0).any())
-        if p["attribute"] and data.sensitive is not None and not unknown_aux:
-            s_aux, s_te = data.sensitive[rows_aux], data.sensitive[rows_te]
-            k = len(np.unique(s_aux))
-            if k < 2:
-                raise InputValidationError(f"dataset {data.name!r}: the auxiliary split has a single sensitive group; attribute inference needs two")
-            seed = int(ctx.rng.integers(2**31))
-            pred_z = fit_probe(z_aux, s_aux, seed=seed, balanced=True).predict(z_te)
-            clf_x = fit_probe(x_aux, s_aux, seed=seed, balanced=True)
-            routes = {"latents": pred_z}
-            for a, rec in recon.items():
-                routes[f"inverted ({a})"] = clf_x.predict(rec)
-            bal = {r: balanced_accuracy_weighted(s_te, v) for r, v in routes.items()}
-            bal_b = {r: balanced_accuracy_weighted(s_te, v, W) for r, v in routes.items()}
-            best_route = max(bal, key=lambda r: bal[r])
-            adv_b = np.clip(advantage_over_chance(np.nanmax(np.stack(list(bal_b.values())), axis=0), k), 0, 1)
-            value = float(np.clip(advantage_over_chance(bal[best_route], k), 0, 1))
-            scores["attribute_risk"] = self._ci_score(value, adv_b, n)
-            scores["attribute_bal_acc_z"] = self._ci_score(bal["latents"], bal_b["latents"], n)
-            inv_routes = [r for r in bal if r != "latents"]
-            best_inv = max(inv_routes, key=lambda r: bal[r])
-            scores["attribute_bal_acc_inverted"] = self._ci_score(bal[best_inv], bal_b[best_inv], n)
-            info["attribute"] = {"classes": k, "best_route": best_route, "balanced_accuracy": bal,
-                                 "probe": "standardization + class-balanced logistic regression, trained on the auxiliary pairs",
-                                 "verdict": risk_verdict(scores["attribute_risk"].ci_low, thresholds)}
-        else:
+    def _attribute(self, data: Any, ctx: Any, pairs: _AuditRows, recon: dict[str, np.ndarray], W: np.ndarray,
+                   scores: dict[str, Score], info: dict[str, Any]) -> None:
+        """Attribute inference: a probe trained on the auxiliary pairs predicts the sensitive attribute
+        of the audited rows from their latents, or from their inversions; fills ``attribute_*``."""
+        p = self.params
+        n = len(pairs.rows_te)
+        unknown_aux = data.sensitive is not None and bool((data.sensitive[pairs.rows_aux] < 0).any())
+        if not (p["attribute"] and data.sensitive is not None and not unknown_aux):
             for key in ("attribute_risk", "attribute_bal_acc_z", "attribute_bal_acc_inverted"):
-                scores[key] = nan
+                scores[key] = Score.undefined()
             why = ("the dataset has no sensitive attribute" if data.sensitive is None else
                    "the auxiliary pairs carry no sensitive attribute" if unknown_aux else "turned off (attribute = false)")
             info["attribute"] = {"verdict": "not tested", "why": why}
-
-        # ---------------------------------------------------------- membership inference
-        for key in ("membership_risk", "membership_auroc", "membership_tpr_at_low_fpr", "membership_low_fpr",
-                    *(f"membership_auroc_{s}" for s in SIGNALS)):
-            scores[key] = nan
-        if p["membership"] and {"member", "non_member"} <= set(data.splits):
-            info["membership"] = self._membership(adapter, data, ctx, scores, z_aux, thresholds, conf)
-        else:
-            info["membership"] = {"verdict": "not tested", "why": "the dataset has no member/non_member splits"
-                                  if p["membership"] else "turned off (membership = false)"}
-        return TaskOutput(scores, info=info)
+            return
+        s_aux, s_te = data.sensitive[pairs.rows_aux], data.sensitive[pairs.rows_te]
+        k = len(np.unique(s_aux))
+        if k < 2:
+            raise InputValidationError(f"dataset {data.name!r}: the auxiliary split has a single sensitive group; attribute inference needs two")
+        seed = int(ctx.rng.integers(2**31))
+        pred_z = fit_probe(pairs.z_aux, s_aux, seed=seed, balanced=True).predict(pairs.z_te)
+        clf_x = fit_probe(pairs.x_aux, s_aux, seed=seed, balanced=True)
+        routes = {"latents": pred_z}
+        for a, rec in recon.items():
+            routes[f"inverted ({a})"] = clf_x.predict(rec)
+        bal = {r: balanced_accuracy_weighted(s_te, v) for r, v in routes.items()}
+        bal_b = {r: balanced_accuracy_weighted(s_te, v, W) for r, v in routes.items()}
+        best_route = max(bal, key=lambda r: bal[r])
+        adv_b = np.clip(advantage_over_chance(np.nanmax(np.stack(list(bal_b.values())), axis=0), k), 0, 1)
+        value = float(np.clip(advantage_over_chance(bal[best_route], k), 0, 1))
+        scores["attribute_risk"] = self._ci_score(value, adv_b, n)
+        scores["attribute_bal_acc_z"] = self._ci_score(bal["latents"], bal_b["latents"], n)
+        inv_routes = [r for r in bal if r != "latents"]
+        best_inv = max(inv_routes, key=lambda r: bal[r])
+        scores["attribute_bal_acc_inverted"] = self._ci_score(bal[best_inv], bal_b[best_inv], n)
+        info["attribute"] = {"classes": k, "best_route": best_route, "balanced_accuracy": bal,
+                             "probe": "standardization + class-balanced logistic regression, trained on the auxiliary pairs",
+                             "verdict": risk_verdict(scores["attribute_risk"].ci_low, tuple(p["thresholds"]))}
 
     def _membership(self, adapter: Any, data: Any, ctx: Any, scores: dict[str, Score], z_aux: np.ndarray,
                     thresholds: tuple[float, ...], conf: float) -> dict[str, Any]:
@@ -295,11 +322,10 @@ class PrivacyAudit(Task):
         for name, (sm, sn) in signals.items():
             scores_all = np.concatenate([sm, sn])
             labels = np.concatenate([np.ones(len(sm)), np.zeros(len(sn))])
-            Wm = bootstrap_weights(len(scores_all), ctx.rng, ctx.n_bootstrap)
+            Wm = resample_weights(len(scores_all), rng=ctx.rng, n_resamples=ctx.n_bootstrap)
             auc = float(weighted_auroc(scores_all, labels))
             boots[name] = weighted_auroc(scores_all, labels, Wm)
-            lo, hi = _ci(boots[name], conf)
-            scores[f"membership_auroc_{name}"] = Score(auc, lo, hi, "bootstrap", None, len(scores_all))
+            scores[f"membership_auroc_{name}"] = self._ci_score(auc, boots[name], len(scores_all))
             per[name] = {"auroc": auc, "n_members": len(sm), "n_non_members": len(sn), "tpr_at_low_fpr": tpr_at_fpr(sm, sn, fpr)}
         out: dict[str, Any] = {"signals": per, "not_run": not_run, "low_fpr": fpr, "low_fpr_reason": fpr_reason,
                                "assumption": "the model was trained on the member rows and not on the non_member rows"}

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..data import parse_dataset_reference
 from ..exceptions import DuplicateNameError, InputValidationError, SpecError, UnknownNameError
 from ..registry import Registry
 from ..safeio import check_safe_name
@@ -253,19 +254,20 @@ def retarget_task(task: Task, dataset: str, dataset_name: str) -> Task:
     dataset_name : str
         The name that dataset loads as (an ``.npz`` file's stem).
     """
-    if dataset == task.dataset:
-        return task
+    target = parse_dataset_reference(dataset) if not dataset.endswith(".npz") else (dataset, {})
+    if dataset == task.dataset or target == (task.dataset, task.dataset_params):
+        return task  # its own dataset (its own draw), however it was named
     base, sep, tail = task.name.rpartition("/")
     name = f"{base}/{dataset_name}" if sep and tail == task.dataset else f"{task.name}@{dataset_name}"
     if name in _load_specs()[0]:
         other = get_task(name)
         same = (type(other) is type(task) and other.params == task.params and other.version == task.version
-                and other.dataset == dataset and not other.dataset_params)
+                and (other.dataset, other.dataset_params) == target)
         if same:
             return other  # the registered task computes exactly this
         name = f"{task.name}@{dataset_name}"
     new = copy.copy(task)
-    new.name, new.dataset, new.dataset_params = name, dataset, {}
+    new.name, new.dataset, new.dataset_params = name, target[0], dict(target[1])
     new.params = dict(task.params)
     new.retargeted_from = task.name  # type: ignore[attr-defined]
     return new

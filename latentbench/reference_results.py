@@ -7,7 +7,7 @@ be regenerated without retraining and anyone who retrains can compare:
 * ``reference_results.json`` -- every stored result row of a cached reference checkpoint (model
   ``ref:NAME@SEED``, training seed, evaluation seed, task, metric, value, interval, n, status, the
   checkpoint's fingerprint as ``model_fp``, the run id whose library versions and device are in
-  ``runs``, the parameters' hash whose parameters are in ``params``), plus the reference bands (:func:`latentbench.models.bands.reference_bands`).
+  ``runs``, the parameters' hash whose parameters are in ``params``), plus the reference bands (:func:`latentbench.report.bands.reference_bands`).
 * ``checkpoints.json`` -- one entry per cached checkpoint: spec hash, seed, device, threads,
   training time, epochs, final loss terms, fingerprint and the training log lines.
 
@@ -15,8 +15,8 @@ Usage::
 
     latentbench train vae-conv-shapes --seeds 0 1 2
     latentbench run ref:vae-conv-shapes@0 ref:vae-conv-shapes@1 ref:vae-conv-shapes@2 --suite quick
-    python -m latentbench.models.reference_results export --out reports/reference
-    python -m latentbench.models.reference_results import reports/reference/reference_results.json --store r.db
+    python -m latentbench.reference_results export --out reports/reference
+    python -m latentbench.reference_results import reports/reference/reference_results.json --store r.db
     latentbench report --store r.db --out reports/reference-board
 """
 
@@ -29,10 +29,10 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from ..exceptions import InputValidationError
-from ..store import JOB_KEY, RESULT_COLUMNS, ResultStore
-from .bands import parse_reference, reference_bands
-from .zoo import cached_metadata, history_lines, list_reference_models
+from .exceptions import InputValidationError
+from .models.zoo import cached_metadata, history_lines, list_reference_models
+from .report.bands import parse_reference, reference_bands
+from .store import JOB_KEY, RESULT_COLUMNS, ResultStore
 
 __all__ = ["collect_reference_rows", "export_reference_results", "import_reference_results", "load_reference_results"]
 
@@ -147,7 +147,7 @@ def export_reference_results(store: ResultStore | str | None = None, out_dir: st
         params.setdefault(r["params_hash"], json.loads(r["params"]) if isinstance(r["params"], str) else r["params"])
     rows = [{k: v for k, v in r.items() if k != "params"} for r in rows]
     header = {"format_version": FORMAT_VERSION, "params": params, "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-              "generated_by": "python -m latentbench.models.reference_results export", "n_rows": len(rows),
+              "generated_by": "python -m latentbench.reference_results export", "n_rows": len(rows),
               "references": sorted({c["name"] for c in checkpoints}), "runs": runs, "models": models,
               "note": "model_id is the checkpoint fingerprint (model_fp: its identity on the dataset); 'seed' is the evaluation seed, 'train_seed' the training seed; "
                       "library versions and device are under runs[run_id]; bands are over training seeds"}
@@ -207,7 +207,7 @@ def import_reference_results(path: str | Path, store: ResultStore | str) -> int:
 
 
 def _main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m latentbench.models.reference_results", description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(prog="python -m latentbench.reference_results", description=__doc__.splitlines()[0])
     sub = p.add_subparsers(dest="command", required=True)
     ex = sub.add_parser("export", help="write reference_results.json and checkpoints.json")
     ex.add_argument("--store", help="results database (default $LATENTBENCH_HOME/results.db)")
