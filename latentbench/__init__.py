@@ -19,7 +19,9 @@ fails when one runs back up (lazy imports inside functions and type-only imports
    array checker), ``constants``, ``stats`` (the one statistics core: :class:`~latentbench.stats.Estimate`, the
    bootstrap engine, the ``rng`` convention), ``types`` (task families, ``ScoreSpec``, ``Score``,
    ``TaskOutput``), ``identity`` (model and dataset fingerprints), ``paths``, ``progress``,
-   ``provenance``, ``registry``, ``specs`` and ``artifacts`` (names the runner and the report share).
+   ``provenance``, ``registry``, ``specs``, ``artifacts`` (names the runner and the report share) and
+   ``safeio`` (untrusted files read without pickle within a size limit, safe names, writes kept in
+   their folder).
 1. **Primitives**, three siblings that never import each other: ``adapters`` (any model behind a
    few capabilities), ``data`` (datasets and their registry) and ``metrics`` (pure functions of
    arrays).

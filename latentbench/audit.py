@@ -76,7 +76,10 @@ def audit(model: Any, *, dataset: str | None = None, auxiliary: str | Path | Non
     """
     from .models.loader import load_model
     from .runner import Evaluator
+    from .validation import check_run_options, check_seed
 
+    check_seed(seed, "seed")
+    check_run_options(n_bootstrap=n_bootstrap)  # before the model is loaded (or trained)
     t0 = time.perf_counter()
     dev = resolve_device(device)
     tasks = _audit_tasks(dataset, suite)

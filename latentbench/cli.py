@@ -8,12 +8,126 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
+import os
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
 __all__ = ["main"]
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with the package's one-line errors (and exit status 2)."""
+
+    def error(self, message: str) -> Any:  # type: ignore[override]
+        self.exit(2, f"latentbench: error: {message} (see `{self.prog} --help`)\n")
+
+
+# ---------------------------------------------------------------------- argument types (checked where a value enters)
+def _arg_error(what: str, text: str) -> argparse.ArgumentTypeError:
+    return argparse.ArgumentTypeError(f"must be {what}, got {text!r}")
+
+
+def _seed(text: str) -> int:
+    """An evaluation or training seed: an integer in [0, 2**32)."""
+    from .validation import SEED_LIMIT
+
+    try:
+        value = int(text, 10)
+    except ValueError:
+        value = -1
+    if not 0 <= value < SEED_LIMIT:
+        raise _arg_error("an integer in [0, 2**32)", text)
+    return value
+
+
+def _count(flag: str, high_name: str) -> Any:
+    """An integer in [1, validation.<high_name>] (the bound is read when a value is parsed)."""
+    def parse(text: str) -> int:
+        from . import validation
+
+        high = getattr(validation, high_name)
+        try:
+            value = int(text, 10)
+        except ValueError:
+            value = 0
+        if not 1 <= value <= high:
+            raise _arg_error(f"an integer in [1, {high}]", text)
+        return value
+
+    parse.__name__ = flag
+    return parse
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not (math.isfinite(value) and value > 0):
+        raise _arg_error("a finite number of seconds > 0", text)
+    return value
+
+
+def _alpha(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0 < value < 1:  # NaN fails too
+        raise _arg_error("a number in (0, 1) (the family-wise error rate of the tie tests)", text)
+    return value
+
+
+def _out_dir(text: str) -> str:
+    p = Path(text)
+    if p.exists() and not p.is_dir():
+        raise argparse.ArgumentTypeError(f"{text!r} is a file; pass a folder (it is created if missing)")
+    for parent in p.absolute().parents:  # the nearest existing ancestor must be a folder we can write into
+        if parent.exists():
+            if not parent.is_dir() or not os.access(parent, os.W_OK):
+                raise argparse.ArgumentTypeError(f"{text!r} cannot be created: {str(parent)!r} is not a writable folder")
+            break
+    return text
+
+
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+def _is_database(p: Path) -> bool:
+    with open(p, "rb") as f:
+        head = f.read(len(_SQLITE_MAGIC))
+    return head in (b"", _SQLITE_MAGIC)  # an empty file becomes a database
+
+
+def _store_arg(text: str) -> str:
+    """``--store`` of a command that writes: an existing results database, or a path where one can be created."""
+    p = Path(text)
+    if p.is_dir():
+        raise argparse.ArgumentTypeError(f"{text!r} is a folder; pass a database file path (e.g. {p / 'results.db'})")
+    if p.exists():
+        if not _is_database(p):
+            raise argparse.ArgumentTypeError(f"{text!r} is not a results database (SQLite); pass another path")
+        return text
+    for parent in p.absolute().parents:
+        if parent.exists():
+            if not parent.is_dir() or not os.access(parent, os.W_OK):
+                raise argparse.ArgumentTypeError(f"{text!r} cannot be created: {str(parent)!r} is not a writable folder")
+            break
+    return text
+
+
+def _stored_results(text: str) -> str:
+    """``--store`` of a command that only reads: an existing database or ``.json`` export (never created)."""
+    p = Path(text)
+    if not p.is_file():
+        raise argparse.ArgumentTypeError(f"{text!r} does not exist; pass the database `latentbench run` wrote, "
+                                         f"or a .json export of one")
+    if not text.endswith(".json") and not _is_database(p):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a results database (SQLite) or a .json export")
+    return text
 
 
 def _add_common(p: argparse.ArgumentParser) -> None:
@@ -23,7 +137,7 @@ def _add_common(p: argparse.ArgumentParser) -> None:
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="latentbench", description="Benchmark and audit latent spaces.")
+    p = _Parser(prog="latentbench", description="Benchmark and audit latent spaces.")
     sub = p.add_subparsers(dest="command", required=True)
 
     ls = sub.add_parser("list", help="list tasks, suites, datasets or reference models")
@@ -37,20 +151,21 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--suite", help="a suite name (see `latentbench list suites`)")
     run.add_argument("--tasks", help="comma-separated task names")
     run.add_argument("--dataset", help="run every task on this dataset (a name or an .npz file)")
-    run.add_argument("--seeds", type=int, nargs="+", default=[0],
-                     help="evaluation seeds (the tasks' randomness); training seeds go in the model name: ref:NAME@0,1,2")
+    run.add_argument("--seeds", type=_seed, nargs="+", default=[0],
+                     help="evaluation seeds in [0, 2**32) (the tasks' randomness); training seeds go in the model name: ref:NAME@0,1,2")
     run.add_argument("--device", default="auto", help="auto, cpu or cuda")
-    run.add_argument("--store", help="results database (default ~/.cache/latentbench/results.db)")
-    run.add_argument("--out", help="folder for leaderboard.md/.json/.csv and results.json")
+    run.add_argument("--store", type=_store_arg, help="results database (default ~/.cache/latentbench/results.db)")
+    run.add_argument("--out", type=_out_dir, help="folder for leaderboard.md/.json/.csv and results.json")
     run.add_argument("--force", action="store_true", help="recompute results the store already has")
     run.add_argument("--no-baselines", action="store_true", help="leave out the null baselines")
-    run.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples for intervals")
-    run.add_argument("--time-limit", type=float, help="seconds a task may run")
+    run.add_argument("--bootstrap", type=_count("--bootstrap", "MAX_BOOTSTRAP"), default=1000,
+                     help="bootstrap resamples for intervals, 1 to 10,000")
+    run.add_argument("--time-limit", type=_seconds, help="seconds a task may run (a finite number > 0)")
     _add_common(run)
 
     tr = sub.add_parser("train", help="train (or load from the cache) reference models")
     tr.add_argument("refs", nargs="+", metavar="REF", help="reference model names, or all / all-full")
-    tr.add_argument("--seeds", type=int, nargs="+", help="training seeds, one checkpoint each (default: the spec's seed)")
+    tr.add_argument("--seeds", type=_seed, nargs="+", help="training seeds in [0, 2**32), one checkpoint each (default: the spec's seed)")
     tr.add_argument("--device", default="auto")
     tr.add_argument("--force", action="store_true", help="retrain even if a checkpoint is cached")
     _add_common(tr)
@@ -63,14 +178,16 @@ def _parser() -> argparse.ArgumentParser:
     _add_common(ck)
 
     rp = sub.add_parser("report", help="write the leaderboard (Markdown, HTML, LaTeX, CSV, JSON, plots) from the store (never recomputes)")
-    rp.add_argument("--store", help="results database, or a .json export of one (default ~/.cache/latentbench/results.db)")
+    rp.add_argument("--store", type=_stored_results,
+                    help="results database, or a .json export of one (default ~/.cache/latentbench/results.db)")
     rp.add_argument("--models", nargs="+")
     rp.add_argument("--suite", help="only the tasks of this suite")
-    rp.add_argument("--out", required=True)
+    rp.add_argument("--out", required=True, type=_out_dir)
     rp.add_argument("--title", default=None, help="title of the leaderboard")
     rp.add_argument("--note", action="append", default=[], help="a line for the header (repeatable)")
-    rp.add_argument("--alpha", type=float, default=0.05, help="family-wise error rate of the tie tests in a row (Holm)")
-    rp.add_argument("--resamples", type=int, default=2000, help="paired-bootstrap resamples of the tie tests")
+    rp.add_argument("--alpha", type=_alpha, default=0.05, help="family-wise error rate of the tie tests in a row (Holm), in (0, 1)")
+    rp.add_argument("--resamples", type=_count("--resamples", "MAX_RESAMPLES"), default=2000,
+                    help="paired-bootstrap resamples of the tie tests, 1 to 100,000")
     rp.add_argument("--no-plots", action="store_true", help="skip the matplotlib plots")
     rp.add_argument("--all-training-seeds", action="store_true",
                     help="a column for every training seed of a reference model (default: its lowest seed, the others in the bands section)")
@@ -80,23 +197,24 @@ def _parser() -> argparse.ArgumentParser:
     cp = sub.add_parser("compare", help="place one model among the reference models, with paired tests (never recomputes)")
     cp.add_argument("model", help="the model name as stored (e.g. mypackage.models:make_model, latents.npz, ref:vae@1)")
     cp.add_argument("--against", nargs="+", default=["ref:all"], help="ref:all (default) or reference names")
-    cp.add_argument("--store", help="results database, or a .json export of one")
+    cp.add_argument("--store", type=_stored_results, help="results database, or a .json export of one")
     cp.add_argument("--suite", help="only the tasks of this suite")
-    cp.add_argument("--alpha", type=float, default=0.05)
-    cp.add_argument("--resamples", type=int, default=2000)
-    cp.add_argument("--out", help="folder for compare.md and compare.json")
+    cp.add_argument("--alpha", type=_alpha, default=0.05, help="family-wise error rate, in (0, 1)")
+    cp.add_argument("--resamples", type=_count("--resamples", "MAX_RESAMPLES"), default=2000, help="1 to 100,000")
+    cp.add_argument("--out", type=_out_dir, help="folder for compare.md and compare.json")
     _add_common(cp)
 
     au = sub.add_parser("audit", help="audit a model for bias amplification, leakage and privacy risk; write an audit report")
     au.add_argument("model", metavar="MODEL", help="ref:NAME, null:random|identity|pca-whiten, latents.npz, or package.module:factory")
     au.add_argument("--dataset", help="an audit dataset (sensitive attribute, auxiliary/member splits); default: the audit suite's digits-fair")
     au.add_argument("--auxiliary", metavar="AUX.npz", help="with precomputed latents: the attacker's (x, z) pairs (arrays x, z, optional sensitive)")
-    au.add_argument("--out", help="folder for audit.md, audit.html and results.json")
+    au.add_argument("--out", type=_out_dir, help="folder for audit.md, audit.html and results.json")
     au.add_argument("--device", default="auto", help="auto, cpu or cuda")
-    au.add_argument("--store", help="results database (default ~/.cache/latentbench/results.db)")
+    au.add_argument("--store", type=_store_arg, help="results database (default ~/.cache/latentbench/results.db)")
     au.add_argument("--force", action="store_true", help="recompute results the store already has")
-    au.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples for intervals")
-    au.add_argument("--seed", type=int, default=0)
+    au.add_argument("--bootstrap", type=_count("--bootstrap", "MAX_BOOTSTRAP"), default=1000,
+                    help="bootstrap resamples for intervals, 1 to 10,000")
+    au.add_argument("--seed", type=_seed, default=0, help="evaluation seed in [0, 2**32)")
     _add_common(au)
     return p
 
@@ -151,8 +269,12 @@ def _tasks_markdown(tasks: list[Any]) -> str:
         out += [f"## {t.name} (v{t.version})", "", t.description, "",
                 f"- family: {t.family}; class: `{type(t).__name__}` (v{t.class_version}); dataset: `{t.dataset}`",
                 f"- needs: {', '.join(sorted(map(str, t.needs)))}; dataset fields: {', '.join(sorted(t.requires)) or 'none'}",
-                f"- standardization of latents: {t.standardization}; parameters: {json.dumps(t.params)}",
-                f"- reference: {t.reference or '-'}"]
+                f"- standardization of latents: {t.standardization}; parameters: {json.dumps(t.params)}"]
+        limits = [f"{k} in {t.param_ranges[k]}" if k in t.param_ranges else f"{k} one of {list(t.param_choices[k])}"
+                  for k in t.params if k in t.param_ranges or k in t.param_choices]
+        if limits:
+            out.append(f"- allowed parameter values (checked when the spec is loaded): {'; '.join(limits)}")
+        out += [f"- reference: {t.reference or '-'}"]
         if t.descriptive:
             out.append(f"- descriptive on this task (shown, never ranked): {', '.join(sorted(t.descriptive))}")
         out += ["", "| score | direction | unit | description |", "|---|---|---|---|"]

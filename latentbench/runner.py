@@ -34,7 +34,7 @@ from .provenance import git_commit, hostname, library_versions
 from .results import Results
 from .stats import interval_excludes
 from .store import ResultStore
-from .validation import is_tensor
+from .validation import check_run_options, is_tensor
 from .tasks.base import Task, TaskOutput
 from .tasks.context import LatentCache, RunContext, derive_seed
 from .tasks.registry import resolve_tasks, retarget_task
@@ -92,6 +92,8 @@ class Evaluator:
                  on_error: str = "record", time_limit: float | None = None, command: str | None = None) -> None:
         if on_error not in ("record", "raise"):
             raise InputValidationError(f"'on_error' must be 'record' or 'raise', got {on_error!r}")
+        seeds = list(seeds) if not isinstance(seeds, (int, np.integer)) else [seeds]
+        check_run_options(seeds=seeds, n_bootstrap=n_bootstrap, time_limit=time_limit)
         self._given: dict[str, Dataset] = {}
         if isinstance(dataset, Dataset):
             self._given[dataset.name] = dataset
@@ -358,6 +360,8 @@ def evaluate(model: Any, tasks: str | Task | Sequence[str | Task] | None = None,
     """
     from .models.loader import load_model
 
+    seeds = list(seeds) if not isinstance(seeds, (int, np.integer)) else [seeds]
+    check_run_options(seeds=seeds, n_bootstrap=n_bootstrap)  # before any model is loaded or trained
     task_list = resolve_tasks(tasks, suite=suite)
     dev = resolve_device(device)
     ref = dataset.name if isinstance(dataset, Dataset) else dataset

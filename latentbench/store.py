@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from .exceptions import InputValidationError
 from .identity import IDENTITY_SCHEME
 from .paths import latentbench_home
 
@@ -79,6 +80,39 @@ def default_store_path() -> Path:
     return latentbench_home() / "results.db"
 
 
+def _store_error(path: str, exc: sqlite3.DatabaseError) -> InputValidationError:
+    text = str(exc)
+    if "not a database" in text or "malformed" in text:
+        return InputValidationError(f"store {path!r} is not a latentbench results database (SQLite: {text}); pass another "
+                                    f"path (--store), or a .json export to `latentbench report`")
+    if "locked" in text or "busy" in text:
+        return InputValidationError(f"store {path!r} stayed busy ({text}): another process holds it; try again")
+    return InputValidationError(f"cannot use store {path!r}: {text}; pass a writable database path (--store)")
+
+
+#: Attempts, and the first and longest waits in seconds, of the switch to WAL mode (about 9 s in all).
+_WAL_ATTEMPTS, _WAL_FIRST_WAIT, _WAL_MAX_WAIT = 12, 0.01, 2.0
+
+
+def _enable_wal(conn: sqlite3.Connection) -> None:
+    """``PRAGMA journal_mode=WAL``, retried with a bounded backoff while the file is busy.
+
+    SQLite can answer "database is locked" to a journal-mode switch without calling its busy
+    handler (another process is creating the file or switching it at that moment), so the
+    connection's timeout does not cover it.
+    """
+    wait = _WAL_FIRST_WAIT
+    for attempt in range(_WAL_ATTEMPTS):
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if ("locked" not in str(exc) and "busy" not in str(exc)) or attempt == _WAL_ATTEMPTS - 1:
+                raise
+            time.sleep(wait)
+            wait = min(2 * wait, _WAL_MAX_WAIT)
+
+
 def _float(v: Any) -> float | None:
     if v is None:
         return None
@@ -94,16 +128,44 @@ class ResultStore:
     path : str or Path, optional
         The database file (created with its folder); default :func:`default_store_path`.
         ``":memory:"`` keeps everything in memory (tests).
+    create : bool, default=True
+        Create the file when it does not exist; with ``False`` a missing file is an error (readers
+        such as reports never leave an empty database behind).
+
+    Raises
+    ------
+    InputValidationError
+        A path that is a folder, a file that is not a SQLite database, a place that cannot be
+        written, or (``create=False``) a file that does not exist.
     """
 
-    def __init__(self, path: str | Path | None = None) -> None:
+    def __init__(self, path: str | Path | None = None, *, create: bool = True) -> None:
         self.path = str(path) if path is not None else str(default_store_path())
         if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        self._conn = sqlite3.connect(self.path, timeout=30.0)
+            p = Path(self.path)
+            if p.is_dir():
+                raise InputValidationError(f"store {self.path!r} is a folder; pass the path of a database file (e.g. {p / 'results.db'})")
+            if not create and not p.exists():
+                raise InputValidationError(f"store {self.path!r} does not exist; pass the database that `latentbench run` wrote "
+                                           f"(--store), or a .json export of one")
+            try:
+                p.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise InputValidationError(f"cannot create the folder of store {self.path!r}: {exc.strerror or exc}; "
+                                           f"pass a writable path (--store)") from None
+        self._conn = None  # type: ignore[assignment]
+        try:
+            self._conn = sqlite3.connect(self.path, timeout=30.0)
+            self._open()
+        except sqlite3.DatabaseError as exc:
+            if self._conn is not None:
+                self._conn.close()
+            raise _store_error(self.path, exc) from None
+
+    def _open(self) -> None:
         self._conn.row_factory = sqlite3.Row
         if self.path != ":memory:":
-            self._conn.execute("PRAGMA journal_mode=WAL")
+            _enable_wal(self._conn)
         self._conn.execute("PRAGMA synchronous=NORMAL")
         self._conn.executescript(_SCHEMA)
         have = {r["name"] for r in self._conn.execute("PRAGMA table_info(results)")}

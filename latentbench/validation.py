@@ -18,7 +18,8 @@ from .exceptions import InputValidationError
 
 _ComplexWarning = np.exceptions.ComplexWarning if hasattr(np, "exceptions") else np.ComplexWarning  # type: ignore[attr-defined]
 
-__all__ = ["check_array", "check_consistent_length", "check_items", "check_param", "check_rng", "check_tensor", "is_tensor"]
+__all__ = ["MAX_BOOTSTRAP", "MAX_RESAMPLES", "SEED_LIMIT", "check_array", "check_consistent_length", "check_items", "check_param",
+           "check_rng", "check_run_options", "check_seed", "check_tensor", "is_tensor"]
 
 
 def is_tensor(x: Any) -> bool:
@@ -71,6 +72,8 @@ def check_array(
     InputValidationError
         With a one-line message naming ``name``, what was received and what was expected.
     """
+    if x is None:  # np.asarray(None, dtype=float) is NaN: say what is wrong instead
+        raise InputValidationError(f"{name} is None; pass an array")
     if is_tensor(x):
         if x.is_complex():
             raise InputValidationError(f"{name} holds complex values ({_describe(x)}); pass a real array")
@@ -173,11 +176,47 @@ def check_param(value: Any, name: str, *, low: float | None = None, high: float 
         raise InputValidationError(f"'{name}' must be an integer, got {value!r}")
     if not integer and (isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating))):
         raise InputValidationError(f"'{name}' must be a number, got {value!r}")
+    if value != value:  # NaN passes every comparison below
+        raise InputValidationError(f"'{name}' must be a number, got NaN")
     if low is not None and value < low:
         raise InputValidationError(f"'{name}' must be >= {low}, got {value!r}")
     if high is not None and value > high:
         raise InputValidationError(f"'{name}' must be <= {high}, got {value!r}")
     return value
+
+
+#: Seeds (evaluation and training) are integers in ``[0, SEED_LIMIT)``: what NumPy and torch take.
+SEED_LIMIT = 2**32
+#: Most bootstrap resamples of a run (``--bootstrap``, ``n_bootstrap``): the audit tasks hold a
+#: resamples x rows weight matrix (1.6 GB at this bound and 20,000 audited rows).
+MAX_BOOTSTRAP = 10_000
+#: Most paired-bootstrap resamples of a report's tie tests (``--resamples``; drawn in chunks).
+MAX_RESAMPLES = 100_000
+
+
+def check_run_options(*, seeds: Any = None, n_bootstrap: Any = None, time_limit: Any = None) -> None:
+    """Check the options of a run (:func:`~latentbench.evaluate`, ``Evaluator``, ``audit``) before any work.
+
+    ``seeds``: integers in ``[0, 2**32)``, at least one; ``n_bootstrap``: an integer in
+    ``[1, MAX_BOOTSTRAP]``; ``time_limit``: ``None`` or a finite number of seconds ``> 0``.
+    """
+    if seeds is not None:
+        for s in seeds:
+            check_seed(s, "seeds")
+    if n_bootstrap is not None and (isinstance(n_bootstrap, bool) or not isinstance(n_bootstrap, (int, np.integer))
+                                    or not 1 <= n_bootstrap <= MAX_BOOTSTRAP):
+        raise InputValidationError(f"'n_bootstrap' must be an integer in [1, {MAX_BOOTSTRAP}] (bootstrap resamples of an "
+                                   f"interval), got {n_bootstrap!r}")
+    if time_limit is not None and (isinstance(time_limit, bool) or not isinstance(time_limit, (int, float, np.integer, np.floating))
+                                   or not np.isfinite(time_limit) or time_limit <= 0):
+        raise InputValidationError(f"'time_limit' must be a finite number of seconds > 0 (or None for no limit), got {time_limit!r}")
+
+
+def check_seed(value: Any, name: str = "seed") -> int:
+    """``value`` as an ``int`` if it is an integer in ``[0, 2**32)``; else "'name' must be ..., got ..."."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not 0 <= value < SEED_LIMIT:
+        raise InputValidationError(f"'{name}' must be an integer in [0, 2**32), got {value!r}")
+    return int(value)
 
 
 def check_rng(rng: Any) -> np.random.Generator:

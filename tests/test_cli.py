@@ -355,6 +355,7 @@ def test_report_writes_files_from_the_store_without_recomputing(tmp_path, capsys
 
 
 def test_report_on_an_empty_store(tmp_path, capsys):
+    ResultStore(tmp_path / "empty.db").close()  # a store that exists but holds nothing (a missing one: test_store_open.py)
     with pytest.raises(SystemExit) as info:
         main(["report", "--store", str(tmp_path / "empty.db"), "--out", str(tmp_path / "out")])
     assert info.value.code != 0

@@ -19,7 +19,7 @@ ROOT = Path(latentbench.__file__).parent
 #: Layers, lowest first; a module may import its own layer's modules (unless listed as apart) and lower layers.
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("exceptions", "validation", "constants", "paths", "identity", "stats", "types", "progress", "provenance", "registry",
-     "specs", "artifacts"),
+     "specs", "artifacts", "safeio"),
     ("adapters", "data", "metrics"),
     ("models",),
     ("tasks",),
@@ -37,7 +37,7 @@ APART = {("adapters", "data"), ("adapters", "metrics"), ("data", "metrics"), ("r
 #: What the report may import beside itself: it reads stored rows and never the tasks, metrics,
 #: models, datasets or adapters.
 REPORT_READS = {"store", "results", "exceptions", "validation", "constants", "stats", "types", "provenance", "artifacts", "progress",
-                "paths"}
+                "paths", "safeio"}
 
 
 def _unit(module: str) -> str:

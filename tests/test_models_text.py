@@ -135,7 +135,7 @@ def test_text_spec_errors(tmp_path):
     from latentbench.models.zoo import _validate
 
     bad = ReferenceSpec("w", "word2vec", "text", "lee-corpus", model={"latent_dim": 4, "vector_sise": 3}, training={"seed": 0})
-    with pytest.raises(SpecError, match=r"unknown \[model\] keys \['vector_sise'\] for word2vec"):
+    with pytest.raises(SpecError, match=r"unknown \[model\] keys \['vector_sise'\] for architecture 'word2vec'"):
         _validate(bad)
     with pytest.raises(SpecError, match=r"unknown \[training\] keys \['lr'\]"):
         _validate(ReferenceSpec("w", "word2vec", "text", "lee-corpus", model={}, training={"lr": 0.1}))

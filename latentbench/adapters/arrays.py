@@ -439,11 +439,12 @@ class PrecomputedAdapter(Adapter):
         path = Path(path)
         if not path.exists():
             raise InputValidationError(f"latents file {str(path)!r} does not exist")
+        from ..safeio import read_npy, read_npz
+
         if path.suffix == ".npy":
-            data: Any = np.load(path, allow_pickle=False)
+            data: Any = read_npy(path)  # no pickle; sizes checked before anything is read
         elif path.suffix == ".npz":
-            with np.load(path, allow_pickle=False) as f:
-                data = {k: f[k] for k in f.files}
+            data = read_npz(path)
         else:
             raise InputValidationError(f"latents file {str(path)!r}: expected a .npy or .npz file")
         return cls(data, dataset=dataset, name=name, source=str(path))

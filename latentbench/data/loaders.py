@@ -64,11 +64,9 @@ def load_npz(path: str | Path, *, seed: int = 0, test_fraction: float = 0.2, nam
     path = Path(path)
     if not path.exists():
         raise InputValidationError(f"dataset file {str(path)!r} does not exist")
-    try:
-        with np.load(path, allow_pickle=False) as f:
-            arrays = {k: f[k] for k in f.files}
-    except (OSError, ValueError) as exc:
-        raise InputValidationError(f"cannot read {str(path)!r} as .npz: {exc}") from None
+    from ..safeio import read_npz
+
+    arrays = read_npz(path)  # no pickle; the declared sizes are checked before anything is decompressed
     if "x" not in arrays:
         raise InputValidationError(f"{path}: no array 'x'; save the observations as x (np.savez(path, x=..., labels=...))")
     allowed = {"x", "split", "factor_sizes", "factor_names", *FIELDS}

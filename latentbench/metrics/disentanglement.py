@@ -721,6 +721,15 @@ def bootstrap_accuracy(correct: Any, *, rng: Any, n_resamples: int = 1000, confi
 
 
 # ------------------------------------------------------------------------------------------ SAP
+#: Largest absolute code value for SAP's ``"linear_svc"`` classifier. LinearSVC(C=0.01) is
+#: regularised, so the score depends on the codes' scale and they cannot be rescaled first. On
+#: larger codes liblinear stops far from its optimum (its tolerance is relative to the gradient at
+#: zero, while the intercept keeps unit scale: the accuracy drifts from 1e4 on), and from about 1e77
+#: its trust-region solver never returns (squared gradients overflow; it holds the GIL, so no time
+#: limit can stop it). Beyond this bound SAP is NaN with an UndefinedMetricWarning.
+SAP_SVC_MAX_ABS = 1e4
+
+
 @score_function("sap")
 def sap_score(
     codes_train: Any,
@@ -764,7 +773,9 @@ def sap_score(
     ``mean_k (1 - 1/|v_k|)`` (on a uniform grid), not 1. Every latent dimension constant: NaN with
     an :class:`UndefinedMetricWarning`. ``"threshold"`` is invariant to rescaling a dimension (the
     codes are rescaled by powers of two first, exactly); DL's ``"linear_svc"`` is not (its
-    regularisation has a scale), and the codes are used as given.
+    regularisation has a scale), and the codes are used as given: codes beyond
+    :data:`SAP_SVC_MAX_ABS` in absolute value give NaN with a warning (the solver cannot fit them; it
+    would stop far from the optimum or, from about 1e77, never return).
     """
     del return_details  # applied by @score_function (the float, or every part)
     check_param(classifier, "classifier", options=("linear_svc", "threshold"))
@@ -776,6 +787,14 @@ def sap_score(
                 "classifier": classifier, "n_train": int(ctr.shape[0]), "n_test": int(cte.shape[0])}
     if classifier == "threshold":  # trees: invariant to rescaling a dimension, but they work in float32
         ctr, cte = _unit_columns(ctr, cte)
+    else:
+        largest = float(max(np.abs(ctr).max(), np.abs(cte).max()))
+        if largest > SAP_SVC_MAX_ABS:  # checked before any fit: liblinear cannot be interrupted
+            warnings.warn(f"SAP: codes reach |z| = {largest:.3g}, beyond {SAP_SVC_MAX_ABS:g} where LinearSVC(C=0.01) cannot be "
+                          f"fitted (it is regularised, so the codes cannot be rescaled for it); returning NaN. Bring the codes "
+                          f"to the prior's scale or use classifier='threshold' (scale-invariant)", UndefinedMetricWarning, stacklevel=2)
+            return {"sap": float("nan"), "sap_per_factor": [float("nan")] * n_fac, "score_matrix": _tolist(score),
+                    "classifier": classifier, "n_train": int(ctr.shape[0]), "n_test": int(cte.shape[0])}
     bad = [k for k in range(n_fac) if len(np.unique(ftr[:, k])) < 2]
     _warn_single_valued(bad, "SAP")
     with warnings.catch_warnings():
@@ -800,7 +819,7 @@ def _single_dim_score(xtr, ytr, xte, yte, classifier: str) -> float:
     if classifier == "linear_svc":
         from sklearn.svm import LinearSVC
 
-        model = LinearSVC(C=0.01, class_weight="balanced", random_state=0).fit(xtr, ytr)
+        model = LinearSVC(C=0.01, class_weight="balanced", random_state=0, max_iter=1000).fit(xtr, ytr)
         return float(np.mean(model.predict(xte) == yte))
     from sklearn.metrics import balanced_accuracy_score
     from sklearn.tree import DecisionTreeClassifier
@@ -881,8 +900,12 @@ def factor_vae_score(
     n_fac = fac.shape[1]
     valid = np.asarray(_valid_factors(fac, sizes, "FactorVAE score"), dtype=np.int64)
     var_rows = rng.integers(0, n, size=int(n_variance))
+    # variances of the columns divided by powers of two (exact): they overflow from about 1e154 on,
+    # and every ratio of variances below is invariant to it; pruning compares the unscaled deviation
+    e = rescale_exponent(c, per_dimension=True)
+    c = np.ldexp(c, -e) if np.any(e) else c
     global_var = c[var_rows].var(axis=0, ddof=1)
-    active = np.flatnonzero(np.sqrt(global_var) >= prune_threshold)
+    active = np.flatnonzero(np.ldexp(np.sqrt(global_var), e) >= prune_threshold)
     base = {"batch_size": int(batch_size), "n_train": int(n_train), "n_eval": int(n_eval),
             "n_variance": int(n_variance), "active_dims": active.tolist(), "n_active_dims": int(len(active))}
     if len(valid) == 0:

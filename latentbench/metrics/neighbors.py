@@ -220,9 +220,14 @@ def pair_distances(x: np.ndarray, i: Any, j: Any) -> np.ndarray:
     i, j = i.ravel(), j.ravel()
     out = np.empty(len(i))
     chunk = max(1, _CHUNK_VALUES // max(x.shape[1], 1))
-    for s in range(0, len(i), chunk):
-        diff = x[i[s : s + chunk]] - x[j[s : s + chunk]]
-        out[s : s + chunk] = np.sqrt((diff * diff).sum(axis=1))
+    with np.errstate(over="ignore", invalid="ignore"):  # an overflow is refused below, in words
+        for s in range(0, len(i), chunk):
+            diff = x[i[s : s + chunk]] - x[j[s : s + chunk]]
+            out[s : s + chunk] = np.sqrt((diff * diff).sum(axis=1))
+    if not np.isfinite(out).all():  # squared differences overflowed (coordinates near 1e154 or beyond)
+        raise InputValidationError(
+            f"squared distances overflow float64 (coordinates up to {float(np.abs(x).max()):.3g}); rescale the points "
+            f"first (latentbench.metrics.scaling.rescale divides them by a power of two, exactly)")
     return out.reshape(shape)
 
 
@@ -315,6 +320,9 @@ def knn_graph(x: Any, k: int, *, backend: str = "auto", margin: int | None = Non
         approx, cand, eps = _torch_candidates(x if x_dev is None else x_dev, center, n_cand, e)
     else:
         approx, cand, eps = _sklearn_candidates(xc, n_cand, n_jobs)
+    if not (np.isfinite(approx).all() and (cand >= 0).all() and (cand < n).all()):  # a search that found no neighbour
+        raise InputValidationError(f"the {backend} neighbour search returned non-finite squared distances or no neighbour "
+                                   f"for some rows (coordinates up to {float(np.abs(x64).max()):.3g} after rescaling)")
     graph = _refine(x64, xc, cand, approx, eps, k)
     return KNNGraph(np.ldexp(graph.distances, e), graph.indices) if e else graph
 

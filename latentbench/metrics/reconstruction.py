@@ -18,6 +18,9 @@ __all__ = ["binary_cross_entropy_per_sample", "per_sample_squared_error", "psnr_
 def _pair(x: object, x_hat: object) -> tuple[np.ndarray, np.ndarray]:
     xa = check_array(x, "x", ndim=None)
     xh = check_array(x_hat, "x_hat", ndim=None)
+    for name, arr in (("x", xa), ("x_hat", xh)):
+        if arr.ndim == 0:
+            raise InputValidationError(f"{name} must be an array of shape (n_samples, ...), got the scalar {arr.item()!r}")
     check_consistent_length(x=xa, x_hat=xh)
     xa, xh = xa.reshape(len(xa), -1), xh.reshape(len(xh), -1)
     if xa.shape != xh.shape:

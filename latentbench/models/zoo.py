@@ -42,6 +42,7 @@ is scored only on held-out rows of its own dataset does not apply to them.
 from __future__ import annotations
 
 import json
+import math
 import os
 import platform
 import time
@@ -54,11 +55,14 @@ import numpy as np
 
 from ..data import dataset_reference, load_dataset
 from ..data.base import hash_json
-from ..exceptions import SpecError, UnknownNameError
+from ..exceptions import InputValidationError, SpecError, UnknownNameError
 from ..identity import IDENTITY_SCHEME
-from ..progress import ProgressBar, log
-from ..specs import read_toml, spec_roots
 from ..paths import latentbench_home
+from ..progress import ProgressBar, log
+from ..safeio import atomic_write_text, check_safe_name, inside
+from ..specs import read_toml, spec_roots
+from ..validation import check_seed
+from .text import WORD2VEC_MODEL_KEYS
 
 __all__ = [
     "ARCHITECTURES", "FORMATS", "CheckpointFormat", "ReferenceSpec", "cached_metadata", "checkpoint_dir", "checkpoint_format",
@@ -104,6 +108,12 @@ def _read_spec(path: Path) -> ReferenceSpec:
     extra = set(raw) - {"name", "architecture", "tier", "dataset", "description", "dataset_params", "model", "training"}
     if extra:
         raise SpecError(f"{path}: unknown keys {sorted(extra)}")
+    for key in ("name", "architecture", "tier", "dataset", "description"):
+        if key in raw and not isinstance(raw[key], str):
+            raise SpecError(f"{path}: {key} must be a string, got {raw[key]!r}")
+    for key in ("dataset_params", "model", "training"):
+        if key in raw and not isinstance(raw[key], dict):
+            raise SpecError(f"{path}: [{key}] must be a table (key = value lines under [{key}]), got {raw[key]!r}")
     if raw["tier"] not in TIERS:
         raise SpecError(f"{path}: tier must be one of {TIERS}, got {raw['tier']!r}")
     spec = ReferenceSpec(raw["name"], raw["architecture"], raw["tier"], raw.get("dataset", ""), raw.get("description", ""),
@@ -156,15 +166,20 @@ def checkpoint_dir() -> Path:
 
 
 def _paths(spec: ReferenceSpec, seed: int) -> tuple[Path | None, Path]:
-    """The checkpoint (``None`` for a format that stores no weights) and its metadata file."""
-    stem = checkpoint_dir() / f"{spec.name}-{spec.spec_hash}-seed{seed}"
+    """The checkpoint (``None`` for a format that stores no weights) and its JSON sidecar; the name is a
+    safe file name and both stay in :func:`checkpoint_dir`."""
+    check_safe_name(spec.name, "reference model name")
+    seed = check_seed(seed, "training seed")
+    folder = checkpoint_dir()
+    stem = folder / f"{spec.name}-{spec.spec_hash}-seed{seed}"
     suffix = checkpoint_format(spec).suffix
-    return (stem.with_name(stem.name + suffix) if suffix else None), stem.with_suffix(".json")
+    return (inside(folder, stem.with_name(stem.name + suffix)) if suffix else None), inside(folder, stem.with_suffix(".json"))
 
 
 def _cached(spec: ReferenceSpec, seed: int) -> bool:
+    """A checkpoint and a readable sidecar are both there (a damaged or missing sidecar is a cache miss)."""
     ckpt, meta_path = _paths(spec, seed)
-    return meta_path.exists() and (ckpt is None or ckpt.exists())
+    return (ckpt is None or ckpt.exists()) and _read_sidecar(meta_path) is not None
 
 
 # ---------------------------------------------------------------------- architectures
@@ -238,23 +253,83 @@ def objective_of(spec: ReferenceSpec) -> str:
     return str(spec.model.get("objective", ARCHITECTURE_OBJECTIVES[spec.architecture][0]))
 
 
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def _is_pos_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool) and v >= 1
+
+
+_POS_INT = ("a positive integer", _is_pos_int)
+_INT_LIST = ("a non-empty list of positive integers", lambda v: isinstance(v, list) and bool(v) and all(_is_pos_int(h) for h in v))
+_BETA = ("a finite number >= 0", lambda v: _is_number(v) and v >= 0)
+_OBJECTIVE = ("a string", lambda v: isinstance(v, str))
+
+
+def _one_of(options: tuple[str, ...]) -> tuple[str, Any]:
+    return f"one of {list(options)}", lambda v: v in options
+
+
+#: ``[model]`` keys of each architecture, each with what it must be (the module's constructor arguments).
+MODEL_KEYS: dict[str, dict[str, tuple[str, Any]]] = {
+    "ppca": {"latent_dim": _POS_INT, "objective": _OBJECTIVE},
+    "mlp-vae": {"latent_dim": _POS_INT, "hidden": _INT_LIST, "likelihood": _one_of(("gaussian", "bernoulli")), "beta": _BETA,
+                "objective": _OBJECTIVE},
+    "conv-vae": {"latent_dim": _POS_INT, "channels": _INT_LIST, "hidden": _POS_INT, "likelihood": _one_of(("gaussian", "bernoulli")),
+                 "beta": _BETA, "objective": _OBJECTIVE},
+    "mlp-ae": {"latent_dim": _POS_INT, "hidden": _INT_LIST, "loss": _one_of(("bernoulli", "gaussian")), "objective": _OBJECTIVE},
+    "conv-ae": {"latent_dim": _POS_INT, "channels": _INT_LIST, "hidden": _POS_INT, "loss": _one_of(("bernoulli", "gaussian")),
+                "objective": _OBJECTIVE},
+    # gensim Word2Vec's own arguments (checked by gensim when it trains)
+    "word2vec": {key: ("a value gensim's Word2Vec accepts", lambda v: isinstance(v, (int, float, str, bool)))
+                 for key in WORD2VEC_MODEL_KEYS},
+    "sentence-transformer": {"latent_dim": _POS_INT, "objective": _OBJECTIVE, "package": ("a module name", lambda v: isinstance(v, str)),
+                             "normalize_embeddings": ("true or false", lambda v: isinstance(v, bool))},
+}
+
+#: ``[training]`` keys other than the choices checked below, each with what it must be.
+TRAINING_CHECKS: dict[str, tuple[str, Any]] = {
+    "lr": ("a finite number > 0", lambda v: _is_number(v) and v > 0),
+    "betas": ("a list of two numbers in [0, 1)", lambda v: isinstance(v, list) and len(v) == 2 and all(_is_number(b) and 0 <= b < 1 for b in v)),
+    "eps": ("a finite number > 0", lambda v: _is_number(v) and v > 0),
+    "weight_decay": ("a finite number >= 0", lambda v: _is_number(v) and v >= 0),
+    "seed": ("an integer in [0, 2**32)", lambda v: isinstance(v, int) and not isinstance(v, bool) and 0 <= v < 2**32),
+}
+
+
 def _validate(spec: ReferenceSpec) -> None:
     where = f"(in {spec.path})" if spec.path else f"(reference model {spec.name!r})"
+    try:
+        check_safe_name(spec.name, "reference model name")  # it becomes the checkpoint's file name
+    except InputValidationError as exc:
+        raise SpecError(f"{where}: {exc}") from None
+    for key in ("architecture", "dataset"):
+        if not isinstance(getattr(spec, key), str):
+            raise SpecError(f"{where}: {key} must be a string, got {getattr(spec, key)!r}")
+    for key in ("dataset_params", "model", "training"):
+        if not isinstance(getattr(spec, key), dict):
+            raise SpecError(f"{where}: [{key}] must be a table, got {getattr(spec, key)!r}")
     if spec.architecture not in ARCHITECTURES:
         raise UnknownNameError("architecture", spec.architecture, ARCHITECTURES, where)
     allowed = ARCHITECTURE_OBJECTIVES[spec.architecture]
     if objective_of(spec) not in allowed:
         raise SpecError(f"{where}: objective {objective_of(spec)!r} does not fit architecture {spec.architecture!r}; use one of {list(allowed)}")
+    keys = MODEL_KEYS[spec.architecture]
+    unknown = sorted(set(spec.model) - set(keys))
+    if unknown:
+        raise SpecError(f"{where}: unknown [model] keys {unknown} for architecture {spec.architecture!r}; known: {sorted(keys)}")
+    for key, value in spec.model.items():
+        what, ok = keys[key]
+        if not ok(value):
+            raise SpecError(f"{where}: [model] {key} must be {what}, got {value!r}")
     known = ARCHITECTURE_TRAINING_KEYS.get(spec.architecture, tuple(TRAINING_DEFAULTS))
     unknown = sorted(set(spec.training) - set(known))
     if unknown:
         raise SpecError(f"{where}: unknown [training] keys {unknown}; known for {spec.architecture}: {sorted(known)}")
-    if spec.architecture == "word2vec":
-        from .text import WORD2VEC_MODEL_KEYS
-
-        bad = sorted(set(spec.model) - WORD2VEC_MODEL_KEYS)
-        if bad:
-            raise SpecError(f"{where}: unknown [model] keys {bad} for word2vec; known: {sorted(WORD2VEC_MODEL_KEYS)}")
+    for key, value in spec.training.items():
+        if key in TRAINING_CHECKS and not TRAINING_CHECKS[key][1](value):
+            raise SpecError(f"{where}: [training] {key} must be {TRAINING_CHECKS[key][0]}, got {value!r}")
     if spec.architecture == "sentence-transformer" and not spec.model.get("package"):
         raise SpecError(f"{where}: [model] package (the installed package holding the model) is missing")
     t = {**TRAINING_DEFAULTS, **spec.training}
@@ -592,14 +667,14 @@ def train_reference(spec: ReferenceSpec | str, *, seed: int | None = None, devic
 
     spec = get_reference_spec(spec) if isinstance(spec, str) else spec
     _validate(spec)
-    seed = spec.default_seed if seed is None else int(seed)
+    seed = spec.default_seed if seed is None else check_seed(seed, "training seed")
     fmt = checkpoint_format(spec)
     if fmt.pretrained and seed != spec.default_seed:
         raise SpecError(f"reference model {spec.name!r} is pretrained (loaded, not trained): it has no training seed {seed}; "
                         f"use ref:{spec.name}")
     ckpt, meta_path = _paths(spec, seed)
     if _cached(spec, seed) and not force:
-        return _load(spec, seed, device)
+        return _load(spec, seed, device)  # a damaged or missing sidecar is a cache miss: trained again
     dataset = load_dataset(spec.dataset, **spec.dataset_params) if spec.dataset else None
     threads = torch.get_num_threads()
     train_threads = int(os.environ.get("LATENTBENCH_TRAIN_THREADS", "1")) if device == "cpu" else None
@@ -635,10 +710,10 @@ def train_reference(spec: ReferenceSpec | str, *, seed: int | None = None, devic
     }
     meta_path.parent.mkdir(parents=True, exist_ok=True)
     if ckpt is not None:
-        tmp = ckpt.with_name(ckpt.name + ".tmp")
+        tmp = inside(checkpoint_dir(), ckpt.with_name(ckpt.name + ".tmp"))
         fmt.save(model, tmp)
         tmp.replace(ckpt)
-    meta_path.write_text(json.dumps(meta, indent=1, default=str))
+    atomic_write_text(meta_path, json.dumps(meta, indent=1, default=str))  # whole or not at all: a crash leaves a cache miss
     log(f"{'loaded' if fmt.pretrained else 'trained'} {spec.name} (seed {seed}) in {seconds:.1f} s on {device}; "
         f"fingerprint {fingerprint}; checkpoint {ckpt or meta_path}")
     return _to_device(model, device), meta
@@ -674,7 +749,10 @@ def _load(spec: ReferenceSpec, seed: int, device: str) -> tuple[Any, dict[str, A
     ckpt, meta_path = _paths(spec, seed)
     fmt = checkpoint_format(spec)
     model = fmt.load(spec, ckpt, "cpu")
-    meta = json.loads(meta_path.read_text())
+    meta = _read_sidecar(meta_path)
+    if meta is None:
+        raise SpecError(f"the metadata of checkpoint {ckpt or meta_path} is missing or damaged; retrain with "
+                        f"`latentbench train {spec.name} --seeds {seed} --force`")
     if meta.get("identity_scheme") != IDENTITY_SCHEME:
         meta = _migrate_identity(spec, model, meta, meta_path)
     return _to_device(model, device), meta
@@ -693,10 +771,17 @@ def _migrate_identity(spec: ReferenceSpec, model: Any, meta: dict[str, Any], met
     if dataset is not None and meta.get("dataset_fingerprint") == hash_json({"name": dataset.name, "version": dataset.version, "params": dataset.params})[:16]:
         meta["dataset_fingerprint"] = dataset.fingerprint
     meta["identity_scheme"] = IDENTITY_SCHEME
-    tmp = meta_path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(meta, indent=1, default=str))
-    tmp.replace(meta_path)
+    atomic_write_text(meta_path, json.dumps(meta, indent=1, default=str))
     return meta
+
+
+def _read_sidecar(meta_path: Path) -> dict[str, Any] | None:
+    """A checkpoint's JSON metadata, or ``None`` when it is missing or damaged (a cache miss)."""
+    try:
+        meta = json.loads(meta_path.read_text())
+    except (OSError, ValueError):  # missing, unreadable, truncated, not JSON, not UTF-8
+        return None
+    return meta if isinstance(meta, dict) and "fingerprint" in meta else None
 
 
 def load_reference(name: str, *, seed: int | None = None, device: str = "cpu", train: bool = True) -> tuple[Any, dict[str, Any]]:
@@ -718,7 +803,7 @@ def load_reference(name: str, *, seed: int | None = None, device: str = "cpu", t
         As :func:`train_reference`.
     """
     spec = get_reference_spec(name)
-    seed = spec.default_seed if seed is None else seed
+    seed = spec.default_seed if seed is None else check_seed(seed, "training seed")
     if not _cached(spec, seed):
         if not train:
             raise SpecError(f"reference model {name!r} (seed {seed}) is not trained yet; run `latentbench train {name} --seeds {seed}`")
@@ -729,10 +814,9 @@ def cached_metadata(spec: ReferenceSpec) -> list[dict[str, Any]]:
     """Metadata of every cached checkpoint of ``spec`` (any seed)."""
     out = []
     for p in sorted(checkpoint_dir().glob(f"{spec.name}-{spec.spec_hash}-seed*.json")):
-        try:
-            out.append(json.loads(p.read_text()))
-        except (OSError, json.JSONDecodeError):
-            continue
+        meta = _read_sidecar(p)
+        if meta is not None:
+            out.append(meta)
     return out
 
 

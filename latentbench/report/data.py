@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import sqlite3
 import zlib
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
@@ -19,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from ..artifacts import LATENT_SAMPLE
-from ..exceptions import InputValidationError
+from ..exceptions import InputValidationError, ResourceLimitError
 from ..store import IDENTITY_SCHEME, JOB_KEY, RESULT_COLUMNS, ResultStore
 
 __all__ = ["EXPORT_FORMAT", "EXPORT_SCHEMA_VERSION", "LATENT_SAMPLE", "ReportData", "export_store", "job_key",
@@ -219,8 +220,20 @@ def load_report_data(source: str | Path | ResultStore | None = None, *, models: 
         path = Path(source)
         if not path.exists():
             raise InputValidationError(f"results export {str(path)!r} does not exist")
-        return ReportData(_store_from_export(json.loads(path.read_text())), models=models, tasks=tasks, source=str(source))
-    store = ResultStore(source)
+        try:
+            doc = json.loads(path.read_text())
+        except (OSError, ValueError) as exc:  # unreadable, not UTF-8, not JSON
+            raise InputValidationError(f"results export {str(path)!r} is not a readable JSON document ({exc}); pass a file "
+                                       f"written by `latentbench report --export` or a results database") from None
+        try:
+            exported = _store_from_export(doc)
+        except InputValidationError:
+            raise
+        except (KeyError, TypeError, AttributeError, ValueError, sqlite3.Error) as exc:
+            raise InputValidationError(f"results export {str(path)!r} is malformed ({type(exc).__name__}: {exc}); pass a file "
+                                       f"written by `latentbench report --export`") from None
+        return ReportData(exported, models=models, tasks=tasks, source=str(source))
+    store = ResultStore(source, create=False)  # a reader never leaves an empty database behind
     return ReportData(store, models=models, tasks=tasks, source=str(source) if source is not None else None)
 
 
@@ -234,7 +247,14 @@ def _encode_array(arr: np.ndarray) -> str:
 
 def _decode_array(entry: Mapping[str, Any]) -> np.ndarray:
     if "npy_zlib_b64" in entry:
-        raw = zlib.decompress(base64.b64decode(entry["npy_zlib_b64"]))
+        from ..safeio import max_array_bytes
+
+        limit = max_array_bytes()
+        inflate = zlib.decompressobj()
+        raw = inflate.decompress(base64.b64decode(entry["npy_zlib_b64"]), limit + 1)  # never more than the limit in memory
+        if len(raw) > limit:
+            raise ResourceLimitError(f"artifact {entry.get('name')!r} in the export expands beyond {limit} bytes; "
+                                     f"raise LATENTBENCH_MAX_ARRAY_BYTES if you trust the file")
         return np.load(io.BytesIO(raw), allow_pickle=False)
     if "npy_b64" in entry:
         return np.load(io.BytesIO(base64.b64decode(entry["npy_b64"])), allow_pickle=False)

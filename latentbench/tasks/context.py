@@ -123,8 +123,8 @@ class RunContext:
     def guard_size(self, n: int, limit: int, what: str, param: str) -> None:
         """Raise :class:`ResourceLimitError` when ``n`` exceeds ``limit``, naming the parameter that sets it."""
         if n > limit:
-            raise ResourceLimitError(f"{self.task.name}: {what} has {n} points, more than the limit {limit}; "
-                                     f"lower the sample size or raise the task parameter {param!r}")
+            raise ResourceLimitError(f"{self.task.name}: {what} would have {n} points, more than the limit {limit}; "
+                                     f"set the task parameter {param!r} to at most {limit}")
 
     def check_time(self) -> None:
         """Raise :class:`ResourceLimitError` when the task has run past the per-task time limit."""

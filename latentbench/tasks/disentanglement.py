@@ -30,6 +30,12 @@ _FACTORS = frozenset({"factors"})
 #: the other scores have no such limit.
 MAX_LATENTS_PER_DIM_FITS = 256
 
+#: Most rows the classifier-based scores (DCI's boosted trees, SAP, modularity and explicitness) fit
+#: on: their fits grow faster than the rows (DCI's trees sort them, n log n per split).
+MAX_FIT_SAMPLES = 100_000
+#: Most rows (mixture components) and draws of the sampled MIG, whose cost is their product.
+MAX_SAMPLED_ROWS = 50_000
+
 
 def _check_latent_count(task: Task, codes: np.ndarray, fix: str) -> None:
     if codes.shape[1] > MAX_LATENTS_PER_DIM_FITS:
@@ -47,6 +53,7 @@ def _codes_and_factors(task: Task, data, ctx) -> tuple[np.ndarray, np.ndarray]: 
 def _fit_eval(task: Task, data, ctx):  # type: ignore[no-untyped-def]
     """``(codes_fit, factors_fit, codes_eval, factors_eval)``: the scored rows split by ``train_fraction``."""
     codes, factors = _codes_and_factors(task, data, ctx)
+    ctx.guard_size(len(codes), MAX_FIT_SAMPLES, "the classifiers' rows", "max_samples")
     perm = ctx.rng.permutation(len(codes))
     k = int(round(len(codes) * task.params["train_fraction"]))
     fit, ev = np.sort(perm[:k]), np.sort(perm[k:])
@@ -76,6 +83,7 @@ class MIG(Task):
     primary = "mig"
     reference = "Chen, Li, Grosse & Duvenaud (2018), Isolating Sources of Disentanglement in VAEs; Locatello et al. (2019)"
     defaults = {"n_bins": 20, "max_samples": 10000, "ci_rounds": 20}
+    param_ranges = {"n_bins": "[1, 1000]", "max_samples": "[2, inf)", "ci_rounds": "[2, 1000]"}
 
     def run(self, adapter: Adapter, data: Dataset, ctx: RunContext) -> TaskOutput:
         codes, factors = _codes_and_factors(self, data, ctx)
@@ -103,8 +111,11 @@ class MIGSampled(Task):
     primary = "mig_sampled"
     reference = "Chen, Li, Grosse & Duvenaud (2018)"
     defaults = {"n_samples": 10000, "max_rows": 5000}
+    param_ranges = {"n_samples": f"[1, {MAX_SAMPLED_ROWS}]", "max_rows": f"[2, {MAX_SAMPLED_ROWS}]"}
 
     def run(self, adapter: Adapter, data: Dataset, ctx: RunContext) -> TaskOutput:
+        ctx.guard_size(min(len(ctx.rows()), self.params["max_rows"]), MAX_SAMPLED_ROWS,
+                       "the sampled MIG's mixture (draws x components)", "max_rows")
         mean, logvar = ctx.posterior()
         res = dm.mig_sampled_score(mean, logvar, data.field("factors", self.split), rng=ctx.rng,
                                    n_samples=self.params["n_samples"], max_rows=self.params["max_rows"], return_details=True)
@@ -133,6 +144,8 @@ class DCI(Task):
     primary = "disentanglement"
     reference = "Eastwood & Williams (2018), A Framework for the Quantitative Evaluation of Disentangled Representations"
     defaults = {"predictor": "gbt", "max_samples": 3000, "train_fraction": 0.8, "lasso_c": 1.0}
+    param_ranges = {"max_samples": f"[10, {MAX_FIT_SAMPLES}]", "train_fraction": "(0, 1)", "lasso_c": "(0, inf)"}
+    param_choices = {"predictor": ("gbt", "lasso")}
 
     def run(self, adapter: Adapter, data: Dataset, ctx: RunContext) -> TaskOutput:
         c_fit, f_fit, c_ev, f_ev = _fit_eval(self, data, ctx)
@@ -166,6 +179,8 @@ class SAP(Task):
     primary = "sap"
     reference = "Kumar, Sattigeri & Balakrishnan (2018), Variational Inference of Disentangled Latent Concepts"
     defaults = {"classifier": "linear_svc", "max_samples": 3000, "train_fraction": 0.67}
+    param_ranges = {"max_samples": f"[4, {MAX_FIT_SAMPLES}]", "train_fraction": "(0, 1)"}
+    param_choices = {"classifier": ("linear_svc", "threshold")}
 
     def run(self, adapter: Adapter, data: Dataset, ctx: RunContext) -> TaskOutput:
         c_fit, f_fit, c_ev, f_ev = _fit_eval(self, data, ctx)
@@ -192,6 +207,8 @@ class FactorVAEScore(Task):
     primary = "factor_vae"
     reference = "Kim & Mnih (2018), Disentangling by Factorising"
     defaults = {"batch_size": 64, "n_train": 10000, "n_eval": 5000, "n_variance": 10000, "prune_threshold": 0.05}
+    param_ranges = {"batch_size": "[2, 10000]", "n_train": "[1, 1000000]", "n_eval": "[1, 1000000]", "n_variance": "[2, 10000000]",
+                    "prune_threshold": "[0, inf)"}
 
     def run(self, adapter: Adapter, data: Dataset, ctx: RunContext) -> TaskOutput:
         p = self.params
@@ -214,6 +231,7 @@ class BetaVAEScore(Task):
     primary = "beta_vae"
     reference = "Higgins et al. (2017), beta-VAE: Learning Basic Visual Concepts with a Constrained Variational Framework"
     defaults = {"batch_size": 64, "n_train": 10000, "n_eval": 5000}
+    param_ranges = {"batch_size": "[1, 10000]", "n_train": "[1, 1000000]", "n_eval": "[1, 1000000]"}
 
     def run(self, adapter: Adapter, data: Dataset, ctx: RunContext) -> TaskOutput:
         p = self.params
@@ -237,6 +255,7 @@ class Modularity(Task):
     primary = "modularity"
     reference = "Ridgeway & Mozer (2018), Learning Deep Disentangled Embeddings with the F-Statistic Loss"
     defaults = {"n_bins": 20, "max_samples": 3000, "train_fraction": 0.67}
+    param_ranges = {"n_bins": "[1, 1000]", "max_samples": f"[4, {MAX_FIT_SAMPLES}]", "train_fraction": "(0, 1)"}
 
     def run(self, adapter: Adapter, data: Dataset, ctx: RunContext) -> TaskOutput:
         c_fit, f_fit, c_ev, f_ev = _fit_eval(self, data, ctx)
@@ -261,6 +280,7 @@ class Traversals(Task):
     primary = "decoder_active_dims"
     reference = "Higgins et al. (2017) (traversal figures)"
     defaults = {"n_anchors": 3, "n_steps": 7, "threshold": 0.01, "max_dims": 16}
+    param_ranges = {"n_anchors": "[1, 100]", "n_steps": "[2, 101]", "threshold": "[0, inf)", "max_dims": "[1, 1024]"}
 
     def run(self, adapter: Adapter, data: Dataset, ctx: RunContext) -> TaskOutput:
         z = ctx.latents()

@@ -83,6 +83,9 @@ class BiasAudit(Task):
     primary = "dp_amplification"
     defaults = {"probe": "logistic", "C": 1.0, "mlp_hidden": 64, "max_iter": 1000, "max_train": 5000, "max_test": 20000,
                 "positive_label": -1, "input_probe": True, "confidence": 0.95}
+    param_ranges = {"C": "(0, inf)", "mlp_hidden": "[1, 4096]", "max_iter": "[1, 100000]", "max_train": "[2, 1000000]",
+                    "max_test": "[1, 1000000]", "confidence": "(0, 1)"}
+    param_choices = {"probe": ("logistic", "mlp")}
 
     def _labels(self, y: np.ndarray) -> np.ndarray:
         pos = self.params["positive_label"]

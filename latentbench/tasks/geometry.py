@@ -18,6 +18,9 @@ from ..data.base import Dataset
 from ..metrics import dimension as dim
 from ..metrics import neighborhood as nb
 from ..metrics import topology as topo
+from ..metrics.dimension import GP_MAX_SAMPLES
+from ..metrics.neighborhood import NEIGHBOR_MAX_SAMPLES
+from ..metrics.topology import MAX_LANDMARKS
 from ..metrics.neighbors import drop_duplicates, knn_graph
 from ..stats import subsample_ci
 from .base import Score, ScoreSpec, Task, TaskOutput
@@ -26,9 +29,18 @@ from .context import RunContext
 __all__ = ["IntrinsicDimension", "NeighbourhoodPreservation", "TopologyPreservation"]
 
 
+#: Most rows of the geometry tasks (``max_samples``): exact kNN graphs, rank counts and farthest-point
+#: landmarks in the input space grow as n^2 (times the input's dimension) in the worst case.
+MAX_GEOMETRY_SAMPLES = NEIGHBOR_MAX_SAMPLES
+
+
 def _paired_sample(task: Task, data, ctx) -> tuple[np.ndarray, np.ndarray]:  # type: ignore[no-untyped-def]
-    """Inputs (flattened, float64) and codes of at most ``max_samples`` rows of the task's split."""
-    z, rows = ctx.latents(), ctx.rows()
+    """Inputs (flattened, float64) and codes of at most ``max_samples`` rows of the task's split,
+    refused before any of the superlinear work when that is more than :data:`MAX_GEOMETRY_SAMPLES`."""
+    rows = ctx.rows()
+    ctx.guard_size(min(len(rows), task.params["max_samples"]), MAX_GEOMETRY_SAMPLES,
+                   "the neighbour graphs of inputs and latents", "max_samples")
+    z = ctx.latents()
     pos = ctx.subsample(len(rows), task.params["max_samples"])
     x = data.get_x(rows[pos], flat=True).astype(np.float64)
     return x, z[pos]
@@ -63,8 +75,12 @@ class IntrinsicDimension(Task):
     primary = "twonn_latent"
     reference = "Facco et al. (2017); Levina & Bickel (2005); Grassberger & Procaccia (1983)"
     defaults = {"max_samples": 5000, "k": 20, "ci_rounds": 10, "corrdim_max_samples": 2000}
+    param_ranges = {"max_samples": f"[3, {MAX_GEOMETRY_SAMPLES}]", "k": "[2, 1000]", "ci_rounds": "[2, 1000]",
+                    "corrdim_max_samples": f"[3, {GP_MAX_SAMPLES}]"}
 
     def run(self, adapter: Adapter, data: Dataset, ctx: RunContext) -> TaskOutput:
+        ctx.guard_size(min(len(ctx.rows()), self.params["corrdim_max_samples"]), GP_MAX_SAMPLES,
+                       "the correlation dimension's pairwise distances", "corrdim_max_samples")
         x, z = _paired_sample(self, data, ctx)
         k = self.params["k"]
         ids = lambda a: dim.intrinsic_dimension(a, k=k)  # noqa: E731
@@ -108,6 +124,7 @@ class NeighbourhoodPreservation(Task):
     primary = "trustworthiness"
     reference = "Venna & Kaski (2001); scikit-learn manifold.trustworthiness"
     defaults = {"max_samples": 5000, "n_pairs": 10000}
+    param_ranges = {"max_samples": f"[41, {MAX_GEOMETRY_SAMPLES}]", "n_pairs": "[1, 10000000]"}
 
     def run(self, adapter: Adapter, data: Dataset, ctx: RunContext) -> TaskOutput:
         x, z = _paired_sample(self, data, ctx)
@@ -148,8 +165,11 @@ class TopologyPreservation(Task):
     primary = "bottleneck_h1"
     reference = "Edelsbrunner & Harer (2010); GUDHI; Moor et al. (2020), Topological Autoencoders"
     defaults = {"max_samples": 5000, "n_landmarks": 300, "n_draws": 5, "max_edge_length": 1.0}
+    param_ranges = {"max_samples": f"[2, {MAX_GEOMETRY_SAMPLES}]", "n_landmarks": f"[2, {MAX_LANDMARKS}]", "n_draws": "[1, 100]",
+                    "max_edge_length": "(0, inf]"}
 
     def run(self, adapter: Adapter, data: Dataset, ctx: RunContext) -> TaskOutput:
+        ctx.guard_size(self.params["n_landmarks"], MAX_LANDMARKS, "the Rips complexes' landmarks", "n_landmarks")
         x, z = _paired_sample(self, data, ctx)
         res = topo.compare_topology(x, z, n_landmarks=min(self.params["n_landmarks"], len(z)), max_dim=1,
                                     n_draws=self.params["n_draws"], max_edge_length=self.params["max_edge_length"],

@@ -44,6 +44,7 @@ class Likelihood(Task):
     primary = "iwae"
     reference = "Kingma & Welling (2014); Burda, Grosse & Salakhutdinov (2016)"
     defaults = {"k": 64, "max_samples": 5000}
+    param_ranges = {"k": "[1, 100000]", "max_samples": "[1, inf)"}
 
     def estimator(self, adapter: Adapter) -> dict[str, Any]:
         return {**super().estimator(adapter), "likelihood": adapter.likelihood or "unspecified"}

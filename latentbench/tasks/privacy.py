@@ -27,6 +27,10 @@ __all__ = ["PrivacyAudit", "attach_auxiliary"]
 
 SIGNALS = ("reconstruction", "elbo", "latent_distance")
 
+#: Most rows of each audited set (``max_aux``, ``max_test``, ``max_members``): the nearest-neighbour
+#: baseline and the latent-distance signal compare every row of one set with every row of another.
+MAX_AUDIT_ROWS = 50_000
+
 
 @dataclass(frozen=True)
 class _AuditRows:
@@ -114,6 +118,11 @@ class PrivacyAudit(Task):
                 "mlp_hidden": [256, 256], "mlp_architecture": "auto", "mlp_steps": 1500, "mlp_lr": 1e-3, "mlp_batch_size": 128,
                 "max_aux": 5000, "max_test": 2000, "attribute": True, "membership": True, "membership_signals": list(SIGNALS),
                 "elbo_samples": 8, "max_members": 2000, "thresholds": list(RISK_THRESHOLDS), "confidence": 0.95}
+    param_ranges = {"ridge_alphas": "(0, inf)", "mlp_hidden": "[1, 4096]", "mlp_steps": "[1, 1000000]", "mlp_lr": "(0, inf)",
+                    "mlp_batch_size": "[1, 65536]", "max_aux": f"[2, {MAX_AUDIT_ROWS}]", "max_test": f"[1, {MAX_AUDIT_ROWS}]",
+                    "elbo_samples": "[1, 1000]", "max_members": f"[2, {MAX_AUDIT_ROWS}]", "thresholds": "(0, 1)",
+                    "confidence": "(0, 1)"}
+    param_choices = {"attackers": ("ridge", "mlp"), "mlp_architecture": ("auto", "mlp", "deconv"), "membership_signals": SIGNALS}
 
     def skip_reason(self, adapter: Adapter, dataset: Dataset) -> str | None:
         reason = super().skip_reason(adapter, dataset)
@@ -148,6 +157,10 @@ class PrivacyAudit(Task):
         if not p["attackers"]:
             raise InputValidationError(f"{self.name}: 'attackers' is empty; list 'ridge' and/or 'mlp'")
         conf, thresholds = float(p["confidence"]), tuple(p["thresholds"])
+        for split, key in (("auxiliary", "max_aux"), ("test", "max_test"), ("member", "max_members"), ("non_member", "max_members")):
+            if split in data.splits:  # every set is sized before any attack starts
+                ctx.guard_size(min(len(ctx.rows(split)), int(p[key])), MAX_AUDIT_ROWS,
+                               f"the {split} rows (compared pairwise with another set)", key)
         rows_aux, pos_aux = self._sub(ctx, "auxiliary", int(p["max_aux"]))
         rows_te, pos_te = self._sub(ctx, "test", int(p["max_test"]))
         overlap = np.intersect1d(rows_aux, rows_te)
@@ -373,8 +386,9 @@ def attach_auxiliary(dataset: Any, adapter: Any, path: str | Path) -> tuple[Any,
     if not isinstance(adapter, PrecomputedAdapter):
         raise InputValidationError("--auxiliary goes with precomputed latents (a .npz of z or z_<split>); a model that can run "
                                    "encodes the dataset's own auxiliary split")
-    with np.load(path, allow_pickle=False) as f:
-        arrays = {k: f[k] for k in f.files}
+    from ..safeio import read_npz
+
+    arrays = read_npz(path)
     for key in ("x", "z"):
         if key not in arrays:
             raise InputValidationError(f"auxiliary file {str(path)!r} has no array {key!r}; save the pairs as np.savez(path, x=..., z=...)")

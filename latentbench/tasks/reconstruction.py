@@ -69,6 +69,7 @@ class Reconstruction(Task):
     primary = "mse"
     reference = "Kingma & Welling (2014); PSNR as in image compression practice"
     defaults = {"max_samples": 20000, "data_range": None}
+    param_ranges = {"max_samples": "[1, inf)", "data_range": "(0, inf)"}
 
     def run(self, adapter: Adapter, data: Dataset, ctx: RunContext) -> TaskOutput:
         rows = ctx.rows()

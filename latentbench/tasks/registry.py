@@ -26,8 +26,9 @@ from pathlib import Path
 from typing import Any
 
 from ..data import parse_dataset_reference
-from ..exceptions import DuplicateNameError, SpecError, UnknownNameError
+from ..exceptions import DuplicateNameError, InputValidationError, SpecError, UnknownNameError
 from ..registry import Registry
+from ..safeio import check_safe_name
 from ..specs import read_toml, spec_roots
 from .base import Task
 
@@ -135,6 +136,18 @@ def _add_task(tasks: dict[str, TaskSpecFile], raw: dict[str, Any], path: Path) -
     extra = set(raw) - {"name", "task", "version", "dataset", "dataset_params", "params", "summary", "descriptive"}
     if extra:
         raise SpecError(f"{path}: unknown keys {sorted(extra)}")
+    for key in ("name", "task", "dataset", "summary"):
+        if key in raw and not isinstance(raw[key], str):
+            raise SpecError(f"{path}: {key} must be a string, got {raw[key]!r}")
+    try:
+        check_safe_name(raw["name"], "task name", allow_slash=True)
+    except InputValidationError as exc:
+        raise SpecError(f"{path}: {exc}") from None
+    if isinstance(raw["version"], bool) or not isinstance(raw["version"], int) or raw["version"] < 1:
+        raise SpecError(f"{path}: version must be a positive integer (bump it when the spec changes numbers), got {raw['version']!r}")
+    for key in ("dataset_params", "params", "descriptive"):
+        if key in raw and not isinstance(raw[key], dict):
+            raise SpecError(f"{path}: {key} must be a table ([{key}] with key = value lines), got {raw[key]!r}")
     name = raw["name"]
     if name in tasks:
         raise DuplicateNameError(f"task {name!r} is defined twice: {tasks[name].path} and {path}")
@@ -145,6 +158,10 @@ def _add_task(tasks: dict[str, TaskSpecFile], raw: dict[str, Any], path: Path) -
 def _add_suite(suites: dict[str, Suite], raw: dict[str, Any], path: Path) -> None:
     if "name" not in raw or "tasks" not in raw:
         raise SpecError(f"{path}: a suite needs 'name' and 'tasks'")
+    if not isinstance(raw["name"], str) or not isinstance(raw.get("description", ""), str):
+        raise SpecError(f"{path}: a suite's name and description must be strings, got {raw['name']!r}")
+    if not isinstance(raw["tasks"], list) or not all(isinstance(t, str) for t in raw["tasks"]):
+        raise SpecError(f"{path}: a suite's tasks must be a list of task names, got {raw['tasks']!r}")
     if raw["name"] in suites:
         raise DuplicateNameError(f"suite {raw['name']!r} is defined twice: {suites[raw['name']].path} and {path}")
     suites[raw["name"]] = Suite(raw["name"], raw.get("description", ""), tuple(raw["tasks"]), path)
