@@ -19,7 +19,7 @@ from .exceptions import InputValidationError
 _ComplexWarning = np.exceptions.ComplexWarning if hasattr(np, "exceptions") else np.ComplexWarning  # type: ignore[attr-defined]
 
 __all__ = ["MAX_BOOTSTRAP", "MAX_RESAMPLES", "SEED_LIMIT", "check_array", "check_consistent_length", "check_items", "check_param",
-           "check_rng", "check_run_options", "check_seed", "check_tensor", "is_tensor"]
+           "check_rng", "check_run_options", "check_same_label_kind", "check_seed", "check_tensor", "is_tensor"]
 
 
 def is_tensor(x: Any) -> bool:
@@ -79,6 +79,9 @@ def check_array(
             raise InputValidationError(f"{name} holds complex values ({_describe(x)}); pass a real array")
         x = x.detach().cpu().numpy()
     _refuse_complex(x, name)
+    if dtype is not None and getattr(np.asarray(x) if not hasattr(x, "dtype") else x, "dtype", np.dtype(float)).kind in "USV":
+        raise InputValidationError(f"{name} holds strings ({_describe(x)}); pass numbers (np.asarray(..., dtype=float) "
+                                   f"if they are numbers written as text)")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", _ComplexWarning)  # never drop an imaginary part silently
@@ -89,6 +92,8 @@ def check_array(
         raise InputValidationError(f"{name} must be a numeric array, got {_describe(x)} ({exc})") from None
     if arr.dtype.kind == "c":
         raise InputValidationError(f"{name} holds complex values ({_describe(x)}); pass a real array")
+    if dtype is not None and np.asarray(x).dtype.kind == "O" and any(isinstance(v, (str, bytes)) for v in np.asarray(x).flat):
+        raise InputValidationError(f"{name} holds strings; pass numbers")
     if ndim is not None:
         allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)
         if arr.ndim not in allowed:
@@ -134,6 +139,15 @@ def check_tensor(x: Any, name: str, *, ndim: int | Sequence[int] | None = 2, fin
     if finite and x.is_floating_point() and not bool(torch.isfinite(x).all()):
         raise InputValidationError(f"{name} contains NaN or infinite values; check the model's output")
     return x
+
+
+def check_same_label_kind(**arrays: Any) -> None:
+    """Labels compared with each other must be of one kind: numbers with numbers, strings with strings
+    (``y_true`` of ints against ``y_pred`` of strings would match nowhere and score 0 silently)."""
+    kinds = {k: ("text" if np.asarray(v).dtype.kind in "USO" else "numbers") for k, v in arrays.items() if v is not None}
+    if len(set(kinds.values())) > 1:
+        detail = ", ".join(f"{k} holds {kind}" for k, kind in kinds.items())
+        raise InputValidationError(f"labels of different kinds ({detail}); encode them the same way before comparing them")
 
 
 def check_consistent_length(**arrays: Any) -> int:

@@ -33,7 +33,8 @@ class Case:
     ``build(rng)`` returns ``(args, kwargs)`` of valid inputs; ``arrays`` names the positional
     arguments (by index: name) that hold data arrays; ``codes`` the indices of latent-code arrays the
     invariances transform; ``value(result)`` the number(s) compared; ``invariances`` what is claimed; ``nan_ok`` and
-    ``any_ndim`` name arguments where NaN (a documented marker) or any number of dimensions is accepted.
+    ``any_ndim`` name arguments where NaN (a documented marker) or any number of dimensions is accepted;
+    ``categorical`` names label arguments, where strings are labels (never read as numbers).
     """
 
     fn: Callable[..., Any]
@@ -45,10 +46,11 @@ class Case:
     invariances: frozenset[str] = frozenset()
     nan_ok: frozenset[str] = frozenset()
     any_ndim: frozenset[str] = frozenset()
+    categorical: frozenset[str] = frozenset()  # class or group labels: strings are labels too
     rtol: float = 1e-9
     slow: bool = False
     notes: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)  # "scale_each": each code array alone may be rescaled (cosines)
 
 
 def _codes(rng: np.random.Generator, n: int = 120, d: int = 3) -> np.ndarray:
@@ -140,28 +142,32 @@ CASES: dict[str, Case] = {
                                                {0: "correct"}, value=lambda r: r.value, nan_ok=frozenset({"correct"})),
     # ------------------------------------------------------------------ fairness
     "fairness.group_metrics": Case(fairness.group_metrics, lambda r: ([_binary(r, 100), _binary(r, 100), _binary(r, 100)], {}),
-                                   {0: "y_true", 1: "y_pred", 2: "sensitive"}, value=lambda r: r["dp_diff"]),
+                                   {0: "y_true", 1: "y_pred", 2: "sensitive"}, value=lambda r: r["dp_diff"],
+                                   categorical=frozenset({"sensitive"})),
     "fairness.group_stats_weighted": Case(fairness.group_stats_weighted,
                                           lambda r: ([_binary(r, 100), _binary(r, 100), _binary(r, 100), np.ones((3, 100))], {}),
-                                          {0: "y_true", 1: "y_pred", 2: "sensitive", 3: "weights"}, value=lambda r: r["dp_diff"].tolist()),
+                                          {0: "y_true", 1: "y_pred", 2: "sensitive", 3: "weights"}, value=lambda r: r["dp_diff"].tolist(),
+                                          categorical=frozenset({"sensitive"})),
     "fairness.bias_amplification": Case(fairness.bias_amplification,
                                         lambda r: ([_binary(r, 100), _binary(r, 100), _binary(r, 100), _binary(r, 100)],
                                                    {"rng": 0, "n_resamples": 50}),
                                         {0: "y_true", 1: "pred_latent", 2: "pred_input", 3: "sensitive"},
-                                        value=lambda r: r["stats"]["dp_diff"]["amplification"].value),
+                                        value=lambda r: r["stats"]["dp_diff"]["amplification"].value, categorical=frozenset({"sensitive"})),
     "fairness.directional_bias_amplification": Case(fairness.directional_bias_amplification,
                                                     lambda r: ([_binary(r, 100), _binary(r, 100)], {"t_pred": _binary(r, 100)}),
-                                                    {0: "a_true", 1: "t_true"}),
+                                                    {0: "a_true", 1: "t_true"}, categorical=frozenset({"a_true", "t_true"})),
     "fairness.weighted_auroc": Case(fairness.weighted_auroc, lambda r: ([r.normal(size=100), _binary(r, 100)], {}),
                                     {0: "scores", 1: "labels"}, invariances=frozenset()),
     "fairness.label_only_scores": Case(fairness.label_only_scores, lambda r: ([_binary(r, 100), _binary(r, 100), _binary(r, 50)], {}),
-                                       {0: "s_train", 1: "y_train", 2: "y_test"}, value=lambda r: r.tolist()),
+                                       {0: "s_train", 1: "y_train", 2: "y_test"}, value=lambda r: r.tolist(),
+                                       categorical=frozenset({"s_train", "y_train", "y_test"})),
     "fairness.leakage_auroc": Case(fairness.leakage_auroc, lambda r: ([r.normal(size=100), _binary(r, 100)], {"rng": 0, "n_resamples": 50}),
                                    {0: "scores", 1: "sensitive"}, value=lambda r: r.value),
     "fairness.weat": Case(fairness.weat, lambda r: ([_codes(r, 4, 5), _codes(r, 4, 5), _codes(r, 3, 5), _codes(r, 3, 5)], {"rng": 0}),
                           {0: "X", 1: "Y", 2: "A", 3: "B"}, codes=(0, 1, 2, 3), value=lambda r: r["effect_size"],
-                          invariances=frozenset({"rotation", "isotropic_scale", "dim_permutation"})),
-    "fairness.fit_probe": Case(fairness.fit_probe, lambda r: ([_codes(r), _binary(r, 120)], {}), {0: "x", 1: "y"},
+                          invariances=frozenset({"rotation", "isotropic_scale", "dim_permutation"}),
+                          extra={"scale_each": True}),
+    "fairness.fit_probe": Case(fairness.fit_probe, lambda r: ([_codes(r), _binary(r, 120)], {}), {0: "x", 1: "y"}, categorical=frozenset({"y"}),
                                value=lambda r: r.predict(np.zeros((1, 3))).tolist()),
     # ------------------------------------------------------------------ likelihood
     "likelihood.diag_gaussian_log_prob": Case(likelihood.diag_gaussian_log_prob,
@@ -200,7 +206,7 @@ CASES: dict[str, Case] = {
                                                                       {"rng": 0, "n_resamples": 50}),
                                    {}, value=lambda r: r["risk"].value),
     "privacy.balanced_accuracy_weighted": Case(privacy.balanced_accuracy_weighted, lambda r: ([_binary(r, 100), _binary(r, 100)], {}),
-                                               {0: "y_true", 1: "y_pred"}),
+                                               {0: "y_true", 1: "y_pred"}, categorical=frozenset({"y_true", "y_pred"})),
     "privacy.advantage_over_chance": Case(privacy.advantage_over_chance, lambda r: ([np.array([0.5, 0.7])], {"n_classes": 2}),
                                           {0: "balanced_accuracy"}, value=lambda r: r.tolist(), any_ndim=frozenset({"balanced_accuracy"})),
     "privacy.tpr_at_fpr": Case(privacy.tpr_at_fpr, lambda r: ([r.normal(size=60), r.normal(size=60)], {"fpr": 0.1}),
@@ -249,6 +255,7 @@ CASES: dict[str, Case] = {
 #: verdict wording, unit conversions on scalars), with the reason.
 NOT_METRICS: dict[str, str] = {
     "likelihood.nats_to_bits_per_dim": "a unit conversion of scalars",
+    "likelihood.check_logvar": "an argument validator (tested through every function that takes a log-variance)",
     "privacy.low_fpr_level": "picks a false-positive level from a count",
     "privacy.risk_verdict": "words for an interval's lower end",
     "topology.rips_backend": "names the installed Rips engine",

@@ -22,7 +22,7 @@ from scipy.special import logsumexp
 
 from ..exceptions import UndefinedMetricWarning
 from ..validation import check_array, check_consistent_length, check_param, check_rng
-from .likelihood import LOG_2PI, standard_normal_kl
+from .likelihood import LOG_2PI, check_logvar, standard_normal_kl
 
 __all__ = ["active_units", "kl_decomposition", "kl_per_dimension", "mutual_information_aggregate"]
 
@@ -95,7 +95,7 @@ def mutual_information_aggregate(mean: object, logvar: object, *, rng: Any, chun
         In nats; NaN with a warning for fewer than 2 rows.
     """
     mu = check_array(mean, "mean")
-    lv = check_array(logvar, "logvar")
+    lv = check_logvar(logvar, "logvar")
     check_consistent_length(mean=mu, logvar=lv)
     n, d = mu.shape
     if n < 2:
@@ -171,7 +171,7 @@ def kl_decomposition(mean: object, logvar: object, *, rng: Any, chunk: int = 102
     [0.0, 0.0, 0.0]
     """
     mu = check_array(mean, "mean", min_rows=2)
-    lv = check_array(logvar, "logvar", min_rows=2)
+    lv = check_logvar(logvar, "logvar", min_rows=2)
     check_consistent_length(mean=mu, logvar=lv)
     check_param(chunk, "chunk", low=1, integer=True)
     n, d = mu.shape

@@ -114,6 +114,7 @@ from ..exceptions import InputValidationError, UndefinedMetricWarning
 from ..stats import Estimate, percentile_estimate, resample_weights
 from ..validation import check_array, check_consistent_length, check_param, check_rng, check_tensor, is_tensor
 from . import _discrete as D
+from .likelihood import MAX_ABS_LOGVAR
 from ._convention import score_function
 from .scaling import rescale_exponent
 
@@ -200,6 +201,13 @@ def _unit_columns(fit: np.ndarray, *others: np.ndarray) -> tuple[np.ndarray, ...
     if not np.any(e):
         return (fit, *others)
     return tuple(np.ldexp(a, -e) for a in (fit, *others))
+
+
+def _within_fit_range(fit: np.ndarray, other: np.ndarray) -> np.ndarray:
+    """``other`` clipped per column to one unit beyond ``fit``'s range: a tree's thresholds lie
+    between fitted values, so its predictions are unchanged, and no value overflows the float32 the
+    trees compute in (test codes a million times the training ones)."""
+    return np.clip(other, fit.min(axis=0) - 1.0, fit.max(axis=0) + 1.0)
 
 
 def _valid_factors(fac: np.ndarray, sizes: np.ndarray, metric: str) -> list[int]:
@@ -408,6 +416,11 @@ def mig_sampled_score(
         check_param(max_rows, "max_rows", low=2, integer=True)
     mu = check_tensor(mean, "mean", ndim=2)
     lv = check_tensor(logvar, "logvar", ndim=2)
+    if lv.numel() if is_tensor(lv) else lv.size:
+        peak = float(lv.abs().max()) if is_tensor(lv) else float(np.abs(lv).max())
+        if peak > MAX_ABS_LOGVAR:
+            raise InputValidationError(f"logvar reaches {peak:.3g}; a log-variance beyond +/-{MAX_ABS_LOGVAR:g} overflows exp(); "
+                                       f"the model's posterior is degenerate (check its scale)")
     if tuple(mu.shape) != tuple(lv.shape):
         raise InputValidationError(
             f"mean and logvar must have the same shape, got {tuple(mu.shape)} and {tuple(lv.shape)}"
@@ -604,6 +617,8 @@ def dci_score(
     canon = np.array(sorted(range(n_lat), key=lambda j: (np.argsort(ctr[:, j], kind="stable").tobytes(),
                                                          np.ascontiguousarray(ctr[:, j]).tobytes())), dtype=np.int64)
     xtr, xte = ctr[:, canon], cte[:, canon]
+    if predictor == "gbt":
+        xte = _within_fit_range(xtr, xte)
     if predictor == "lasso":
         mu, sd = xtr.mean(axis=0), xtr.std(axis=0)
         sd[sd == 0] = 1.0
@@ -787,6 +802,7 @@ def sap_score(
                 "classifier": classifier, "n_train": int(ctr.shape[0]), "n_test": int(cte.shape[0])}
     if classifier == "threshold":  # trees: invariant to rescaling a dimension, but they work in float32
         ctr, cte = _unit_columns(ctr, cte)
+        cte = _within_fit_range(ctr, cte)
     else:
         largest = float(max(np.abs(ctr).max(), np.abs(cte).max()))
         if largest > SAP_SVC_MAX_ABS:  # checked before any fit: liblinear cannot be interrupted

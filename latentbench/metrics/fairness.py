@@ -34,7 +34,7 @@ import numpy as np
 
 from ..exceptions import InputValidationError, MissingOptionalDependencyError, UndefinedMetricWarning
 from ..stats import Estimate, percentile_estimate, resample_weights
-from ..validation import check_array, check_consistent_length, check_param, check_rng
+from ..validation import check_array, check_consistent_length, check_param, check_rng, check_same_label_kind
 
 __all__ = [
     "ConceptEraser",
@@ -56,6 +56,18 @@ DISPARITIES = ("dp_diff", "dp_ratio", "eo_diff", "eo_ratio")
 def _vector(x: Any, name: str, dtype: Any = None) -> np.ndarray:
     arr = check_array(x, name, ndim=1, dtype=dtype, finite=True)
     return arr
+
+
+def _class_labels(y: np.ndarray, name: str) -> np.ndarray:
+    """Class labels scikit-learn accepts: an object array becomes text or numbers (its elements' kind);
+    floats must be whole numbers (labels, not a regression target)."""
+    if y.dtype.kind == "O":
+        y = y.astype(str) if any(isinstance(v, (str, bytes)) for v in y) else y.astype(np.float64)
+    if y.dtype.kind == "f":
+        if not np.all(y == np.round(y)):
+            raise InputValidationError(f"{name} must hold class labels, got non-integral numbers such as {y[y != np.round(y)][0]!r}")
+        y = y.astype(np.int64)
+    return y
 
 
 def _groups(sensitive: Any, name: str = "sensitive") -> np.ndarray:
@@ -278,11 +290,13 @@ def directional_bias_amplification(a_true: Any, t_true: Any, *, t_pred: Any = No
             raise InputValidationError("t_pred is required for direction 'A->T'")
         pred = _vector(t_pred, "t_pred", dtype=None)
         check_consistent_length(a_true=a, t_true=t, t_pred=pred)
+        check_same_label_kind(t_true=t, t_pred=pred)
     else:
         if a_pred is None:
             raise InputValidationError("a_pred is required for direction 'T->A'")
         pred = _vector(a_pred, "a_pred", dtype=None)
         check_consistent_length(a_true=a, t_true=t, a_pred=pred)
+        check_same_label_kind(a_true=a, a_pred=pred)
     a_classes = np.unique(np.concatenate([a, pred]) if direction == "T->A" else a)
     t_classes = np.unique(np.concatenate([t, pred]) if direction == "A->T" else t)
     A, T = _one_hot(a, a_classes), _one_hot(t, t_classes)
@@ -329,7 +343,7 @@ def weighted_auroc(scores: Any, labels: Any, weights: Any = None) -> float | np.
     float or ndarray
         NaN (with a warning) when a weighting has no positive or no negative weight.
     """
-    sc = _vector(scores, "scores")
+    sc = _vector(scores, "scores", dtype=np.float64)
     lab = _binary(labels, "labels").astype(np.float64)
     check_consistent_length(scores=sc, labels=lab)
     single = weights is None or np.asarray(weights).ndim == 1
@@ -361,6 +375,7 @@ def label_only_scores(s_train: Any, y_train: Any, y_test: Any) -> np.ndarray:
     s = _binary(s_train, "s_train")
     y = _vector(y_train, "y_train", dtype=None)
     yt = _vector(y_test, "y_test", dtype=None)
+    check_same_label_kind(y_train=y, y_test=yt)
     check_consistent_length(s_train=s, y_train=y)
     rates = {v: float(s[y == v].mean()) for v in np.unique(y)}
     overall = float(s.mean())
@@ -470,7 +485,7 @@ def fit_probe(x: Any, y: Any, *, kind: str = "logistic", C: float = 1.0, hidden:
     check_param(kind, "kind", options=("logistic", "mlp"))
     check_param(C, "C", low=1e-12)
     X = check_array(x, "x", ndim=2)
-    yy = _vector(y, "y", dtype=None)
+    yy = _class_labels(_vector(y, "y", dtype=None), "y")
     check_consistent_length(x=X, y=yy)
     if len(np.unique(yy)) < 2:
         raise InputValidationError(f"y has a single class {np.unique(yy).tolist()}; a probe needs at least two")
@@ -489,6 +504,8 @@ def fit_probe(x: Any, y: Any, *, kind: str = "logistic", C: float = 1.0, hidden:
 # ---------------------------------------------------------------------------------------- WEAT
 def _unit_rows(v: Any, name: str) -> np.ndarray:
     V = check_array(v, name, ndim=2, min_rows=1)
+    peak = np.abs(V).max(axis=1, keepdims=True)
+    V = V / np.where(peak > 0, peak, 1.0)  # cosine is scale-free: rows at 1e300 must not overflow the norm
     norms = np.linalg.norm(V, axis=1, keepdims=True)
     if (norms == 0).any():
         raise InputValidationError(f"{name} has a zero vector (row {int(np.nonzero(norms[:, 0] == 0)[0][0])}); cosine is undefined")

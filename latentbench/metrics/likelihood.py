@@ -18,6 +18,7 @@ Importance Weighted Autoencoders.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 from scipy.special import logsumexp
@@ -27,6 +28,8 @@ from ..exceptions import InputValidationError
 from ..validation import check_array, check_consistent_length
 
 __all__ = [
+    "MAX_ABS_LOGVAR",
+    "check_logvar",
     "diag_gaussian_log_prob",
     "elbo_from_log_weights",
     "iwae_from_log_weights",
@@ -35,6 +38,20 @@ __all__ = [
 ]
 
 LOG_2PI = _LOG_2PI  # re-exported: metrics.likelihood.LOG_2PI
+
+
+#: The largest |log-variance| accepted: exp(logvar) and exp(-logvar) stay finite in float64.
+MAX_ABS_LOGVAR = 700.0
+
+
+def check_logvar(logvar: object, name: str = "logvar", **kwargs: Any) -> np.ndarray:
+    """A log-variance array (as :func:`~latentbench.validation.check_array`) whose exponential is finite:
+    values beyond +/-700 (a variance of e^700) are refused instead of overflowing into NaN."""
+    lv = check_array(logvar, name, **kwargs)
+    if lv.size and float(np.abs(lv).max()) > MAX_ABS_LOGVAR:
+        raise InputValidationError(f"{name} reaches {float(np.abs(lv).max()):.3g}; a log-variance beyond +/-{MAX_ABS_LOGVAR:g} "
+                                   f"overflows exp(); the model's posterior is degenerate (check its scale)")
+    return lv
 
 
 def diag_gaussian_log_prob(z: object, mean: object, logvar: object) -> np.ndarray:
@@ -52,7 +69,7 @@ def diag_gaussian_log_prob(z: object, mean: object, logvar: object) -> np.ndarra
     """
     z = check_array(z, "z", ndim=None)
     mean = check_array(mean, "mean")
-    logvar = check_array(logvar, "logvar")
+    logvar = check_logvar(logvar, "logvar")
     if mean.shape != logvar.shape:
         raise InputValidationError(f"mean and logvar must have the same shape, got {mean.shape} and {logvar.shape}")
     if z.ndim < 2 or z.shape[-2:] != mean.shape:
@@ -68,7 +85,7 @@ def standard_normal_kl(mean: object, logvar: object) -> np.ndarray:
     kl : ndarray of shape (n_samples, n_latents)
     """
     mean = check_array(mean, "mean")
-    logvar = check_array(logvar, "logvar")
+    logvar = check_logvar(logvar, "logvar")
     check_consistent_length(mean=mean, logvar=logvar)
     return 0.5 * (mean**2 + np.exp(logvar) - 1.0 - logvar)
 

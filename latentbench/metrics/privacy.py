@@ -37,7 +37,7 @@ import numpy as np
 
 from ..exceptions import InputValidationError, UndefinedMetricWarning
 from ..stats import Estimate, percentile_estimate, resample_weights
-from ..validation import check_array, check_consistent_length, check_param
+from ..validation import check_array, check_consistent_length, check_param, check_same_label_kind
 from .fairness import weighted_auroc
 
 __all__ = [
@@ -432,6 +432,7 @@ def balanced_accuracy_weighted(y_true: Any, y_pred: Any, weights: Any = None) ->
     y = check_array(y_true, "y_true", ndim=1, dtype=None)
     p = check_array(y_pred, "y_pred", ndim=1, dtype=None)
     check_consistent_length(y_true=y, y_pred=p)
+    check_same_label_kind(y_true=y, y_pred=p)
     single = weights is None or np.asarray(weights).ndim == 1
     W = np.ones((1, len(y))) if weights is None else check_array(weights, "weights", ndim=(1, 2)).reshape(-1, len(y))
     classes = np.unique(y)

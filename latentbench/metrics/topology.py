@@ -190,7 +190,10 @@ def covering_radius(x: Any, landmarks: Any) -> float:
     e = rescale_exponent(x)
     if e:
         x = np.ldexp(x, -e)
-    lm = np.asarray(landmarks, dtype=np.int64)
+    lm = check_array(landmarks, "landmarks", ndim=1, dtype=None)
+    if lm.dtype.kind not in "iu" or (lm.size and (lm.min() < 0 or lm.max() >= len(x))):
+        raise InputValidationError(f"landmarks must be row indices of x in [0, {len(x)}), got {lm[:5].tolist()}...")
+    lm = lm.astype(np.int64)
     best = np.full(len(x), np.inf)
     chunk = max(1, _CHUNK_VALUES // max(len(x) * x.shape[1], 1))
     for s in range(0, len(lm), chunk):
