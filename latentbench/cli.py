@@ -639,7 +639,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 def _references_path(text: str | None) -> str | None:
     """``compare --references``: the file given, ``None`` for 'none', else the results shipped in the package."""
     from .exceptions import InputValidationError
-    from .report.data import shipped_reference_results
+    from .reference_results import shipped_reference_results
 
     if text is not None and text.lower() == "none":
         return None

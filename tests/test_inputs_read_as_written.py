@@ -174,7 +174,7 @@ def test_float_labels_are_refused_not_truncated(tmp_path):
 def test_a_task_run_on_another_dataset_is_named_for_it_and_the_command_is_recorded(tmp_path, capsys):
     store = tmp_path / "r.db"
     argv = ["run", "ref:pca", "--tasks", "reconstruction/shapes,intrinsic-dimension/shapes", "--dataset", "digits",
-            "--store", str(store), "--no-baselines", "--device", "cpu", "--bootstrap", "20", "--quiet"]
+            "--store", str(store), "--no-baselines", "--device", "cpu", "--bootstrap-iters", "20", "--quiet"]
     assert main(argv) == 0
     out = capsys.readouterr().out
     tasks = {r["task"] for r in ResultStore(store).rows()}

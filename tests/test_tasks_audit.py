@@ -298,7 +298,7 @@ def test_cli_audit_writes_markdown_and_html(tmp_path, capsys):
     _tiny_census()
     spec = _spec_dir(tmp_path)
     out = tmp_path / "out"
-    code = main(["audit", "null:identity", "--dataset", "tiny-census", "--out", str(out), "--bootstrap", "200",
+    code = main(["audit", "null:identity", "--dataset", "tiny-census", "--out", str(out), "--bootstrap-iters", "200",
                  "--store", str(tmp_path / "r.db"), "--specs", str(spec), "--quiet"])
     assert code == 0
     text = capsys.readouterr().out

@@ -28,7 +28,7 @@ def expand_model_names(names: list[str], *, tier: str = "quick") -> list[str]:
     * ``ref:NAME@0,1,2``: one model per training seed (``ref:NAME@0``, ``ref:NAME@1``, ...);
     * ``ref:all@0,1,2``: both at once.
 
-    Training seeds name checkpoints (``latentbench train NAME --seeds 0 1 2``); evaluation seeds are
+    Training seeds name checkpoints (``latentbench train NAME --seed 0 1 2``); evaluation seeds are
     ``latentbench run --seeds``.
     """
     from .zoo import list_reference_models

@@ -23,8 +23,8 @@ from ..artifacts import LATENT_SAMPLE
 from ..exceptions import InputValidationError, ResourceLimitError
 from ..store import IDENTITY_SCHEME, JOB_KEY, RESULT_COLUMNS, ResultStore
 
-__all__ = ["EXPORT_FORMAT", "EXPORT_SCHEMA_VERSION", "LATENT_SAMPLE", "REFERENCE_RESULTS", "ReportData", "export_store", "job_key",
-           "merge_report_data", "shipped_reference_results",
+__all__ = ["EXPORT_FORMAT", "EXPORT_SCHEMA_VERSION", "LATENT_SAMPLE", "ReportData", "export_store", "job_key",
+           "merge_report_data",
            "load_report_data"]
 
 EXPORT_FORMAT = "latentbench-store-export"
@@ -236,22 +236,6 @@ def load_report_data(source: str | Path | ResultStore | None = None, *, models: 
         return ReportData(exported, models=models, tasks=tasks, source=str(source))
     store = ResultStore(source, create=False)  # a reader never leaves an empty database behind
     return ReportData(store, models=models, tasks=tasks, source=str(source) if source is not None else None)
-
-
-#: The committed CPU quick reference results (rows, per-example values, artifacts), relative to the
-#: spec root: ``reports/reference/`` in a checkout, ``latentbench/_specs/reports/reference/`` in the wheel.
-REFERENCE_RESULTS = "reports/reference/cpu_quick_results.json"
-
-
-def shipped_reference_results() -> str:
-    """The path of the reference results that ship with the package (``compare``'s default references)."""
-    from ..specs import builtin_spec_root
-
-    path = builtin_spec_root() / REFERENCE_RESULTS
-    if not path.is_file():
-        raise InputValidationError(f"the reference results {REFERENCE_RESULTS} are not installed with this copy of latentbench; "
-                                   f"pass --references PATH (the file is in the repository), or --references none")
-    return str(path)
 
 
 def merge_report_data(first: ReportData, second: ReportData) -> ReportData:
