@@ -420,6 +420,15 @@ def _model_label(name: str, model_args: dict[str, Any] | None) -> str:
     return f"{name}({','.join(f'{k}={v}' for k, v in model_args.items())})"
 
 
+def _check_model_args(model_args: dict[str, Any] | None, names: list[str]) -> None:
+    """``--model-args`` needs at least one ``package.module:factory`` model to go to."""
+    from .exceptions import SpecError
+
+    if model_args and all(n.startswith(("ref:", "null:")) or ":" not in n for n in names):
+        raise SpecError(f"--model-args ({', '.join(model_args)}) apply to a package.module:factory model only; "
+                        f"none of {', '.join(names)} is one")
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     from .adapters import resolve_device
     from .models.loader import expand_model_names, load_model
@@ -432,6 +441,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     tasks = resolve_tasks(args.tasks.split(",") if args.tasks else None, suite=args.suite)
     device = resolve_device(args.device)
     names = expand_model_names(args.models)
+    _check_model_args(args.model_args, names)
     if not args.no_baselines:
         names += [b for b in _baselines() if b not in names]
     if args.dry_run:
@@ -493,7 +503,10 @@ def _dry_run(args: argparse.Namespace, tasks: list[Any], names: list[str], devic
     from .runner import Evaluator
     from .store import ResultStore
 
-    store = ResultStore(args.store, create=False) if args.store is None or Path(args.store).exists() else None
+    from .paths import latentbench_home
+
+    path = Path(args.store) if args.store else latentbench_home() / "results.db"
+    store = ResultStore(path, create=False) if path.exists() else None  # never created by a dry run
     evaluator = Evaluator(tasks, dataset=args.dataset, seeds=args.seeds, device=device, store=store, force=args.force,
                           n_bootstrap=args.bootstrap_iters, batch_size=args.batch_size, limit=args.limit, progress=False)
     plan: list[dict[str, Any]] = []

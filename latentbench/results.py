@@ -98,6 +98,8 @@ class Results:
                 text = Path(source).read_text()
             except OSError as exc:
                 raise InputValidationError(f"cannot read results {where}: {exc.strerror or exc}") from None
+            except UnicodeDecodeError:
+                text = "\x00"  # binary (a database): refused below as not JSON
         try:
             doc = json.loads(text)
         except ValueError as exc:

@@ -239,14 +239,27 @@ def load_report_data(source: str | Path | ResultStore | None = None, *, models: 
 
 
 def merge_report_data(first: ReportData, second: ReportData) -> ReportData:
-    """The rows, runs, models and artifacts of two sources in one (a job both hold is taken from ``first``)."""
+    """The rows, runs, models and artifacts of two sources in one (a job both hold is taken from ``first``).
+
+    Each source keeps its own reading of stale rows (see :class:`ReportData`): results stored under an
+    older identity scheme in ``second`` (the committed references) are shown beside ``first``'s, with
+    the note, rather than dropped for being older than ``first``'s. Nothing is served from a cache
+    here, so the key scheme only matters for the note.
+    """
     a, b = export_store(first), export_store(second)
     keys = {job_key(r) for r in a["results"]}
+    runs = {x["run_id"] for x in a.get("runs", [])}
+    fps = {x["model_fp"] for x in a.get("models", [])}
     doc = {"results": a["results"] + [r for r in b["results"] if job_key(r) not in keys],
-           "runs": a.get("runs", []) + [r for r in b.get("runs", []) if r["run_id"] not in {x["run_id"] for x in a.get("runs", [])}],
-           "models": a.get("models", []) + [m for m in b.get("models", []) if m["model_fp"] not in {x["model_fp"] for x in a.get("models", [])}],
+           "runs": a.get("runs", []) + [r for r in b.get("runs", []) if r["run_id"] not in runs],
+           "models": a.get("models", []) + [m for m in b.get("models", []) if m["model_fp"] not in fps],
            "artifacts": a.get("artifacts", []) + [x for x in b.get("artifacts", []) if tuple(x[k] for k in JOB_KEY) not in keys]}
-    return ReportData(_store_from_export(doc), source=f"{first.source} + {second.source}")
+    merged = ReportData(_store_from_export(doc), source=f"{first.source} + {second.source}")
+    merged.rows = [*first.rows, *(r for r in second.rows if job_key(r) not in keys)]
+    merged.aliases = {**second.aliases, **first.aliases}
+    notes = [first.stale_note, f"{second.source}: {second.stale_note}" if second.stale_note else None]
+    merged.stale_note = " ".join(n for n in notes if n) or None
+    return merged
 
 
 # ---------------------------------------------------------------------- JSON export
