@@ -203,8 +203,10 @@ def test_exit_status_user_error_is_2_with_one_line(argv, tmp_path, capsys):
 
 
 def test_check_exit_status_and_verdict_when_the_smoke_run_ran_nothing(monkeypatch, capsys):
-    from latentbench import conformance
-    from latentbench.conformance import SMOKE_CHECK, CheckOutcome, CheckReport
+    import importlib
+
+    conformance = importlib.import_module("latentbench.conformance")  # the module the command imports (another test reloads it)
+    SMOKE_CHECK, CheckOutcome, CheckReport = conformance.SMOKE_CHECK, conformance.CheckOutcome, conformance.CheckReport
 
     report = CheckReport("m", "callable", ["encode"], "wordsim353",
                          [CheckOutcome("encode", True, ""), CheckOutcome(SMOKE_CHECK, None, "the smoke tasks read input arrays")])
