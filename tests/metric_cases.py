@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from latentbench.metrics import collapse, dimension, disentanglement, fairness, likelihood, neighborhood, privacy
+from latentbench.metrics import cka, collapse, dimension, disentanglement, fairness, likelihood, neighborhood, privacy
 from latentbench.metrics import reconstruction, topology
 
 
@@ -87,6 +87,19 @@ def _diagrams(rng: np.random.Generator) -> list[np.ndarray]:
 
 
 CASES: dict[str, Case] = {
+    # ------------------------------------------------------------------ cka
+    "cka.linear_cka_score": Case(cka.linear_cka_score, lambda r: ([_codes(r, 60, 3), _codes(r, 60, 3)], {}), {0: "X", 1: "Y"},
+                                 codes=(0, 1), invariances=frozenset({"rotation", "isotropic_scale", "translation", "dim_permutation"}),
+                                 extra={"scale_each": True}),
+    "cka.rbf_cka_score": Case(cka.rbf_cka_score, lambda r: ([_codes(r, 60, 3), _codes(r, 60, 3)], {}), {0: "X", 1: "Y"},
+                              codes=(0, 1), invariances=frozenset({"rotation", "isotropic_scale", "translation", "dim_permutation"}),
+                              extra={"scale_each": True}),
+    "cka.cka_estimate": Case(cka.cka_estimate, lambda r: ([_codes(r, 40, 3), _codes(r, 40, 3)], {"rng": 0, "n_resamples": 20}),
+                             {0: "X", 1: "Y"}, codes=(0, 1), value=lambda r: r.value,
+                             invariances=frozenset({"rotation", "isotropic_scale", "translation", "dim_permutation"}),
+                             extra={"scale_each": True}),
+    "cka.hsic": Case(cka.hsic, lambda r: ([(lambda a: a @ a.T)(_codes(r, 30, 3)), (lambda a: a @ a.T)(_codes(r, 30, 2))], {}),
+                     {0: "K", 1: "L"}),
     # ------------------------------------------------------------------ collapse
     "collapse.active_units": Case(collapse.active_units, lambda r: ([_posterior(r)[0]], {}), {0: "mean"}, codes=(0,),
                                   value=lambda r: r[0], invariances=frozenset({"dim_permutation", "translation"})),
