@@ -26,6 +26,7 @@ BUILTIN_DATASETS: dict[str, str] = {
     "digits-binary": "latentbench.data.loaders:load_digits_binary",
     "shapes": "latentbench.data.shapes:make_shapes",
     "shapes-noisy": "latentbench.data.shapes:make_shapes_noisy",
+    "shapes-grid": "latentbench.data.shapes_grid:make_shapes_grid",
     "manifold-sphere": "latentbench.data.manifolds:make_sphere",
     "manifold-torus": "latentbench.data.manifolds:make_torus",
     "manifold-swiss-roll": "latentbench.data.manifolds:make_swiss_roll",
