@@ -44,6 +44,7 @@ BUILTIN_DATASETS: dict[str, str] = {
     "wordsim353": "latentbench.data.text:load_wordsim353",
     "simlex999": "latentbench.data.text:load_simlex999",
     "lee-corpus": "latentbench.data.text:load_lee_corpus",
+    "weat": "latentbench.data.weat:load_weat",
 }
 
 DATASETS: Registry[Callable[..., Dataset]] = Registry("dataset", hint="Run `latentbench list datasets`, or pass a path to an .npz file.")
