@@ -23,15 +23,21 @@ def grid():
 
 def test_shapes_grid_holds_distinct_held_out_cells(grid):
     base = load_dataset("shapes", n=10000)
-    assert len(grid) == 576 - grid.metadata["left_out_train_cells"] and grid.split("test").tolist() == list(range(len(grid)))
-    assert not np.isin(grid.grid_index, base.grid_index[base.split("train")]).any()
-    x = grid.get_x(flat=True)
-    assert len(np.unique(x, axis=0)) == len(grid)  # orientations within one symmetry period: no two cells look alike
+    test = grid.split("test")
+    assert len(test) == 576 - grid.metadata["left_out_train_cells"] and test.tolist() == list(range(len(test)))
+    assert not np.isin(grid.grid_index[test], base.grid_index[base.split("train")]).any()
+    assert (grid.grid_index[grid.split("train")] == base.grid_index[base.split("train")]).all()  # for fitting only
+    x = grid.get_x(test, flat=True)
+    assert len(np.unique(x, axis=0)) == len(test)  # orientations within one symmetry period: no two cells look alike
+    from latentbench.data.fairness import derived_binding
+
+    assert derived_binding("shapes", base.fingerprint, grid) is None
+    assert "another draw" in derived_binding("shapes", "0" * 16, grid)
 
 
 def test_questions_satisfy_the_analogy(grid):
-    q = analogy_questions(grid.factors, rng=0, n_questions=300, categorical=[0])
-    f = grid.factors
+    f = grid.factors[grid.split("test")]
+    q = analogy_questions(f, rng=0, n_questions=300, categorical=[0])
     assert len(q) == 300 and len({tuple(r) for r in q[:, :3].tolist()}) == 300
     num = f[q[:, 0], 1:] - f[q[:, 1], 1:] + f[q[:, 2], 1:]
     assert (f[q[:, 3], 1:] == num).all()
@@ -42,14 +48,15 @@ def test_questions_satisfy_the_analogy(grid):
 
 
 def test_codes_that_are_the_factors_solve_every_analogy_and_random_codes_sit_at_chance(grid):
-    f = grid.factors.astype(np.float64)
+    factors = grid.factors[grid.split("test")]
+    f = factors.astype(np.float64)
     Q, _ = np.linalg.qr(np.random.default_rng(0).normal(size=(5, 5)))
     for z in (f, 7.0 * f @ Q - 3.0):
-        d = factor_analogy_score(z, grid.factors, rng=1, categorical=[0], return_details=True)
+        d = factor_analogy_score(z, factors, rng=1, categorical=[0], return_details=True)
         assert d["top1"] == 1.0 and d["top5"] == 1.0 and d["n_questions"] == 1000
     # chance: each question has exactly one answer row among N = n - 3 candidates
-    n = len(grid)
-    d = factor_analogy_score(np.random.default_rng(2).normal(size=(n, 10)), grid.factors, rng=1, n_questions=3000,
+    n = len(factors)
+    d = factor_analogy_score(np.random.default_rng(2).normal(size=(n, 10)), factors, rng=1, n_questions=3000,
                              categorical=[0], return_details=True)
     assert d["chance_top1"] == pytest.approx(1 / (n - 3)) and d["chance_top5"] == pytest.approx(1 - math.comb(n - 4, 5) / math.comb(n - 3, 5))
     for key in ("top1", "top5"):  # binomial: within 4 standard errors of chance
@@ -58,7 +65,7 @@ def test_codes_that_are_the_factors_solve_every_analogy_and_random_codes_sit_at_
 
 
 def test_factor_distance_spearman_known_cases_and_scipy(grid):
-    f = grid.factors
+    f = grid.factors[grid.split("test")]
     span = f.max(0) - f.min(0)
     exact = factor_distance_spearman(f / span, f, rng=0, return_details=True)
     assert exact["spearman"] > 0.9999
@@ -87,8 +94,9 @@ def test_tasks_on_the_sub_grid_rank_the_factors_above_a_random_projection(grid):
     from latentbench.models.baselines import make_baseline
 
     # precomputed codes that are the factors themselves, and a random projection of the pixels
-    res = latentbench.evaluate({"factors": latentbench.adapt(grid.factors.astype(np.float64)), "null:random": make_baseline("null:random")},
-                               tasks=tasks, n_bootstrap=50, device="cpu")
+    res = latentbench.evaluate({"factors": latentbench.adapt(grid.factors.astype(np.float64)), "null:random": make_baseline("null:random"),
+                                "null:pca-whiten": make_baseline("null:pca-whiten")}, tasks=tasks, n_bootstrap=50, device="cpu")
+    assert {r["status"] for r in res} == {"ok"}
     val = {(r["model"], r["task"], r["metric"]): r for r in res}
     assert val[("factors", "factor-analogy/shapes-grid", "top1_accuracy")]["value"] == 1.0
     rnd = val[("null:random", "factor-analogy/shapes-grid", "top1_accuracy")]

@@ -10,8 +10,9 @@ each factor instead: shape {square, ellipse, heart}, scale {0, 2, 4}, orientatio
 Held out from the references: the cells that are ``train`` rows of the base ``shapes`` draw
 (``base_n``, ``base_seed``, ``base_test_fraction``; by default the draw the ``shapes`` references are
 trained on) are left out, so a model trained on that draw is scored only on images it never saw
-(:func:`latentbench.data.fairness.derived_binding`, row map ``grid_cells``). Every row is in the
-``test`` split.
+(:func:`latentbench.data.fairness.derived_binding`, row map ``grid_cells``). The sub-grid's cells are
+the ``test`` split; the ``train`` split holds the base draw's train rows, for what must be fitted
+before scoring (the null baselines' PCA), never scored by the semantics tasks.
 """
 
 from __future__ import annotations
@@ -40,11 +41,15 @@ def make_shapes_grid(*, base_n: int = 10000, base_seed: int = 0, base_test_fract
     trained = np.isin(grid_index, base.grid_index[base.split("train")])
     grid_index, factors = grid_index[~trained], cells[~trained]
     n = len(grid_index)
+    train = base.split("train")  # the base draw's train rows, for what must be fitted (the null baselines' PCA)
+    x = np.concatenate([render(grid_index), base.x[train]])
     return Dataset(
-        name="shapes-grid", x=render(grid_index), obs_shape=base.obs_shape, kind=base.kind, storage=base.storage, version=1,
+        name="shapes-grid", x=x, obs_shape=base.obs_shape, kind=base.kind, storage=base.storage, version=1,
         params={"base_n": base_n, "base_seed": base_seed, "base_test_fraction": base_test_fraction},
-        factors=factors, factor_names=FACTOR_NAMES, factor_sizes=FACTOR_SIZES, labels=factors[:, 0].copy(),
-        grid_index=grid_index, splits={"test": np.arange(n, dtype=np.int64)},
+        factors=np.concatenate([factors, base.factors[train]]), factor_names=FACTOR_NAMES, factor_sizes=FACTOR_SIZES,
+        labels=np.concatenate([factors[:, 0], base.factors[train, 0]]),
+        grid_index=np.concatenate([grid_index, base.grid_index[train]]),
+        splits={"test": np.arange(n, dtype=np.int64), "train": n + np.arange(len(train), dtype=np.int64)},
         metadata={"levels": {name: list(levels) for name, levels in zip(FACTOR_NAMES, GRID_LEVELS)},
                   "categorical_factors": ["shape"], "left_out_train_cells": int(trained.sum()),
                   "derived_from": {"name": base.name, "fingerprint": base.fingerprint, "row_map": "grid_cells",
