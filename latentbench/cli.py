@@ -213,8 +213,8 @@ def _parser() -> argparse.ArgumentParser:
                      help="comma-separated: linear, linear-debiased, rbf, rbf-debiased")
     ck2.add_argument("--max-rows", type=int, default=1000, help="at most this many shared rows (seeded subsample), 8 to 20,000")
     ck2.add_argument("--seed", type=_seed, default=0, help="picks the subsample and the resamples, in [0, 2**32)")
-    ck2.add_argument("--bootstrap", type=_count("--bootstrap", "MAX_BOOTSTRAP"), default=200,
-                     help="bootstrap resamples of the biased kernels, 1 to 10,000")
+    ck2.add_argument("--rounds", type=_count("--rounds", "MAX_BOOTSTRAP"), default=50,
+                     help="half-size subsamples of the rows behind each interval (without replacement), 2 to 10,000")
     ck2.add_argument("--device", default="auto", help="auto, cpu or cuda")
     ck2.add_argument("--store", type=_store_arg, help="results database (default ~/.cache/latentbench/results.db)")
     ck2.add_argument("--force", action="store_true", help="recompute pairs the store already has")
@@ -472,7 +472,7 @@ def _cmd_cka(args: argparse.Namespace) -> int:
     device = resolve_device(args.device)
     models = {n: load_model(n, device=device, dataset=args.dataset) for n in names}
     rows = cka_pairs(models, args.dataset, split=args.split, kernels=kernels, max_rows=args.max_rows, seed=args.seed,
-                     n_resamples=args.bootstrap, device=device, store=ResultStore(args.store), force=args.force,
+                     n_rounds=args.rounds, device=device, store=ResultStore(args.store), force=args.force,
                      command=_command_line())
     table = []
     for r in rows:

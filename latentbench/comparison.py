@@ -77,7 +77,7 @@ class _Side:
 
 
 def cka_pairs(models: Mapping[str, Any], dataset: str | Dataset, *, split: str = "test", kernels: Sequence[str] = DEFAULT_KERNELS,
-              max_rows: int = 1000, seed: int = 0, n_resamples: int = 200, threshold: float = 1.0, device: str = "cpu",
+              max_rows: int = 1000, seed: int = 0, n_rounds: int = 50, threshold: float = 1.0, device: str = "cpu",
               store: ResultStore | None = None, force: bool = False, command: str = "") -> list[dict[str, Any]]:
     """CKA between every pair of ``models`` on the same rows of ``dataset``, stored per pair.
 
@@ -94,8 +94,8 @@ def cka_pairs(models: Mapping[str, Any], dataset: str | Dataset, *, split: str =
         At most this many shared rows (a seeded subsample): the Gram matrices are ``n x n``.
     seed : int, default=0
         Picks the subsample and the resamples.
-    n_resamples : int, default=200
-        Bootstrap resamples of the biased kernels (the debiased ones use 20 half-subsamples).
+    n_rounds : int, default=50
+        Half-size subsamples of the rows (without replacement) behind each interval.
     threshold : float, default=1.0
         RBF bandwidth factor (median heuristic).
     store : ResultStore, optional
@@ -115,7 +115,7 @@ def cka_pairs(models: Mapping[str, Any], dataset: str | Dataset, *, split: str =
     if bad or not kernels:
         raise InputValidationError(f"kernels must be some of {list(CKA_KERNELS)}, got {list(kernels)!r}")
     check_param(max_rows, "max_rows", low=8, high=20_000, integer=True)
-    check_param(n_resamples, "n_resamples", low=1, high=10_000, integer=True)
+    check_param(n_rounds, "n_rounds", low=2, high=10_000, integer=True)
     check_param(threshold, "threshold", low=1e-3, high=1e3)
     seed = check_seed(seed)
     store = store if store is not None else ResultStore(":memory:")
@@ -129,7 +129,7 @@ def cka_pairs(models: Mapping[str, Any], dataset: str | Dataset, *, split: str =
         adapter = adapt(model, name=name, device=device)
         adapter.to(device)
         sides.append(_Side(name, adapter, ds, split, store))
-    params = {"kernels": sorted(kernels), "max_rows": int(max_rows), "n_resamples": int(n_resamples), "threshold": float(threshold),
+    params = {"kernels": sorted(kernels), "max_rows": int(max_rows), "n_rounds": int(n_rounds), "interval": "subsample-se", "threshold": float(threshold),
               "row_selection": "rows both models cover, seeded subsample", "dataset_params": dict(getattr(ds, "params", None) or {})}
     out: list[dict[str, Any]] = []
     for a, b in combinations(sides, 2):
@@ -146,12 +146,12 @@ def cka_pairs(models: Mapping[str, Any], dataset: str | Dataset, *, split: str =
             if stored and all(r["status"] == "ok" for r in stored):
                 out += [{**r, "cached": True} for r in stored]
                 continue
-        out += _one_pair(a, b, base, params, kernels, max_rows, seed, n_resamples, threshold, store)
+        out += _one_pair(a, b, base, params, kernels, max_rows, seed, n_rounds, threshold, store)
     return out
 
 
 def _one_pair(a: _Side, b: _Side, base: dict[str, Any], params: dict[str, Any], kernels: Sequence[str], max_rows: int,
-              seed: int, n_resamples: int, threshold: float, store: ResultStore) -> list[dict[str, Any]]:
+              seed: int, n_rounds: int, threshold: float, store: ResultStore) -> list[dict[str, Any]]:
     t0 = time.perf_counter()
     shared = np.nonzero(a.covered & b.covered)[0]
     n_split = len(a.rows)
@@ -168,7 +168,7 @@ def _one_pair(a: _Side, b: _Side, base: dict[str, Any], params: dict[str, Any], 
         for k in kernels:
             t1 = time.perf_counter()
             try:
-                est = cka_estimate(X, Y, kernel=k, rng=rng, n_resamples=n_resamples, threshold=threshold)
+                est = cka_estimate(X, Y, kernel=k, rng=rng, n_rounds=n_rounds, threshold=threshold)
             except InputValidationError as exc:
                 rows.append({**base, "metric": k, "status": "failed", "message": str(exc), "params": info})
                 continue

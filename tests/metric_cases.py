@@ -94,7 +94,7 @@ CASES: dict[str, Case] = {
     "cka.rbf_cka_score": Case(cka.rbf_cka_score, lambda r: ([_codes(r, 60, 3), _codes(r, 60, 3)], {}), {0: "X", 1: "Y"},
                               codes=(0, 1), invariances=frozenset({"rotation", "isotropic_scale", "translation", "dim_permutation"}),
                               extra={"scale_each": True}),
-    "cka.cka_estimate": Case(cka.cka_estimate, lambda r: ([_codes(r, 40, 3), _codes(r, 40, 3)], {"rng": 0, "n_resamples": 20}),
+    "cka.cka_estimate": Case(cka.cka_estimate, lambda r: ([_codes(r, 40, 3), _codes(r, 40, 3)], {"rng": 0, "n_rounds": 10}),
                              {0: "X", 1: "Y"}, codes=(0, 1), value=lambda r: r.value,
                              invariances=frozenset({"rotation", "isotropic_scale", "translation", "dim_permutation"}),
                              extra={"scale_each": True}),

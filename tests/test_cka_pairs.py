@@ -33,7 +33,7 @@ def test_pairs_are_stored_once_per_unordered_pair_and_equal_the_metric(swiss, tm
     x, Q, r = _latents(swiss, 0)
     models = {"mine": x, "ref:rotated": 3.0 * x @ Q, "ref:noise": r.normal(size=x.shape)}
     store = ResultStore(tmp_path / "r.db")
-    rows = cka_pairs(models, swiss, max_rows=200, n_resamples=50, store=store)
+    rows = cka_pairs(models, swiss, max_rows=200, n_rounds=20, store=store)
     assert len(rows) == 3 * 3 and {r["status"] for r in rows} == {"ok"}
     assert all(r["model_a_fp"] < r["model_b_fp"] for r in rows)
     lin = {frozenset((r["model_a"], r["model_b"])): r for r in rows if r["metric"] == "linear"}
@@ -43,7 +43,7 @@ def test_pairs_are_stored_once_per_unordered_pair_and_equal_the_metric(swiss, tm
     info = lin[frozenset(("mine", "ref:noise"))]["params"]
     assert info["rows_used"] == 200 and info["rows_shared"] == len(swiss.split("test")) and info["coverage"] == 1.0
     # the other order, or a rerun, finds the same stored jobs
-    again = cka_pairs({"ref:noise": models["ref:noise"], "mine": x}, swiss, max_rows=200, n_resamples=50, store=store)
+    again = cka_pairs({"ref:noise": models["ref:noise"], "mine": x}, swiss, max_rows=200, n_rounds=20, store=store)
     stored = [r for r in again if r["metric"] == "linear"]
     assert stored[0].get("cached") and stored[0]["value"] == lin[frozenset(("mine", "ref:noise"))]["value"]
     assert len(store.pair_rows()) == 9
@@ -54,7 +54,7 @@ def test_pairs_are_stored_once_per_unordered_pair_and_equal_the_metric(swiss, tm
 def test_pair_value_is_the_metric_on_the_rows_used(swiss):
     x, Q, r = _latents(swiss, 1)
     y = np.tanh(x @ r.normal(size=(x.shape[1], 4)))
-    rows = cka_pairs({"a": x, "b": y}, swiss, max_rows=10_000, n_resamples=20, kernels=["linear"])
+    rows = cka_pairs({"a": x, "b": y}, swiss, max_rows=10_000, n_rounds=10, kernels=["linear"])
     test = swiss.split("test")
     assert rows[0]["value"] == pytest.approx(linear_cka_score(x[test], y[test]), abs=1e-12)
 
@@ -63,7 +63,7 @@ def test_closest_reference_by_cka_and_compare_section(swiss, tmp_path):
     x, Q, r = _latents(swiss, 2)
     models = {"mine": x, "ref:near": x @ Q + 0.05 * r.normal(size=x.shape), "ref:far": np.sin(3 * x) + r.normal(size=x.shape)}
     db = tmp_path / "r.db"
-    cka_pairs(models, swiss, max_rows=150, n_resamples=50, store=ResultStore(db))
+    cka_pairs(models, swiss, max_rows=150, n_rounds=20, store=ResultStore(db))
     store = ResultStore(db)
     found = closest_by_cka(store, "mine")
     assert found[0]["closest"] == "ref:near" and [n for n, *_ in found[0]["ranking"]] == ["ref:near", "ref:far"]
@@ -90,7 +90,7 @@ def test_cka_command_and_report_matrix_over_training_seeds(tiny_spec_dir, tmp_pa
     assert main(["run", "ref:tiny@0,1,2", "ref:pca", "--tasks", "reconstruction/digits", "--store", str(db), "--no-baselines",
                  "--quiet", "--bootstrap", "20", "--specs", tiny_spec_dir]) == 0
     assert main(["cka", "ref:tiny@0,1,2", "ref:pca", "--dataset", "digits", "--store", str(db), "--max-rows", "150",
-                 "--bootstrap", "20", "--quiet", "--specs", tiny_spec_dir]) == 0
+                 "--rounds", "10", "--quiet", "--specs", tiny_spec_dir]) == 0
     printed = capsys.readouterr().out
     assert "ref:tiny@0" in printed and "linear-debiased" in printed
     mats = cka_matrices(ResultStore(db))

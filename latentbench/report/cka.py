@@ -111,8 +111,9 @@ def cka_section(matrices: Sequence[CKAMatrix]) -> str:
     out = ["## representation similarity (CKA)", "",
            "Centered kernel alignment between the codes two models give the same rows (Kornblith et al. 2019): 1 for codes "
            "that are a rotation and isotropic rescaling of each other; linear, debiased linear (unbiased HSIC, Nguyen et al. "
-           "2021: about 0 for unrelated codes, where biased CKA is not) and RBF (median-heuristic bandwidth). 95% intervals: "
-           "bootstrap over rows (subsampling for the debiased kernel). Stored by `latentbench cka`; rows both models encode.", ""]
+           "2021: about 0 for unrelated codes, where biased CKA is not) and RBF (median-heuristic bandwidth). 95% intervals over "
+           "rows: half-size subsamples without replacement (a bootstrap's repeated rows inflate CKA). Stored by `latentbench cka`; "
+           "the rows both models encode.", ""]
     for m in matrices:
         out += [f"### {m.dataset}: {m.kernel} CKA ({m.rows_used()} rows)", "", m.to_markdown(), ""]
         if m.repeated:
