@@ -202,8 +202,8 @@ def closest_by_cka(data: ReportData | Any, model: str, references: Iterable[str]
     -------
     list of dict
         ``dataset``, ``ranking`` (``[(reference, value, ci_low, ci_high)]``, highest CKA first),
-        ``closest`` (the first reference, or ``None``) and ``tied`` (references whose interval
-        overlaps the closest one's, shown as "not separated", not as a test).
+        ``closest`` (the first reference) and ``tied`` (references whose interval overlaps the closest
+        one's: said as such, never read as a tie test).
     """
     allowed = set(references) if references is not None else None
     out = []
@@ -235,6 +235,6 @@ def closest_markdown(entries: Sequence[dict[str, Any]], model: str) -> str:
     for e in entries:
         ranks = ", ".join(f"{r} {v:.3f}" + (f" [{lo:.2f}, {hi:.2f}]" if lo is not None and hi is not None else "")
                           for r, v, lo, hi in e["ranking"])
-        note = f" (intervals overlap with {', '.join(e['tied'])}: not separated)" if e["tied"] else ""
+        note = f" (its interval overlaps that of {', '.join(e['tied'])}; no test is made)" if e["tied"] else ""
         out.append(f"- {e['dataset']}: closest **{e['closest']}**{note}; {ranks}")
     return "\n".join(out) + "\n"
