@@ -33,6 +33,8 @@ from .tasks.registry import get_suite, get_task, list_tasks
 __all__ = ["audit"]
 
 AUDIT_FAMILIES = ("fairness", "privacy")
+#: The suite a model of words (or sentences) is audited with by default: WEAT 1-10.
+TEXT_AUDIT_SUITE = "audit-text"
 
 
 def _audit_tasks(dataset: str | None, suite: str) -> list[Any]:
@@ -82,10 +84,12 @@ def audit(model: Any, *, dataset: str | None = None, auxiliary: str | Path | Non
     check_run_options(n_bootstrap=n_bootstrap)  # before the model is loaded (or trained)
     t0 = time.perf_counter()
     dev = resolve_device(device)
-    tasks = _audit_tasks(dataset, suite)
     display = name or (model if isinstance(model, str) else type(model).__name__)
     obj = load_model(model, device=dev, dataset=dataset) if isinstance(model, str) else model
     adapter = adapt(obj, name=display, device=dev)
+    if suite == "audit" and dataset is None and adapter.inputs == frozenset({"items"}):
+        suite = TEXT_AUDIT_SUITE  # a word model: its audit is the association tests on the shipped word sets
+    tasks = _audit_tasks(dataset, suite)
     targets = {dataset or t.dataset for t in tasks}
     params = {} if dataset else (tasks[0].dataset_params if len(targets) == 1 else {})
     override: Any = dataset

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from latentbench.metrics import collapse, dimension, disentanglement, fairness, likelihood, neighborhood, privacy
+from latentbench.metrics import cka, collapse, dimension, disentanglement, factor_semantics, fairness, likelihood, neighborhood, privacy
 from latentbench.metrics import reconstruction, topology
 
 
@@ -87,6 +87,19 @@ def _diagrams(rng: np.random.Generator) -> list[np.ndarray]:
 
 
 CASES: dict[str, Case] = {
+    # ------------------------------------------------------------------ cka
+    "cka.linear_cka_score": Case(cka.linear_cka_score, lambda r: ([_codes(r, 60, 3), _codes(r, 60, 3)], {}), {0: "X", 1: "Y"},
+                                 codes=(0, 1), invariances=frozenset({"rotation", "isotropic_scale", "translation", "dim_permutation"}),
+                                 extra={"scale_each": True}),
+    "cka.rbf_cka_score": Case(cka.rbf_cka_score, lambda r: ([_codes(r, 60, 3), _codes(r, 60, 3)], {}), {0: "X", 1: "Y"},
+                              codes=(0, 1), invariances=frozenset({"rotation", "isotropic_scale", "translation", "dim_permutation"}),
+                              extra={"scale_each": True}),
+    "cka.cka_estimate": Case(cka.cka_estimate, lambda r: ([_codes(r, 40, 3), _codes(r, 40, 3)], {"rng": 0, "n_rounds": 10}),
+                             {0: "X", 1: "Y"}, codes=(0, 1), value=lambda r: r.value,
+                             invariances=frozenset({"rotation", "isotropic_scale", "translation", "dim_permutation"}),
+                             extra={"scale_each": True}),
+    "cka.hsic": Case(cka.hsic, lambda r: ([(lambda a: a @ a.T)(_codes(r, 30, 3)), (lambda a: a @ a.T)(_codes(r, 30, 2))], {}),
+                     {0: "K", 1: "L"}),
     # ------------------------------------------------------------------ collapse
     "collapse.active_units": Case(collapse.active_units, lambda r: ([_posterior(r)[0]], {}), {0: "mean"}, codes=(0,),
                                   value=lambda r: r[0], invariances=frozenset({"dim_permutation", "translation"})),
@@ -140,6 +153,15 @@ CASES: dict[str, Case] = {
     "disentanglement.bootstrap_accuracy": Case(disentanglement.bootstrap_accuracy,
                                                lambda r: ([r.integers(0, 2, (80, 2)).astype(float)], {"rng": 0, "n_resamples": 50}),
                                                {0: "correct"}, value=lambda r: r.value, nan_ok=frozenset({"correct"})),
+    # ------------------------------------------------------------------ factor semantics
+    "factor_semantics.factor_analogy_score": Case(factor_semantics.factor_analogy_score, lambda r: (list(_factors(r)), {"rng": 0, "n_questions": 100}),
+                                                  {0: "z", 1: "factors"}, codes=(0,),
+                                                  invariances=frozenset({"rotation", "isotropic_scale", "translation", "dim_permutation"})),
+    "factor_semantics.factor_distance_spearman": Case(factor_semantics.factor_distance_spearman, lambda r: (list(_factors(r)), {"rng": 0, "n_pairs": 500}),
+                                                      {0: "z", 1: "factors"}, codes=(0,),
+                                                      invariances=frozenset({"rotation", "isotropic_scale", "translation", "dim_permutation"})),
+    "factor_semantics.analogy_questions": Case(factor_semantics.analogy_questions, lambda r: ([_factors(r)[1]], {"rng": 0, "n_questions": 50}),
+                                               {0: "factors"}, value=lambda r: r.tolist()),
     # ------------------------------------------------------------------ fairness
     "fairness.group_metrics": Case(fairness.group_metrics, lambda r: ([_binary(r, 100), _binary(r, 100), _binary(r, 100)], {}),
                                    {0: "y_true", 1: "y_pred", 2: "sensitive"}, value=lambda r: r["dp_diff"],

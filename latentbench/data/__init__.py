@@ -26,6 +26,7 @@ BUILTIN_DATASETS: dict[str, str] = {
     "digits-binary": "latentbench.data.loaders:load_digits_binary",
     "shapes": "latentbench.data.shapes:make_shapes",
     "shapes-noisy": "latentbench.data.shapes:make_shapes_noisy",
+    "shapes-grid": "latentbench.data.shapes_grid:make_shapes_grid",
     "manifold-sphere": "latentbench.data.manifolds:make_sphere",
     "manifold-torus": "latentbench.data.manifolds:make_torus",
     "manifold-swiss-roll": "latentbench.data.manifolds:make_swiss_roll",
@@ -43,6 +44,7 @@ BUILTIN_DATASETS: dict[str, str] = {
     "wordsim353": "latentbench.data.text:load_wordsim353",
     "simlex999": "latentbench.data.text:load_simlex999",
     "lee-corpus": "latentbench.data.text:load_lee_corpus",
+    "weat": "latentbench.data.weat:load_weat",
 }
 
 DATASETS: Registry[Callable[..., Dataset]] = Registry("dataset", hint="Run `latentbench list datasets`, or pass a path to an .npz file.")

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from .weat import is_weat, weat_findings, weat_settings, weat_table
 from .leaderboard import is_symmetric
 
 __all__ = ["AuditReport", "build_audit_report", "write_audit_report"]
@@ -286,6 +287,9 @@ def build_audit_report(rows: Sequence[Mapping[str, Any]], *, model: str, dataset
             not_tested.append(f"`{name}` was {t['status']}: {t['message']}")
             findings.append(f"The {t['family']} audit (`{name}`) was {t['status']}: {t['message']}.")
             continue
+        if is_weat(t):  # a word model's association tests (report/weat.py)
+            findings += weat_findings(name, t)
+            continue
         findings += _fairness_findings(t) if t["family"] == "fairness" else _privacy_findings(t)
         info = t["params"].get("info", {})
         if t["family"] == "privacy":
@@ -304,8 +308,11 @@ def build_audit_report(rows: Sequence[Mapping[str, Any]], *, model: str, dataset
     blocks.append(("h2", "Numbers"))
     if not any(t["status"] == "ok" for t in tasks.values()):
         blocks.append(("p", "None: no audit task ran (see the findings for why)."))
+    if any(is_weat(t) for t in tasks.values()):
+        blocks.append(("h3", "word-embedding association tests (WEAT, Caliskan et al. 2017)"))
+        blocks.append(("table", *weat_table(tasks)))
     for name, t in sorted(tasks.items(), key=lambda kv: (kv[1]["family"] != "fairness", kv[0])):
-        if t["status"] != "ok":
+        if t["status"] != "ok" or is_weat(t):
             continue
         blocks.append(("h3", f"{name} ({t['family']})"))
         table = []
@@ -329,7 +336,7 @@ def build_audit_report(rows: Sequence[Mapping[str, Any]], *, model: str, dataset
         blocks.append(("p", "None: no audit task ran."))
     for name, t in sorted(tasks.items()):
         if t["status"] == "ok":
-            blocks += [("h3", name), ("ul", _settings(t))]
+            blocks += [("h3", name), ("ul", weat_settings(t) if is_weat(t) else _settings(t))]
     blocks += [("h2", "Not tested"), ("ul", not_tested + list(ALWAYS_UNTESTED))]
     return AuditReport(f"Latent-space audit: {model} on {dataset}", blocks)
 

@@ -143,6 +143,7 @@ def write_report(data: ReportData, out_dir: str | Path, *, title: str = "latentb
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     stored_models = {str(r["model"]) for r in data.rows}
+    cka_models = None if models is None else list(models)  # the CKA matrices keep every training seed
     if models is None and training_seeds == "first":
         models = first_seed_columns(stored_models)
     models = None if models is None else list(models)
@@ -184,6 +185,12 @@ def write_report(data: ReportData, out_dir: str | Path, *, title: str = "latentb
     if bands:
         markdown += "\n" + bands.to_markdown()
         write("bands.csv", bands.to_csv())
+    from .cka import write_cka  # the model x model CKA matrices of the pair rows (latentbench cka), when there are any
+
+    cka_markdown, cka_paths = write_cka(data, out, models=cka_models, plots=plots)
+    paths += cka_paths
+    if cka_markdown:
+        markdown += "\n" + cka_markdown
     markdown += "\n## plots\n\n" + "".join(f"- {n}\n" for n in plot_notes)
     markdown += "".join(f"- [{p.name}](plots/{p.png.name}) ([svg](plots/{p.svg.name})): {p.caption}\n" for p in plot_files)
     write("leaderboard.md", markdown)

@@ -54,6 +54,9 @@ BUILTIN_TASK_CLASSES: dict[str, str] = {
     "intrinsic-dimension": "latentbench.tasks.geometry:IntrinsicDimension",
     "neighbourhood": "latentbench.tasks.geometry:NeighbourhoodPreservation",
     "topology": "latentbench.tasks.geometry:TopologyPreservation",
+    "factor-analogy": "latentbench.tasks.factor_semantics:FactorAnalogy",
+    "factor-distance": "latentbench.tasks.factor_semantics:FactorDistanceSimilarity",
+    "weat": "latentbench.tasks.weat:WEAT",
 }
 
 TASK_CLASSES: Registry[type[Task]] = Registry("task class", hint="Run `latentbench list tasks` to see the registered tasks.")
