@@ -58,6 +58,9 @@ def _colors(models: Sequence[str]) -> dict[str, Any]:
 
 
 def _save(fig: Any, out: Path, name: str, caption: str) -> PlotFile:
+    from ..progress import log
+
+    log(f"report: plot {name}")
     out.mkdir(parents=True, exist_ok=True)
     png, svg = out / f"{name}.png", out / f"{name}.svg"
     fig.savefig(png, dpi=110, bbox_inches="tight", metadata={"Software": None})
