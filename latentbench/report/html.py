@@ -94,10 +94,8 @@ _JS = r"""
       rows.forEach(r => tb.appendChild(r));
     }
   }
-  tables.forEach(t => Array.from(t.tHead.rows[0].cells).forEach((th, i) => {
-    const b = th.querySelector('button');
-    (b || th).addEventListener('click', ev => { ev.stopPropagation(); sortBy(t, i); });
-  }));
+  // a click anywhere in a header sorts; its button (Tab, then Enter or Space) sends the same click from the keyboard
+  tables.forEach(t => Array.from(t.tHead.rows[0].cells).forEach((th, i) => th.addEventListener('click', () => sortBy(t, i))));
   // the mean rank over the ranked primary scores left visible by the family filter: the same tasks for every model
   function meanRanks(table) {
     const heads = Array.from(table.tHead.rows[0].cells);
