@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import html
+import io
 import json
 import re
 from collections.abc import Sequence
@@ -242,9 +243,24 @@ def _cell_html(board: Leaderboard, row: LeaderboardRow, model: str, rank: float 
     return f'<td class="{" ".join(cls)}"{attrs} data-v="{v}" title="{title}">{body}</td>'
 
 
+def _inline_png(path: Path) -> bytes:
+    """The PNG to inline: reduced to a 256-colour palette when that makes it smaller (plots have few colours;
+    the PNG and SVG files beside the page keep every colour)."""
+    raw = path.read_bytes()
+    try:
+        from PIL import Image
+    except ImportError:  # pragma: no cover - Pillow comes with matplotlib
+        return raw
+    with Image.open(io.BytesIO(raw)) as im:
+        pal = im.convert("RGB").quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+    buf = io.BytesIO()
+    pal.save(buf, format="PNG", optimize=True)
+    return buf.getvalue() if buf.tell() < len(raw) else raw
+
+
 def _img(path: Path, alt: str) -> str:
-    data = base64.b64encode(path.read_bytes()).decode("ascii")
-    return f'<img alt="{_e(alt)}" src="data:image/png;base64,{data}">'
+    data = base64.b64encode(_inline_png(path)).decode("ascii")
+    return f'<img alt="{_e(alt)}" loading="lazy" src="data:image/png;base64,{data}">'
 
 
 def _meta_cell(key: str, value: str) -> str:

@@ -43,11 +43,16 @@ ARROWS = {"higher": "↑", "lower": "↓", "none": ""}
 LEADERBOARD_SCHEMA_VERSION = 2
 
 
+#: Magnitudes below this print as 0: they are zeros that went through a floor such as
+#: ``np.finfo(float).tiny`` or a subnormal underflow (``1.384e-308``), never a measured value.
+ZERO_BELOW = 1e-300
+
+
 def fmt(value: float | None, digits: int = 4) -> str:
-    """A number with ``digits`` significant digits (plain notation where it is readable)."""
+    """A number with ``digits`` significant digits (plain notation where it is readable; 0 for |value| < 1e-300)."""
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return "–"
-    if value == 0:
+    if abs(value) < ZERO_BELOW:
         return "0"
     if abs(value) >= 10 ** (digits + 1) or abs(value) < 1e-3:
         return f"{value:.{digits - 1}e}"
