@@ -196,12 +196,12 @@ def _cell_md(row: LeaderboardRow, model: str, notes: _Footnotes) -> str:
     return _md(c.text())
 
 
-def benchmark_markdown(board: Leaderboard, bench: Benchmark, notes: _Footnotes, *, level: int = 2) -> list[str]:
+def benchmark_markdown(board: Leaderboard, bench: Benchmark, notes: _Footnotes, *, heading_level: int = 2) -> list[str]:
     """One benchmark in Markdown: an overview (metadata, mean rank, per-family mean ranks), then a table per family.
 
     Models are rows, as in the HTML; reasons for skipped or failed cells are footnotes.
     """
-    h = "#" * level
+    h = "#" * heading_level
     fams = bench.families()
     total = bench.mean_ranks()
     fam_ranks = {f: bench.mean_ranks(f) for f in fams}

@@ -56,6 +56,7 @@ table.board td.best { background: var(--best); font-weight: 700; } table.board t
 table.board td.tied::after { content: " ≈"; color: #55791f; } table.board td.failed { background: var(--bad); }
 table.board td.skipped, table.board td.failed, table.board td.undefined { color: var(--muted); font-size: 12px; max-width: 220px; text-align: left; }
 table.board td small { display: block; color: var(--muted); font-weight: 400; font-size: 11px; }
+table.board td:not(.skipped):not(.failed):not(.undefined) { white-space: nowrap; }
 table.board td.skipped small, table.board td.failed small, table.board td.undefined small { white-space: nowrap; overflow: hidden;
   text-overflow: ellipsis; max-width: 180px; }
 table.board tr.group td { background: var(--head); color: var(--muted); font-style: italic; text-align: left; }
