@@ -216,10 +216,10 @@ def pyod_scores(z_train: Any, z_test: Any, detector: str = "ECOD", *, rng: Any, 
 
 
 # ---------------------------------------------------------------------------------------- metrics
-def _check_truth(scores: Any, is_anomaly: Any) -> tuple[np.ndarray, np.ndarray]:
-    s = check_array(scores, "scores", ndim=1, dtype=np.float64, finite=True)
+def _check_truth(scores: Any, is_anomaly: Any, name: str = "scores") -> tuple[np.ndarray, np.ndarray]:
+    s = check_array(scores, name, ndim=1, dtype=np.float64, finite=True)
     y = check_array(is_anomaly, "is_anomaly", ndim=1, finite=True)
-    check_consistent_length(scores=s, is_anomaly=y)
+    check_consistent_length(**{name: s, "is_anomaly": y})
     values = np.unique(y)
     if not np.isin(values, (0, 1)).all():
         raise InputValidationError(f"is_anomaly must hold 0 (inlier) and 1 (anomaly), got {values[:6].tolist()}")
@@ -308,7 +308,7 @@ def paired_auroc_difference(scores_a: Any, scores_b: Any, is_anomaly: Any, *, rn
     -------
     Estimate
     """
-    a, y = _check_truth(scores_a, is_anomaly)
+    a, y = _check_truth(scores_a, is_anomaly, "scores_a")
     b = check_array(scores_b, "scores_b", ndim=1, dtype=np.float64, finite=True)
     check_consistent_length(scores_a=a, scores_b=b)
     check_param(n_resamples, "n_resamples", low=1, integer=True)
