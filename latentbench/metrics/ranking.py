@@ -41,8 +41,9 @@ def _vector(x: Any, name: str) -> np.ndarray:
 
 def _binary(x: Any, name: str) -> np.ndarray:
     arr = check_array(x, name, ndim=1, finite=True)
-    values = np.unique(arr)
-    if not np.isin(values, (0, 1)).all():
+    bad = (arr != 0) & (arr != 1)  # two passes, no sort (np.unique would sort a million labels)
+    if bad.any():
+        values = np.unique(np.r_[arr[bad][:1000], arr[~bad][:2]])
         raise InputValidationError(f"{name} must hold binary values 0/1 (1 = positive, e.g. anomaly), got {values[:6].tolist()}")
     return arr.astype(np.int64)
 
@@ -90,8 +91,8 @@ def auroc_score(y_true: Any, y_score: Any, *, return_details: bool = False) -> A
     Returns
     -------
     dict
-        ``auroc``, ``n_pos``, ``n_neg``, ``n_distinct`` (distinct score values: 1 means the score ranks
-        nothing). NaN (with a warning) without positives or without negatives.
+        ``auroc``, ``n_pos``, ``n_neg``, ``constant`` (every score equal: the score ranks nothing, and
+        its AUROC of 0.5 describes no detector). NaN (with a warning) without positives or without negatives.
 
     References
     ----------
@@ -99,8 +100,8 @@ def auroc_score(y_true: Any, y_score: Any, *, return_details: bool = False) -> A
     characteristic (ROC) curve. Radiology 143, 29-36 (1982).
     """
     y, s = _pair(y_true, y_score)
-    pos, neg = s[y == 1], np.sort(s[y == 0])
-    details = {"n_pos": int(len(pos)), "n_neg": int(len(neg)), "n_distinct": int(len(np.unique(s)))}
+    pos, neg = np.sort(s[y == 1]), np.sort(s[y == 0])  # sorted queries: searchsorted walks memory in order (~5x faster)
+    details = {"n_pos": int(len(pos)), "n_neg": int(len(neg)), "constant": bool(len(s) and s.min() == s.max())}
     if len(pos) == 0 or len(neg) == 0:
         _undefined("AUROC")
         return {"auroc": float("nan"), **details}
