@@ -229,8 +229,8 @@ class AnomalyDetection(_Base):
         elbo, iwae = [], []
         step = max(1, adapter.batch_size)
         for s in range(0, len(rows), step):
-            lw, _ = log_weights(adapter, data.get_x(rows[s : s + step]), mean[s : s + step], logvar[s : s + step], ctx.rng,
-                                int(self.params["elbo_k"]))
+            lw, _ = log_weights(adapter, data.get_x(rows[s : s + step]), mean[s : s + step], logvar[s : s + step],
+                                int(self.params["elbo_k"]), rng=ctx.rng)
             elbo.append(elbo_from_log_weights(lw)[0])
             iwae.append(iwae_from_log_weights(lw)[0])
             ctx.check_time()

@@ -17,8 +17,8 @@ from .context import RunContext
 __all__ = ["Likelihood", "log_weights"]
 
 
-def log_weights(adapter: Adapter, x: np.ndarray, mean: np.ndarray, logvar: np.ndarray, rng: np.random.Generator,
-                k: int) -> tuple[np.ndarray, np.ndarray]:
+def log_weights(adapter: Adapter, x: np.ndarray, mean: np.ndarray, logvar: np.ndarray, k: int, *,
+                rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """Log importance weights ``log p(x|z_k) + log p(z_k) - log q(z_k|x)`` of ``k`` samples
     ``z_k ~ q(z|x)``, shape ``(k, n)``, and the ``log p(x|z_k)`` part of each (shared by the
     likelihood family and the anomaly family's ELBO and IWAE scores)."""
@@ -70,7 +70,7 @@ class Likelihood(Task):
 
     def log_weights(self, adapter, x: np.ndarray, mean: np.ndarray, logvar: np.ndarray, rng: np.random.Generator):  # type: ignore[no-untyped-def]
         """Log importance weights ``(K, n)`` and the likelihood and KL parts of each."""
-        return log_weights(adapter, x, mean, logvar, rng, self.params["k"])
+        return log_weights(adapter, x, mean, logvar, self.params["k"], rng=rng)
 
     def run(self, adapter: Adapter, data: Dataset, ctx: RunContext) -> TaskOutput:
         rows = ctx.rows()
