@@ -277,3 +277,23 @@ def test_a_test_split_without_anomalies_is_a_recorded_skip():
             res = latentbench.evaluate(_encoder(lambda x: x), "anomaly/gaussian", dataset=str(path), name="identity", n_bootstrap=20)
     assert {r["status"] for r in res} == {"skipped"}
     assert "holds 0 anomalies" in res.skipped[0]["message"]
+
+
+def test_the_reports_paired_tie_test_runs_on_the_primary_auroc():
+    """knn_auroc keeps per-example placements whose mean is the AUROC, so the leaderboard's paired
+    bootstrap (the tie machinery) compares two models on the same test rows instead of saying n/a."""
+    from latentbench.report.data import ReportData
+    from latentbench.report.leaderboard import Leaderboard
+    from latentbench.store import ResultStore
+
+    store = ResultStore(":memory:")
+    rng = np.random.default_rng(0)
+    proj = rng.normal(size=(8, 2))
+    latentbench.evaluate(_encoder(lambda x: x), "anomaly/gaussian", name="ref:identity-codes", store=store, n_bootstrap=50)
+    latentbench.evaluate(_encoder(lambda x: x @ proj), "anomaly/gaussian", name="ref:projection", store=store, n_bootstrap=50)
+    data = ReportData(store)
+    board = Leaderboard.from_rows(data.rows, data=data, n_resamples=200)
+    row = next(r for r in board.rows if r.metric == "knn_auroc")
+    ties = {m: c.tie for m, c in row.cells.items()}
+    assert ties["ref:identity-codes"] == "best" and ties["ref:projection"] in ("tied", "worse"), (ties, row.tie_summary)
+    assert row.cells["ref:projection"].p_holm is not None
