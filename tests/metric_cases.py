@@ -22,8 +22,8 @@ from typing import Any
 
 import numpy as np
 
-from latentbench.metrics import cka, collapse, dimension, disentanglement, factor_semantics, fairness, likelihood, neighborhood, privacy
-from latentbench.metrics import reconstruction, topology
+from latentbench.metrics import anomaly, cka, collapse, dimension, disentanglement, factor_semantics, fairness, likelihood
+from latentbench.metrics import neighborhood, privacy, ranking, reconstruction, topology
 
 
 @dataclass(frozen=True)
@@ -178,8 +178,6 @@ CASES: dict[str, Case] = {
     "fairness.directional_bias_amplification": Case(fairness.directional_bias_amplification,
                                                     lambda r: ([_binary(r, 100), _binary(r, 100)], {"t_pred": _binary(r, 100)}),
                                                     {0: "a_true", 1: "t_true"}, categorical=frozenset({"a_true", "t_true"})),
-    "fairness.weighted_auroc": Case(fairness.weighted_auroc, lambda r: ([r.normal(size=100), _binary(r, 100)], {}),
-                                    {0: "scores", 1: "labels"}, invariances=frozenset()),
     "fairness.label_only_scores": Case(fairness.label_only_scores, lambda r: ([_binary(r, 100), _binary(r, 100), _binary(r, 50)], {}),
                                        {0: "s_train", 1: "y_train", 2: "y_test"}, value=lambda r: r.tolist(),
                                        categorical=frozenset({"s_train", "y_train", "y_test"})),
@@ -240,6 +238,39 @@ CASES: dict[str, Case] = {
                                      {0: "signal_members", 1: "signal_non_members"}, value=lambda r: r.value),
     "privacy.train_mlp_inverter": Case(privacy.train_mlp_inverter, lambda r: ([_codes(r, 64), r.uniform(size=(64, 5))], {"steps": 5, "hidden": [8]}),
                                        {0: "z_aux", 1: "x_aux"}, value=lambda r: r[0](np.zeros((1, 3))).shape),
+    # ------------------------------------------------------------------ ranking (AUROC, average precision, TPR at FPR)
+    "ranking.auroc_score": Case(ranking.auroc_score, lambda r: ([_binary(r, 100), r.normal(size=100)], {}), {0: "y_true", 1: "y_score"}),
+    "ranking.auroc_placements": Case(ranking.auroc_placements, lambda r: ([_binary(r, 100), r.normal(size=100)], {}),
+                                     {0: "y_true", 1: "y_score"}, value=lambda r: float(r.mean())),
+    "ranking.average_precision_score": Case(ranking.average_precision_score, lambda r: ([_binary(r, 100), r.normal(size=100)], {}),
+                                            {0: "y_true", 1: "y_score"}),
+    "ranking.tpr_at_fpr_score": Case(ranking.tpr_at_fpr_score, lambda r: ([_binary(r, 100), r.normal(size=100)], {"max_fpr": 0.1}),
+                                     {0: "y_true", 1: "y_score"}),
+    "ranking.weighted_auroc": Case(ranking.weighted_auroc, lambda r: ([r.normal(size=100), _binary(r, 100)], {}),
+                                   {0: "scores", 1: "labels"}),
+    "ranking.weighted_average_precision": Case(ranking.weighted_average_precision, lambda r: ([r.normal(size=100), _binary(r, 100)], {}),
+                                               {0: "scores", 1: "labels"}),
+    "ranking.weighted_tpr_at_fpr": Case(ranking.weighted_tpr_at_fpr, lambda r: ([r.normal(size=100), _binary(r, 100)], {"max_fpr": 0.1}),
+                                        {0: "scores", 1: "labels"}),
+    # ------------------------------------------------------------------ anomaly
+    "anomaly.knn_distance": Case(anomaly.knn_distance, lambda r: ([_codes(r), _codes(r, 40)], {"k": 3}), {0: "z_train", 1: "z_test"},
+                                 codes=(0, 1), value=lambda r: r.tolist(), rtol=1e-7,
+                                 invariances=frozenset({"rotation", "translation", "dim_permutation"})),
+    "anomaly.mahalanobis_distance": Case(anomaly.mahalanobis_distance, lambda r: ([_codes(r), _codes(r, 40)], {}), {0: "z_train", 1: "z_test"},
+                                         codes=(0, 1), value=lambda r: r.tolist(), rtol=1e-6,
+                                         invariances=frozenset({"rotation", "translation", "isotropic_scale", "dim_permutation"})),
+    "anomaly.isolation_forest_scores": Case(anomaly.isolation_forest_scores, lambda r: ([_codes(r), _codes(r, 40)], {"rng": 0, "n_estimators": 20}),
+                                            {0: "z_train", 1: "z_test"}, codes=(0, 1), value=lambda r: r.tolist()),
+    "anomaly.lof_scores": Case(anomaly.lof_scores, lambda r: ([_codes(r), _codes(r, 40)], {"k": 10}), {0: "z_train", 1: "z_test"},
+                               codes=(0, 1), value=lambda r: r.tolist(), rtol=1e-6,
+                               invariances=frozenset({"rotation", "translation", "isotropic_scale", "dim_permutation"})),
+    "anomaly.pyod_scores": Case(anomaly.pyod_scores, lambda r: ([_codes(r), _codes(r, 40)], {"detector": "ECOD", "rng": 0}),
+                                {0: "z_train", 1: "z_test"}, codes=(0, 1), value=lambda r: r.tolist()),
+    "anomaly.detection_estimates": Case(anomaly.detection_estimates, lambda r: ([r.normal(size=100), _binary(r, 100)], {"rng": 0, "n_resamples": 50}),
+                                        {0: "scores", 1: "is_anomaly"}, value=lambda r: (r["auroc"].value, r["average_precision"].value)),
+    "anomaly.paired_auroc_difference": Case(anomaly.paired_auroc_difference,
+                                            lambda r: ([r.normal(size=100), r.normal(size=100), _binary(r, 100)], {"rng": 0, "n_resamples": 50}),
+                                            {0: "scores_a", 1: "scores_b", 2: "is_anomaly"}, value=lambda r: r.value),
     # ------------------------------------------------------------------ reconstruction
     "reconstruction.per_sample_squared_error": Case(reconstruction.per_sample_squared_error,
                                                     lambda r: ([r.uniform(size=(20, 5)), r.uniform(size=(20, 5))], {}), {0: "x", 1: "x_hat"},
