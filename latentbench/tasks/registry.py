@@ -54,6 +54,8 @@ BUILTIN_TASK_CLASSES: dict[str, str] = {
     "intrinsic-dimension": "latentbench.tasks.geometry:IntrinsicDimension",
     "neighbourhood": "latentbench.tasks.geometry:NeighbourhoodPreservation",
     "topology": "latentbench.tasks.geometry:TopologyPreservation",
+    "analogy": "latentbench.tasks.semantics:WordAnalogy",
+    "similarity": "latentbench.tasks.semantics:WordSimilarity",
 }
 
 TASK_CLASSES: Registry[type[Task]] = Registry("task class", hint="Run `latentbench list tasks` to see the registered tasks.")
