@@ -4,6 +4,8 @@ PCA and the identity)."""
 
 from __future__ import annotations
 
+import zlib
+
 import numpy as np
 
 from latentbench.data import load_dataset
@@ -41,11 +43,25 @@ def cheap(task: Task) -> Task:
 def models_for(task: Task, vae: type) -> dict[str, object]:
     """A random projection and a tiny VAE (every capability), plus a whitening PCA and the identity on
     inputs of at most 64 features (fitting the PCA of 4,096-pixel images takes seconds)."""
-    features = int(np.prod(load_dataset(task.dataset, **task.dataset_params).obs_shape))
+    data = load_dataset(task.dataset, **task.dataset_params)
+    if "arrays" not in data.inputs:  # words or sentences: a text model (the image models are skipped there)
+        return {"tiny-text": tiny_text_model()}
+    features = int(np.prod(data.obs_shape))
     models = {"null:random": make_baseline("null:random"), "tiny-vae": vae(n_features=features, latent_dim=3)}
     if features <= 64:
         models.update({"null:pca-whiten": make_baseline("null:pca-whiten"), "null:identity": make_baseline("null:identity")})
     return models
+
+
+def tiny_text_model() -> object:
+    """A text model for items datasets: each string's code is 8 normal values seeded by its CRC-32
+    (the same in every process), through the adapter of functions of strings."""
+    from latentbench.adapters import adapt
+
+    def encode(items: list[str]) -> np.ndarray:
+        return np.stack([np.random.default_rng(zlib.crc32(w.encode())).normal(size=8) for w in items])
+
+    return adapt(encode, inputs="items", name="tiny-text")
 
 
 def one_spec_per_class() -> list[str]:

@@ -96,6 +96,11 @@ def _identity(word: str) -> str:
     return word
 
 
+#: The words that end :meth:`Adapter.input_mismatch`'s reason: the report shows such a skip as "not
+#: measured here" (a text model on images, an image model on words), never as a failure of the model.
+INPUT_MISMATCH = "another input kind"
+
+
 class Capability(str, Enum):
     """What a model can do. ``ENCODE`` is required of every model."""
 
@@ -434,7 +439,7 @@ class Adapter:
         what = {"arrays": "input arrays", "items": "items (strings: words, sentences)"}
         have = sorted(getattr(dataset, "inputs", ()))
         return (f"model {self.name!r} ({self.kind}) encodes {' and '.join(what[k] for k in INPUT_KINDS if k in self.inputs)}; "
-                f"dataset {dataset.name!r} holds {' and '.join(what[k] for k in have) or 'nothing'}")
+                f"dataset {dataset.name!r} holds {' and '.join(what[k] for k in have) or 'nothing'} ({INPUT_MISMATCH})")
 
     def coverage(self, dataset: Any, rows: np.ndarray) -> np.ndarray:
         """Which of the dataset's ``rows`` the model can encode (boolean, one per row): all of them

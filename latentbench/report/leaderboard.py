@@ -158,8 +158,11 @@ class Cell:
 
 
 def trained_elsewhere(cell: Cell) -> bool:
-    """A cell skipped because the model was trained on another dataset (or another draw of it)."""
-    return cell.status == "skipped" and "was trained on" in (cell.message or "")
+    """A cell skipped because the model was trained on another dataset (or another draw of it), or
+    because it reads another kind of input than the dataset holds (a text model on images, an image
+    model on words): not the model's task, so a text model and an image model never share a table."""
+    message = cell.status == "skipped" and (cell.message or "")
+    return bool(message) and ("was trained on" in message or "(another input kind)" in message)
 
 
 @dataclass
@@ -504,7 +507,8 @@ class Leaderboard:
                       for m in sorted(ranks, key=lambda m: (ranks[m], m))]
             lines += ["", "Models scored on different tasks have mean ranks over different rows: compare the counts.", ""]
         lines += ["## notes", ""] + [f"- {n}" for n in self.legend()]
-        lines.append("- –: the model was trained on another dataset than the task's (a family's table leaves out models with no task there).")
+        lines.append("- –: the model was trained on another dataset than the task's, or reads another kind of input (a text model "
+                     "on images, an image model on words); a family's table leaves out models with no task there.")
         if self.kept_apart:
             lines.append("- Kept apart (never one row): " + "; ".join(self.kept_apart) + ".")
         lines += [f"- {n}" for n in self.notes]
