@@ -31,8 +31,8 @@ __all__ = ["analogy_accuracy_score", "pair_cosines", "word_similarity_score"]
 #: The methods of :func:`analogy_accuracy_score`.
 ANALOGY_METHODS: tuple[str, ...] = ("3cosadd", "3cosmul")
 
-#: Questions scored per matrix product (a block of ``QUESTION_BLOCK x n_candidates`` similarities).
-QUESTION_BLOCK = 512
+#: Values held per block of similarities (questions x candidates, and question words x candidates): 32 MB.
+CELLS = 1 << 22
 
 
 def _unit_rows(vectors: np.ndarray, name: str) -> np.ndarray:
@@ -107,6 +107,8 @@ def analogy_accuracy_score(vectors: Any, questions: Any, *, method: str = "3cosa
     """
     check_param(method, "method", options=ANALOGY_METHODS)
     check_param(epsilon, "epsilon", low=0.0)
+    if not epsilon > 0:
+        raise InputValidationError(f"'epsilon' must be > 0 (3CosMul divides by cos'(x, a) + epsilon), got {epsilon!r}")
     v = check_array(vectors, "vectors", min_rows=4)
     n = len(v)
     q = _check_indices(questions, "questions", n, ndim=2, width=4)
@@ -114,22 +116,59 @@ def analogy_accuracy_score(vectors: Any, questions: Any, *, method: str = "3cosa
     if len(g) != n:
         raise InputValidationError(f"groups must have one value per row of vectors ({n}), got {len(g)}")
     unit = _unit_rows(v, "vectors")
-    predicted = np.empty(len(q), dtype=np.int64)
-    for s in range(0, len(q), QUESTION_BLOCK):
-        a, b, c = (q[s : s + QUESTION_BLOCK, k] for k in range(3))
-        if method == "3cosadd":
-            sims = (unit[b] - unit[a] + unit[c]) @ unit.T
-        else:
-            cos_a, cos_b, cos_c = ((1.0 + unit[w] @ unit.T) / 2.0 for w in (a, b, c))
-            sims = cos_b * cos_c / (cos_a + epsilon)
-        excluded = (g[None, :] == g[a][:, None]) | (g[None, :] == g[b][:, None]) | (g[None, :] == g[c][:, None])
-        sims[excluded] = -np.inf
-        predicted[s : s + QUESTION_BLOCK] = np.argmax(sims, axis=1)
+    _, inverse, counts = np.unique(g, return_inverse=True, return_counts=True)
+    shared = np.nonzero(counts[inverse] > 1)[0]  # rows whose word has other rows (casings): excluded by group
+    predicted = _nearest_answers(unit, q, g, shared, method, float(epsilon))
     correct = g[predicted] == g[q[:, 3]] if len(q) else np.zeros(0, dtype=bool)
     if len(q) == 0:
         warnings.warn("no analogy questions: the accuracy is undefined", UndefinedMetricWarning, stacklevel=3)
     accuracy = float(correct.mean()) if len(q) else float("nan")
     return {"accuracy": accuracy, "correct": correct, "predicted": predicted, "n_questions": len(q), "method": method}
+
+
+def _nearest_answers(unit: np.ndarray, q: np.ndarray, g: np.ndarray, shared: np.ndarray, method: str, epsilon: float) -> np.ndarray:
+    """The best candidate row per question (the first on ties, as ``np.argmax`` over all rows).
+
+    The cosines of the distinct question words with every candidate are computed once per block of
+    candidate columns (``n_words x block``, a matrix product), and each question's objective is read
+    from their rows: far fewer products than one per question (19,544 questions share 905 words).
+    """
+    words, local = np.unique(q[:, :3], return_inverse=True)
+    local = local.reshape(-1, 3)
+    n = len(unit)
+    best = np.full(len(q), -np.inf)
+    predicted = np.zeros(len(q), dtype=np.int64)
+    col_block = max(1, CELLS // max(len(words), 1))
+    for cs in range(0, n, col_block):
+        ce = min(n, cs + col_block)
+        cos = unit[words] @ unit[cs:ce].T
+        if method == "3cosmul":
+            cos = (1.0 + cos) / 2.0
+        in_block = shared[(shared >= cs) & (shared < ce)]
+        row_block = max(1, CELLS // (ce - cs))
+        for qs in range(0, len(q), row_block):
+            la, lb, lc = local[qs : qs + row_block].T
+            if method == "3cosadd":
+                sims = cos[lb] - cos[la] + cos[lc]
+            else:
+                sims = cos[lb] * cos[lc] / (cos[la] + epsilon)
+            at = np.arange(len(la))
+            for w in q[qs : qs + row_block, :3].T:  # the question words themselves
+                inside = (w >= cs) & (w < ce)
+                sims[at[inside], w[inside] - cs] = -np.inf
+            if len(in_block):  # and the other rows of their words
+                gs = g[in_block][None, :]
+                qa, qb, qc = (g[w][:, None] for w in q[qs : qs + row_block, :3].T)
+                hit = (gs == qa) | (gs == qb) | (gs == qc)
+                sub = sims[:, in_block - cs]
+                sub[hit] = -np.inf
+                sims[:, in_block - cs] = sub
+            top = np.argmax(sims, axis=1)
+            value = sims[at, top]
+            better = value > best[qs : qs + row_block]  # strictly: an earlier block keeps a tie, as one argmax would
+            best[qs : qs + row_block][better] = value[better]
+            predicted[qs : qs + row_block][better] = top[better] + cs
+    return predicted
 
 
 def pair_cosines(x: Any, y: Any) -> np.ndarray:
