@@ -173,6 +173,32 @@ def test_a_model_without_vocabulary_is_scored_on_the_dataset_words_and_skipped_o
     assert skip["status"] == "skipped" and "has no vocabulary of its own" in skip["message"] and 'vocabulary = "items"' in skip["message"]
 
 
+def test_a_repeated_word_is_one_word_never_its_own_answer():
+    from latentbench.data.base import Dataset
+    from latentbench.tasks.semantics import WordAnalogy
+
+    rng = np.random.default_rng(0)
+    table = {w: rng.normal(size=4) for w in ["a", "b", "c", "d", "e", "f"]}
+    table["d"] = table["b"] - table["a"] + table["c"]
+    table["e"] = table["b"] + 0.01 * rng.normal(size=4)  # the answer to a : b :: a : ? once b's repeat is excluded
+    # "b" twice: with the repeat a candidate of its own, a : b :: a : ? would answer "b" (the target is b)
+    data = Dataset("words", items=["a", "b", "c", "d", "e", "f", "b"], splits={"test": np.arange(7)},
+                   tables={"analogies": np.array([[0, 1, 2, 3], [0, 1, 0, 4]])})
+    task = WordAnalogy(name="analogy/words", dataset="words")
+    model = adapt(lambda items: np.stack([table[w] for w in items]), inputs="items", name="fn")
+    res = latentbench.evaluate(model, tasks=[task], dataset=data, n_bootstrap=50, on_error="raise")
+    rows = _rows(res)
+    assert rows[("analogy/words", "candidates")]["value"] == 7
+    from latentbench.metrics.semantics import analogy_accuracy_score
+
+    z = np.stack([table[w] for w in data.items])
+    groups = np.array([0, 1, 2, 3, 4, 5, 1])
+    predicted = analogy_accuracy_score(z, [[0, 1, 0, 4]], groups=groups, return_details=True)["predicted"][0]
+    assert predicted not in (1, 6)
+    assert rows[("analogy/words", "accuracy")]["value"] == 1.0
+    assert analogy_accuracy_score(z, [[0, 1, 2, 3], [0, 1, 0, 4]]) == 0.5  # the repeat as its own word answers the second
+
+
 def test_a_model_that_covers_nothing_is_skipped_with_the_reason():
     model = adapt({"zzzz": [1.0, 0.0], "yyyy": [0.0, 1.0]}, name="tiny")
     res = latentbench.evaluate(model, tasks=["analogy/google", "similarity/simlex999"], n_bootstrap=50)

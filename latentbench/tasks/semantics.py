@@ -43,14 +43,15 @@ def _covered_codes(adapter: Adapter, data: Dataset, ctx: RunContext, restrict_vo
 
     Covered: the model encodes the item and, for a model with a vocabulary of its own, the word is
     among its first ``restrict_vocab`` words. A group is the model's key for the word (two items that
-    a case-insensitive model reads as one key are one word), else the position itself.
+    a case-insensitive model reads as one key are one word), else the first position of the same string.
     """
     rows = ctx.rows()
     covered, z = ctx.latents_covered()
     where = np.nonzero(covered)[0]
     vocab = adapter.vocabulary(restrict_vocab)
-    if vocab is None:
-        return where, z, where.copy()
+    if vocab is None:  # one group per distinct string: a repeated item is one word, never its own answer
+        _, first, inverse = np.unique(data.get_items(rows[where]), return_index=True, return_inverse=True)
+        return where, z, first[inverse.ravel()]
     keys = vocab.index(data.get_items(rows[where]))
     keep = keys >= 0
     return where[keep], z[keep], keys[keep]
