@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from latentbench.metrics import anomaly, cka, collapse, dimension, disentanglement, factor_semantics, fairness, likelihood
-from latentbench.metrics import neighborhood, privacy, ranking, reconstruction, topology
+from latentbench.metrics import neighborhood, privacy, ranking, reconstruction, semantics, topology
 
 
 @dataclass(frozen=True)
@@ -55,6 +55,11 @@ class Case:
 
 def _codes(rng: np.random.Generator, n: int = 120, d: int = 3) -> np.ndarray:
     return rng.normal(size=(n, d))
+
+
+def _questions(rng: np.random.Generator, n_words: int, n: int) -> np.ndarray:
+    """Analogy questions: four distinct row indices per question."""
+    return np.stack([rng.choice(n_words, 4, replace=False) for _ in range(n)])
 
 
 def _manifold(rng: np.random.Generator, n: int = 150) -> tuple[np.ndarray, np.ndarray]:
@@ -281,6 +286,16 @@ CASES: dict[str, Case] = {
     "reconstruction.psnr_per_sample": Case(reconstruction.psnr_per_sample, lambda r: ([r.uniform(0.01, 0.1, 20)], {}), {0: "mse"},
                                            value=lambda r: r.tolist()),
     "reconstruction.error_quantiles": Case(reconstruction.error_quantiles, lambda r: ([r.uniform(size=20)], {}), {0: "errors"}),
+    # ------------------------------------------------------------------ semantics
+    "semantics.analogy_accuracy_score": Case(semantics.analogy_accuracy_score, lambda r: ([_codes(r, 40, 5), _questions(r, 40, 30)], {}),
+                                             {0: "vectors", 1: "questions"}, codes=(0,),
+                                             invariances=frozenset({"rotation", "isotropic_scale", "dim_permutation"})),
+    "semantics.pair_cosines": Case(semantics.pair_cosines, lambda r: ([_codes(r, 30), _codes(r, 30)], {}), {0: "x", 1: "y"},
+                                   codes=(0, 1), value=lambda r: r.tolist(), rtol=1e-9,
+                                   invariances=frozenset({"rotation", "isotropic_scale", "dim_permutation"}),
+                                   extra={"scale_each": True}),
+    "semantics.word_similarity_score": Case(semantics.word_similarity_score, lambda r: ([r.uniform(-1, 1, 50), r.uniform(0, 10, 50)], {}),
+                                            {0: "similarities", 1: "human_scores"}),
     # ------------------------------------------------------------------ topology
     "topology.farthest_point_sampling": Case(topology.farthest_point_sampling, lambda r: ([_manifold(r)[0]], {"n_landmarks": 20}), {0: "x"},
                                              codes=(0,), value=lambda r: r[0].tolist(),

@@ -60,6 +60,8 @@ BUILTIN_TASK_CLASSES: dict[str, str] = {
     "factor-analogy": "latentbench.tasks.factor_semantics:FactorAnalogy",
     "factor-distance": "latentbench.tasks.factor_semantics:FactorDistanceSimilarity",
     "weat": "latentbench.tasks.weat:WEAT",
+    "analogy": "latentbench.tasks.semantics:WordAnalogy",
+    "similarity": "latentbench.tasks.semantics:WordSimilarity",
 }
 
 TASK_CLASSES: Registry[type[Task]] = Registry("task class", hint="Run `latentbench list tasks` to see the registered tasks.")
