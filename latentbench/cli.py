@@ -561,8 +561,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
     refs = []
     for r in args.refs:
         r = r.removeprefix("ref:")
-        if r in ("all", "all-quick", "all-full", "all-text"):
-            tier = r.removeprefix("all-") if r in ("all-full", "all-text") else "quick"
+        if r in ("all", "all-quick", "all-full", "all-text", "all-anomaly"):
+            tier = r.removeprefix("all-") if r in ("all-full", "all-text", "all-anomaly") else "quick"
             refs += [s.name for s in list_reference_models() if s.tier == tier]
         else:
             refs.append(r)

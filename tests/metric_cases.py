@@ -22,8 +22,8 @@ from typing import Any
 
 import numpy as np
 
-from latentbench.metrics import cka, collapse, dimension, disentanglement, factor_semantics, fairness, likelihood, neighborhood, privacy
-from latentbench.metrics import reconstruction, topology
+from latentbench.metrics import anomaly, cka, collapse, dimension, disentanglement, factor_semantics, fairness, likelihood
+from latentbench.metrics import neighborhood, privacy, ranking, reconstruction, semantics, topology
 
 
 @dataclass(frozen=True)
@@ -55,6 +55,11 @@ class Case:
 
 def _codes(rng: np.random.Generator, n: int = 120, d: int = 3) -> np.ndarray:
     return rng.normal(size=(n, d))
+
+
+def _questions(rng: np.random.Generator, n_words: int, n: int) -> np.ndarray:
+    """Analogy questions: four distinct row indices per question."""
+    return np.stack([rng.choice(n_words, 4, replace=False) for _ in range(n)])
 
 
 def _manifold(rng: np.random.Generator, n: int = 150) -> tuple[np.ndarray, np.ndarray]:
@@ -178,8 +183,6 @@ CASES: dict[str, Case] = {
     "fairness.directional_bias_amplification": Case(fairness.directional_bias_amplification,
                                                     lambda r: ([_binary(r, 100), _binary(r, 100)], {"t_pred": _binary(r, 100)}),
                                                     {0: "a_true", 1: "t_true"}, categorical=frozenset({"a_true", "t_true"})),
-    "fairness.weighted_auroc": Case(fairness.weighted_auroc, lambda r: ([r.normal(size=100), _binary(r, 100)], {}),
-                                    {0: "scores", 1: "labels"}, invariances=frozenset()),
     "fairness.label_only_scores": Case(fairness.label_only_scores, lambda r: ([_binary(r, 100), _binary(r, 100), _binary(r, 50)], {}),
                                        {0: "s_train", 1: "y_train", 2: "y_test"}, value=lambda r: r.tolist(),
                                        categorical=frozenset({"s_train", "y_train", "y_test"})),
@@ -240,6 +243,39 @@ CASES: dict[str, Case] = {
                                      {0: "signal_members", 1: "signal_non_members"}, value=lambda r: r.value),
     "privacy.train_mlp_inverter": Case(privacy.train_mlp_inverter, lambda r: ([_codes(r, 64), r.uniform(size=(64, 5))], {"steps": 5, "hidden": [8]}),
                                        {0: "z_aux", 1: "x_aux"}, value=lambda r: r[0](np.zeros((1, 3))).shape),
+    # ------------------------------------------------------------------ ranking (AUROC, average precision, TPR at FPR)
+    "ranking.auroc_score": Case(ranking.auroc_score, lambda r: ([_binary(r, 100), r.normal(size=100)], {}), {0: "y_true", 1: "y_score"}),
+    "ranking.auroc_placements": Case(ranking.auroc_placements, lambda r: ([_binary(r, 100), r.normal(size=100)], {}),
+                                     {0: "y_true", 1: "y_score"}, value=lambda r: float(r.mean())),
+    "ranking.average_precision_score": Case(ranking.average_precision_score, lambda r: ([_binary(r, 100), r.normal(size=100)], {}),
+                                            {0: "y_true", 1: "y_score"}),
+    "ranking.tpr_at_fpr_score": Case(ranking.tpr_at_fpr_score, lambda r: ([_binary(r, 100), r.normal(size=100)], {"max_fpr": 0.1}),
+                                     {0: "y_true", 1: "y_score"}),
+    "ranking.weighted_auroc": Case(ranking.weighted_auroc, lambda r: ([r.normal(size=100), _binary(r, 100)], {}),
+                                   {0: "scores", 1: "labels"}),
+    "ranking.weighted_average_precision": Case(ranking.weighted_average_precision, lambda r: ([r.normal(size=100), _binary(r, 100)], {}),
+                                               {0: "scores", 1: "labels"}),
+    "ranking.weighted_tpr_at_fpr": Case(ranking.weighted_tpr_at_fpr, lambda r: ([r.normal(size=100), _binary(r, 100)], {"max_fpr": 0.1}),
+                                        {0: "scores", 1: "labels"}),
+    # ------------------------------------------------------------------ anomaly
+    "anomaly.knn_distance": Case(anomaly.knn_distance, lambda r: ([_codes(r), _codes(r, 40)], {"k": 3}), {0: "z_train", 1: "z_test"},
+                                 codes=(0, 1), value=lambda r: r.tolist(), rtol=1e-7,
+                                 invariances=frozenset({"rotation", "translation", "dim_permutation"})),
+    "anomaly.mahalanobis_distance": Case(anomaly.mahalanobis_distance, lambda r: ([_codes(r), _codes(r, 40)], {}), {0: "z_train", 1: "z_test"},
+                                         codes=(0, 1), value=lambda r: r.tolist(), rtol=1e-6,
+                                         invariances=frozenset({"rotation", "translation", "isotropic_scale", "dim_permutation"})),
+    "anomaly.isolation_forest_scores": Case(anomaly.isolation_forest_scores, lambda r: ([_codes(r), _codes(r, 40)], {"rng": 0, "n_estimators": 20}),
+                                            {0: "z_train", 1: "z_test"}, codes=(0, 1), value=lambda r: r.tolist()),
+    "anomaly.lof_scores": Case(anomaly.lof_scores, lambda r: ([_codes(r), _codes(r, 40)], {"k": 10}), {0: "z_train", 1: "z_test"},
+                               codes=(0, 1), value=lambda r: r.tolist(), rtol=1e-6,
+                               invariances=frozenset({"rotation", "translation", "isotropic_scale", "dim_permutation"})),
+    "anomaly.pyod_scores": Case(anomaly.pyod_scores, lambda r: ([_codes(r), _codes(r, 40)], {"detector": "ECOD", "rng": 0}),
+                                {0: "z_train", 1: "z_test"}, codes=(0, 1), value=lambda r: r.tolist()),
+    "anomaly.detection_estimates": Case(anomaly.detection_estimates, lambda r: ([r.normal(size=100), _binary(r, 100)], {"rng": 0, "n_resamples": 50}),
+                                        {0: "scores", 1: "is_anomaly"}, value=lambda r: (r["auroc"].value, r["average_precision"].value)),
+    "anomaly.paired_auroc_difference": Case(anomaly.paired_auroc_difference,
+                                            lambda r: ([r.normal(size=100), r.normal(size=100), _binary(r, 100)], {"rng": 0, "n_resamples": 50}),
+                                            {0: "scores_a", 1: "scores_b", 2: "is_anomaly"}, value=lambda r: r.value),
     # ------------------------------------------------------------------ reconstruction
     "reconstruction.per_sample_squared_error": Case(reconstruction.per_sample_squared_error,
                                                     lambda r: ([r.uniform(size=(20, 5)), r.uniform(size=(20, 5))], {}), {0: "x", 1: "x_hat"},
@@ -250,6 +286,16 @@ CASES: dict[str, Case] = {
     "reconstruction.psnr_per_sample": Case(reconstruction.psnr_per_sample, lambda r: ([r.uniform(0.01, 0.1, 20)], {}), {0: "mse"},
                                            value=lambda r: r.tolist()),
     "reconstruction.error_quantiles": Case(reconstruction.error_quantiles, lambda r: ([r.uniform(size=20)], {}), {0: "errors"}),
+    # ------------------------------------------------------------------ semantics
+    "semantics.analogy_accuracy_score": Case(semantics.analogy_accuracy_score, lambda r: ([_codes(r, 40, 5), _questions(r, 40, 30)], {}),
+                                             {0: "vectors", 1: "questions"}, codes=(0,),
+                                             invariances=frozenset({"rotation", "isotropic_scale", "dim_permutation"})),
+    "semantics.pair_cosines": Case(semantics.pair_cosines, lambda r: ([_codes(r, 30), _codes(r, 30)], {}), {0: "x", 1: "y"},
+                                   codes=(0, 1), value=lambda r: r.tolist(), rtol=1e-9,
+                                   invariances=frozenset({"rotation", "isotropic_scale", "dim_permutation"}),
+                                   extra={"scale_each": True}),
+    "semantics.word_similarity_score": Case(semantics.word_similarity_score, lambda r: ([r.uniform(-1, 1, 50), r.uniform(0, 10, 50)], {}),
+                                            {0: "similarities", 1: "human_scores"}),
     # ------------------------------------------------------------------ topology
     "topology.farthest_point_sampling": Case(topology.farthest_point_sampling, lambda r: ([_manifold(r)[0]], {"n_landmarks": 20}), {0: "x"},
                                              codes=(0,), value=lambda r: r[0].tolist(),

@@ -4,6 +4,8 @@ PCA and the identity)."""
 
 from __future__ import annotations
 
+import zlib
+
 import numpy as np
 
 from latentbench.data import load_dataset

@@ -37,6 +37,11 @@ Text references (tier ``text``: ``word2vec-lee``, ``minilm``; :mod:`latentbench.
 are not in ``ref:all`` (the image tiers); ``ref:all-text`` names them. They are scored on any
 text dataset: their training corpus is not an evaluation set, so the runner's check that a model
 is scored only on held-out rows of its own dataset does not apply to them.
+
+One-class references (tier ``anomaly``: ``vae-conv-shapes-oneclass``, ``ae-shapes-oneclass``) are
+trained on the inlier-only train split of ``shapes-anomaly`` (the heart class held out), so the
+anomaly family can score encoders that never saw the anomalous class; ``ref:all-anomaly`` names
+them (they are not in ``ref:all``).
 """
 
 from __future__ import annotations
@@ -70,7 +75,7 @@ __all__ = [
     "reference_dataset_name", "train_reference",
 ]
 
-TIERS = ("quick", "full", "text")
+TIERS = ("quick", "full", "text", "anomaly")
 
 
 @dataclass(frozen=True)

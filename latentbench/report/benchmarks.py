@@ -246,7 +246,7 @@ def leaderboard_markdown(board: Leaderboard, benches: Sequence[Benchmark], *, ti
     for b in benches:
         lines += benchmark_markdown(board, b, notes)
     lines += ["## notes", ""] + [f"- {n}" for n in board.legend()]
-    lines.append("- –: the model was trained on another dataset than the task's (a benchmark's table leaves out models with no task there).")
+    lines.append("- –: the model was trained on another dataset than the task's, or reads another kind of input (a text model on images, an image model on words); a benchmark's table leaves out models with no task there.")
     if board.kept_apart:
         lines.append("- Kept apart (never one row): " + "; ".join(board.kept_apart) + ".")
     lines += [f"- {n}" for n in board.notes]

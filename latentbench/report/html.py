@@ -415,7 +415,7 @@ def render_html(board: Leaderboard, *, title: str, header: Sequence[str] = (), p
     for i, b in enumerate(benches):
         out += _benchmark_html(board, b, i == 0)
     out.append('<h2 id="notes">Notes</h2><ul class="notes">' + "".join(f"<li>{_inline_md(n)}</li>" for n in board.legend()))
-    out.append("<li>–: the model was trained on another dataset than the task&#39;s (its reason is on hover).</li>")
+    out.append("<li>–: the model was trained on another dataset than the task&#39;s, or reads another kind of input (its reason is on hover).</li>")
     if board.kept_apart:
         out.append("<li>Kept apart (never one column): " + _e("; ".join(board.kept_apart)) + ".</li>")
     out += [f"<li>{_inline_md(n)}</li>" for n in board.notes]

@@ -163,8 +163,11 @@ class Cell:
 
 
 def trained_elsewhere(cell: Cell) -> bool:
-    """A cell skipped because the model was trained on another dataset (or another draw of it)."""
-    return cell.status == "skipped" and "was trained on" in (cell.message or "")
+    """A cell skipped because the model was trained on another dataset (or another draw of it), or
+    because it reads another kind of input than the dataset holds (a text model on images, an image
+    model on words): not the model's task, so a text model and an image model never share a table."""
+    message = cell.status == "skipped" and (cell.message or "")
+    return bool(message) and ("was trained on" in message or "(another input kind)" in message)
 
 
 @dataclass

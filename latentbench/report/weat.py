@@ -34,18 +34,20 @@ def _test_label(name: str, t: Mapping[str, Any]) -> str:
     return str(est.get("test") or name)
 
 
-def weat_findings(name: str, t: Mapping[str, Any]) -> list[str]:
-    """One plain-words line per test."""
+def weat_findings(name: str, t: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """One ``(severity, plain-words line)`` per test: high for a significant large effect, medium for a
+    significant smaller one, info otherwise (not measured, or not significant)."""
     d, p, cov = _v(t, "effect_size"), _v(t, "p_value"), _v(t, "coverage")
     info = t["params"].get("info", {})
     label = _test_label(name, t)
     if d is None:
         why = info.get("undefined") or "the effect size is undefined"
-        return [f"{label.upper()} (`{name}`): not measured: {why}; the model encodes {_pct(cov)} of the test's words."]
+        return [("info", f"{label.upper()} (`{name}`): not measured: {why}; the model encodes {_pct(cov)} of the test's words.")]
     strength = "large" if abs(d) >= 0.8 else "medium" if abs(d) >= 0.5 else "small" if abs(d) >= 0.2 else "negligible"
     sig = "significant" if p is not None and p < 0.05 else "not significant"
-    return [f"{label.upper()} (`{name}`): effect size d = {_f(d)} ({strength}; X with A over B when positive), one-sided "
-            f"permutation p = {_f(p)} ({sig} at 0.05, one test; several tests are not corrected), on {_pct(cov)} of the words."]
+    severity = ("high" if strength == "large" else "medium") if sig == "significant" and strength != "negligible" else "info"
+    return [(severity, f"{label.upper()} (`{name}`): effect size d = {_f(d)} ({strength}; X with A over B when positive), one-sided "
+            f"permutation p = {_f(p)} ({sig} at 0.05, one test; several tests are not corrected), on {_pct(cov)} of the words.")]
 
 
 def weat_table(tasks: Mapping[str, Mapping[str, Any]]) -> tuple[list[str], list[tuple[Any, ...]]]:

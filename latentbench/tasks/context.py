@@ -62,6 +62,24 @@ class LatentCache:
         """Posterior mean and log-variance of the split's rows."""
         return self._get("posterior", split, lambda rows: self.adapter.posterior_rows(self.dataset, rows))
 
+    def latents_covered(self, split: str) -> tuple[np.ndarray, np.ndarray]:
+        """Which of the split's rows the model can encode (boolean, one per row) and the codes of those
+        rows only, ``(n_covered, latent_dim)``; the codes of every row when they are already computed."""
+
+        def compute(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            ok = self.adapter.coverage(self.dataset, rows)
+            full = self.peek("z", split)
+            if full is not None:
+                return ok, full[ok]
+            if not ok.any():
+                return ok, np.zeros((0, self.adapter.latent_dim or 0))
+            z = self.adapter.encode_rows(self.dataset, rows[ok])
+            if ok.all():  # every row covered: the same encoding serves latents() too
+                self._values[("z", split)] = z
+            return ok, z
+
+        return self._get("z-covered", split, compute)
+
 
 class RunContext:
     """What a task gets besides the adapter and the dataset.
@@ -102,6 +120,12 @@ class RunContext:
     def posterior(self, split: str | None = None) -> tuple[np.ndarray, np.ndarray]:
         """The cached posterior (mean, log-variance) of a split."""
         return self._cache.posterior(split or self.split)
+
+    def latents_covered(self, split: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """``(covered, z)``: which of the split's rows the model can encode (a boolean per row) and the
+        cached codes of the covered rows only. For tasks that handle coverage (a word model has no
+        vector for a word outside its vocabulary); :meth:`latents` needs every row's code."""
+        return self._cache.latents_covered(split or self.split)
 
     def subsample(self, n: int, limit: int) -> np.ndarray:
         """Sorted positions of a seeded subsample of at most ``limit`` of ``n`` rows, without replacement
