@@ -275,6 +275,8 @@ def _tasks_markdown(tasks: list[Any]) -> str:
         if limits:
             out.append(f"- allowed parameter values (checked when the spec is loaded): {'; '.join(limits)}")
         out += [f"- reference: {t.reference or '-'}"]
+        if getattr(t, "model_selection", ""):
+            out.append(f"- model selection: {t.model_selection}")
         if t.descriptive:
             out.append(f"- descriptive on this task (shown, never ranked): {', '.join(sorted(t.descriptive))}")
         out += ["", "| score | direction | unit | description |", "|---|---|---|---|"]

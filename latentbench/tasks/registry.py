@@ -54,6 +54,7 @@ BUILTIN_TASK_CLASSES: dict[str, str] = {
     "intrinsic-dimension": "latentbench.tasks.geometry:IntrinsicDimension",
     "neighbourhood": "latentbench.tasks.geometry:NeighbourhoodPreservation",
     "topology": "latentbench.tasks.geometry:TopologyPreservation",
+    "domain-shift": "latentbench.tasks.transfer:DomainShift",
 }
 
 TASK_CLASSES: Registry[type[Task]] = Registry("task class", hint="Run `latentbench list tasks` to see the registered tasks.")
