@@ -231,7 +231,7 @@ def make_skada_shifted(*, shift: str = "covariate", n: int = 100, noise: float =
     """skada's ``make_shifted_datasets``: two 2-D Gaussian-mixture domains with a binary label.
 
     ``shift`` is skada's ``covariate_shift``, ``target_shift``, ``conditional_shift`` or
-    ``subspace_shift`` (Courty & al.'s generators in ``skada.datasets``), drawn with ``n`` rows per
+    ``subspace`` (Courty & al.'s generators in ``skada.datasets``), drawn with ``n`` rows per
     domain, ``label="binary"`` and ``random_state=seed``. skada's shifts have no strength
     parameter; their size is skada's default. Needs the optional extra ``domain``
     (``pip install 'latentbench[domain]'``).
@@ -255,7 +255,7 @@ def make_skada_shifted(*, shift: str = "covariate", n: int = 100, noise: float =
     except ImportError:
         raise MissingOptionalDependencyError(f"dataset 'skada-shifted' needs the optional package 'skada': "
                                              f"pip install 'latentbench[{DOMAIN_EXTRA}]'") from None
-    X, y, sample_domain = make_shifted_datasets(n_samples_source=n, n_samples_target=n, shift=f"{shift}_shift",
+    X, y, sample_domain = make_shifted_datasets(n_samples_source=n, n_samples_target=n, shift="subspace" if shift == "subspace" else f"{shift}_shift",
                                                 noise=noise or None, label="binary", random_state=seed)
     domain = (np.asarray(sample_domain) < 0).astype(np.int64)  # skada: positive ids are sources, negative targets
     X = np.asarray(X, dtype=np.float32)
@@ -263,7 +263,7 @@ def make_skada_shifted(*, shift: str = "covariate", n: int = 100, noise: float =
         name="skada-shifted", x=X, obs_shape=(X.shape[1],), kind="real", storage="float", version=1,
         params={"shift": shift, "n": n, "noise": noise, "seed": seed, "test_fraction": test_fraction},
         labels=np.asarray(y).astype(np.int64), domain=domain, splits=make_splits(len(X), seed=seed, test_fraction=test_fraction),
-        metadata={"shift": shift, "source": f"skada.datasets.make_shifted_datasets(shift='{shift}_shift', label='binary')",
+        metadata={"shift": shift, "source": "skada.datasets.make_shifted_datasets(label='binary')",
                   "label_name": "skada's binary label"},
     )
 

@@ -210,7 +210,7 @@ def median_bandwidth(source: Any, target: Any) -> float:
     Z = np.concatenate([xs, xt])
     D = _sq_dists(Z)
     iu = np.triu_indices(len(Z), k=1)
-    return float(np.sqrt(np.median(D[iu])))
+    return float(np.median(np.sqrt(D[iu])))  # the median of the distances (not the root of the squared ones' median)
 
 
 def _sq_dists(Z: np.ndarray) -> np.ndarray:
@@ -226,7 +226,7 @@ def _kernel(Z: np.ndarray, kernel: str, bandwidth: float | None) -> tuple[np.nda
         return Z @ Z.T, None
     D = _sq_dists(Z)
     if bandwidth is None:
-        bandwidth = float(np.sqrt(np.median(D[np.triu_indices(len(Z), k=1)])))
+        bandwidth = float(np.median(np.sqrt(D[np.triu_indices(len(Z), k=1)])))
     if not bandwidth > 0:
         return np.full_like(D, np.nan), bandwidth
     return np.exp(-D / (2.0 * bandwidth**2)), bandwidth
