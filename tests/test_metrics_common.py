@@ -23,7 +23,7 @@ from latentbench.exceptions import InputValidationError
 
 from metric_cases import CASES, NOT_METRICS, Case
 
-MODULES = ("collapse", "dimension", "disentanglement", "fairness", "likelihood", "neighborhood", "privacy", "reconstruction", "topology")
+MODULES = ("collapse", "dimension", "disentanglement", "fairness", "likelihood", "neighborhood", "privacy", "reconstruction", "topology", "transfer")
 
 
 def public_metric_functions() -> dict[str, object]:
