@@ -255,8 +255,13 @@ def make_skada_shifted(*, shift: str = "covariate", n: int = 100, noise: float =
     except ImportError:
         raise MissingOptionalDependencyError(f"dataset 'skada-shifted' needs the optional package 'skada': "
                                              f"pip install 'latentbench[{DOMAIN_EXTRA}]'") from None
-    X, y, sample_domain = make_shifted_datasets(n_samples_source=n, n_samples_target=n, shift="subspace" if shift == "subspace" else f"{shift}_shift",
-                                                noise=noise or None, label="binary", random_state=seed)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # skada 0.6 deprecates its own default return_X_y
+        X, y, sample_domain = make_shifted_datasets(n_samples_source=n, n_samples_target=n,
+                                                    shift="subspace" if shift == "subspace" else f"{shift}_shift",
+                                                    noise=noise or None, label="binary", random_state=seed)
     domain = (np.asarray(sample_domain) < 0).astype(np.int64)  # skada: positive ids are sources, negative targets
     X = np.asarray(X, dtype=np.float32)
     return Dataset(
