@@ -216,6 +216,7 @@ def test_shapes_factor_shift_restricts_the_source_and_moves_the_target():
     assert d0.factors[:, 3].max() < 16
 
 
+@pytest.mark.filterwarnings("ignore:The `return_X_y` parameter is deprecated:DeprecationWarning")
 def test_skada_generator_through_the_extra():
     pytest.importorskip("skada")
     from skada.datasets import make_shifted_datasets

