@@ -179,6 +179,8 @@ def test_bad_input_gets_one_line_errors():
         transfer_gap(X, np.zeros(40), X, np.zeros(40), X, np.zeros(40), rng=0)
     with pytest.raises(InputValidationError, match="source needs at least 4 rows"):
         mmd2_unbiased(X[:2], X)
+    with pytest.raises(InputValidationError, match="pass a random subsample"):
+        mmd2_unbiased(np.zeros((15_000, 1)), np.zeros((6_000, 1)))
     with pytest.raises(InputValidationError, match="'kernel' must be one of"):
         mmd2_unbiased(X, X, kernel="rbf")
 

@@ -41,6 +41,8 @@ __all__ = [
 
 #: The probe's regularisation grid, searched by training-domain validation.
 C_GRID: tuple[float, ...] = (0.01, 0.1, 1.0, 10.0)
+#: Most pooled rows of the kernel-matrix functions (an ``N x N`` float64 matrix: 3.2 GB at this bound).
+MAX_KERNEL_ROWS = 20_000
 #: Fewest rows of each domain (and of each class, for a probe) the metrics accept.
 MIN_ROWS = 4
 
@@ -87,6 +89,12 @@ def _pair(source: Any, target: Any) -> tuple[np.ndarray, np.ndarray]:
     if xs.shape[1] != xt.shape[1]:
         raise InputValidationError(f"source and target must have the same number of columns, got {xs.shape[1]} and {xt.shape[1]}")
     return xs, xt
+
+
+def _check_kernel_rows(xs: np.ndarray, xt: np.ndarray) -> None:
+    if len(xs) + len(xt) > MAX_KERNEL_ROWS:
+        raise InputValidationError(f"source and target have {len(xs) + len(xt)} rows together, more than {MAX_KERNEL_ROWS} (the "
+                                   f"pooled kernel matrix is N x N); pass a random subsample of each")
 
 
 def _constant(x: np.ndarray) -> bool:
@@ -207,6 +215,7 @@ def median_bandwidth(source: Any, target: Any) -> float:
         row is the same point.
     """
     xs, xt = _pair(source, target)
+    _check_kernel_rows(xs, xt)
     Z = np.concatenate([xs, xt])
     D = _sq_dists(Z)
     iu = np.triu_indices(len(Z), k=1)
@@ -277,6 +286,7 @@ def mmd2_unbiased(source: Any, target: Any, *, kernel: str = "gaussian", bandwid
     """
     _check_kernel(kernel, bandwidth)
     xs, xt = _pair(source, target)
+    _check_kernel_rows(xs, xt)
     K, sigma = _kernel(np.concatenate([xs, xt]), kernel, bandwidth)
     if kernel == "gaussian" and not (sigma and sigma > 0):
         warnings.warn("the codes are constant: the median-heuristic bandwidth is 0 and MMD is undefined", UndefinedMetricWarning,
@@ -320,6 +330,7 @@ def mmd_test(source: Any, target: Any, *, rng: Any, kernel: str = "gaussian", ba
     check_param(n_permutations, "n_permutations", low=1, high=100_000, integer=True)
     check_param(n_rounds, "n_rounds", low=2, high=1000, integer=True)
     xs, xt = _pair(source, target)
+    _check_kernel_rows(xs, xt)
     gen = check_rng(rng)
     Z = np.concatenate([xs, xt])
     N, m = len(Z), len(xs)
