@@ -240,7 +240,7 @@ def _parser() -> argparse.ArgumentParser:
     _add_common(run)
 
     tr = sub.add_parser("train", help="train (or load from the cache) reference models")
-    tr.add_argument("refs", nargs="+", metavar="REF", help="reference model names, or all / all-full / all-text")
+    tr.add_argument("refs", nargs="+", metavar="REF", help="reference model names, or all / all-full / all-text / all-transfer")
     tr.add_argument("--seed", "--seeds", dest="seeds", type=_seed, nargs="+", metavar="SEED",
                     help="training seeds in [0, 2**32), one checkpoint each (default: the spec's seed; --seeds is a deprecated spelling)")
     tr.add_argument("--device", default="auto", help="auto, cpu or cuda")
@@ -398,6 +398,8 @@ def _tasks_markdown(tasks: list[Any]) -> str:
         if limits:
             out.append(f"- allowed parameter values (checked when the spec is loaded): {'; '.join(limits)}")
         out += [f"- reference: {t.reference or '-'}"]
+        if getattr(t, "model_selection", ""):
+            out.append(f"- model selection: {t.model_selection}")
         if t.descriptive:
             out.append(f"- descriptive on this task (shown, never ranked): {', '.join(sorted(t.descriptive))}")
         out += ["", "| score | direction | unit | description |", "|---|---|---|---|"]
@@ -561,8 +563,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
     refs = []
     for r in args.refs:
         r = r.removeprefix("ref:")
-        if r in ("all", "all-quick", "all-full", "all-text", "all-anomaly"):
-            tier = r.removeprefix("all-") if r in ("all-full", "all-text", "all-anomaly") else "quick"
+        if r in ("all", "all-quick", "all-full", "all-text", "all-anomaly", "all-transfer"):
+            tier = r.removeprefix("all-") if r in ("all-full", "all-text", "all-anomaly", "all-transfer") else "quick"
             refs += [s.name for s in list_reference_models() if s.tier == tier]
         else:
             refs.append(r)

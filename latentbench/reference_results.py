@@ -246,7 +246,7 @@ def _main(argv: list[str] | None = None) -> int:
                     help="folder to write into (default $LATENTBENCH_HOME/reference-export; reports/reference refreshes the committed files)")
     ex.add_argument("--force", action="store_true", help="replace the files if they exist")
     ex.add_argument("--models", nargs="+", help="reference model names (default: every cached one)")
-    ex.add_argument("--tier", choices=["quick", "full", "text"])
+    ex.add_argument("--tier", choices=["quick", "full", "text", "transfer"])
     im = sub.add_parser("import", help="write exported rows into a store")
     im.add_argument("path")
     im.add_argument("--store", required=True)

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from latentbench.metrics import anomaly, cka, collapse, dimension, disentanglement, factor_semantics, fairness, likelihood
-from latentbench.metrics import neighborhood, privacy, ranking, reconstruction, semantics, topology
+from latentbench.metrics import neighborhood, privacy, ranking, reconstruction, semantics, topology, transfer
 
 
 @dataclass(frozen=True)
@@ -84,6 +84,22 @@ def _binary(rng: np.random.Generator, n: int) -> np.ndarray:
     v = rng.integers(0, 2, n)
     v[:2] = [0, 1]
     return v
+
+
+def _domains(rng: np.random.Generator, n: int = 120, d: int = 3, shift: float = 0.7) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Codes of two domains (the target's first coordinate shifted and scaled), their 0/1 domain and a binary label."""
+    dom = np.repeat([0, 1], n // 2)
+    z = rng.normal(size=(n, d))
+    z[dom == 1, 0] = 1.3 * z[dom == 1, 0] + shift
+    y = (z[:, 1] + 0.3 * rng.normal(size=n) > 0).astype(np.int64)
+    return z, dom, y
+
+
+def _transfer_gap_args(rng: np.random.Generator) -> tuple[list[Any], dict[str, Any]]:
+    z, dom, y = _domains(rng, 200)
+    z2, dom2, y2 = _domains(rng, 120)
+    return ([z[dom == 0], y[dom == 0], z2[dom2 == 0], y2[dom2 == 0], z2[dom2 == 1], y2[dom2 == 1]],
+            {"rng": 0, "n_resamples": 50, "codes_target_train": z[dom == 1], "labels_target_train": y[dom == 1]})
 
 
 def _diagrams(rng: np.random.Generator) -> list[np.ndarray]:
@@ -317,7 +333,41 @@ CASES: dict[str, Case] = {
     "topology.compare_topology": Case(topology.compare_topology, lambda r: (list(_manifold(r, 120)), {"n_landmarks": 40, "n_draws": 2, "rng": 0}),
                                       {0: "x", 1: "z"}, codes=(1,), value=lambda r: r["bottleneck"][1]["mean"],
                                       invariances=frozenset({"rotation", "isotropic_scale", "translation", "dim_permutation"}), rtol=1e-6),
+    # ------------------------------------------------------------------ transfer
+    "transfer.proxy_a_distance": Case(transfer.proxy_a_distance, lambda r: ([*_domains(r)[:2], *_domains(r)[:2]], {"rng": 0, "n_resamples": 50}),
+                                      {0: "codes_train", 1: "domain_train", 2: "codes_test", 3: "domain_test"}, codes=(0, 2),
+                                      value=lambda r: r.value, invariances=frozenset({"translation", "isotropic_scale"}),
+                                      categorical=frozenset({"domain_train", "domain_test"}), rtol=1e-6,
+                                      notes="logistic regression on codes standardized with the training rows' statistics"),
+    "transfer.mmd2_unbiased": Case(transfer.mmd2_unbiased, lambda r: (list(domain_split(_domains(r))), {}), {0: "source", 1: "target"},
+                                   codes=(0, 1), invariances=frozenset({"rotation", "isotropic_scale", "translation", "dim_permutation"}),
+                                   rtol=1e-7),
+    "transfer.mmd_test": Case(transfer.mmd_test, lambda r: (list(domain_split(_domains(r))), {"rng": 0, "n_permutations": 50, "n_rounds": 4}),
+                              {0: "source", 1: "target"}, codes=(0, 1), value=lambda r: (r["p_value"], r["mmd2"].value),
+                              invariances=frozenset({"rotation", "isotropic_scale", "translation", "dim_permutation"}), rtol=1e-7),
+    "transfer.median_bandwidth": Case(transfer.median_bandwidth, lambda r: (list(domain_split(_domains(r))), {}), {0: "source", 1: "target"},
+                                      codes=(0, 1), invariances=frozenset({"rotation", "translation", "dim_permutation"}), rtol=1e-7),
+    "transfer.coral_distance": Case(transfer.coral_distance, lambda r: (list(domain_split(_domains(r))), {}), {0: "source", 1: "target"},
+                                    codes=(0, 1), invariances=frozenset({"rotation", "translation", "dim_permutation"}), rtol=1e-7),
+    "transfer.coral_bootstrap": Case(transfer.coral_bootstrap, lambda r: (list(domain_split(_domains(r))), {"rng": 0, "n_resamples": 30}),
+                                     {0: "source", 1: "target"}, codes=(0, 1), value=lambda r: r.value,
+                                     invariances=frozenset({"rotation", "translation", "dim_permutation"}), rtol=1e-7),
+    "transfer.domain_arrays": Case(transfer.domain_arrays, lambda r: (list(_domains(r)[:2]), {}), {0: "codes", 1: "domain"}, codes=(0,),
+                                   value=lambda r: (r[0].shape, r[1].shape), categorical=frozenset({"domain"}),
+                                   invariances=frozenset({"rotation", "isotropic_scale", "translation", "dim_permutation"})),
+    "transfer.transfer_gap": Case(transfer.transfer_gap, _transfer_gap_args,
+                                  {0: "codes_source_train", 1: "labels_source_train", 2: "codes_source_test", 3: "labels_source_test",
+                                   4: "codes_target_test", 5: "labels_target_test"}, codes=(0, 2, 4),
+                                  value=lambda r: (r["target_accuracy"].value, r["source_accuracy"].value),
+                                  categorical=frozenset({"labels_source_train", "labels_source_test", "labels_target_test"}),
+                                  invariances=frozenset({"translation", "isotropic_scale"}),
+                                  notes="the probes standardize codes with their training rows' statistics"),
 }
+
+
+def domain_split(parts: tuple[np.ndarray, np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    z, dom, _ = parts
+    return z[dom == 0], z[dom == 1]
 
 #: Public functions of ``latentbench.metrics`` that are not metrics of data (helpers, constants,
 #: verdict wording, unit conversions on scalars), with the reason.

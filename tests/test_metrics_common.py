@@ -24,7 +24,7 @@ from latentbench.exceptions import InputValidationError
 from metric_cases import CASES, NOT_METRICS, Case
 
 MODULES = ("anomaly", "cka", "collapse", "dimension", "disentanglement", "factor_semantics", "fairness", "likelihood",
-           "neighborhood", "privacy", "ranking", "reconstruction", "semantics", "topology")
+           "neighborhood", "privacy", "ranking", "reconstruction", "semantics", "topology", "transfer")
 
 
 def public_metric_functions() -> dict[str, object]:

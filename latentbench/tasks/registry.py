@@ -62,6 +62,7 @@ BUILTIN_TASK_CLASSES: dict[str, str] = {
     "weat": "latentbench.tasks.weat:WEAT",
     "analogy": "latentbench.tasks.semantics:WordAnalogy",
     "similarity": "latentbench.tasks.semantics:WordSimilarity",
+    "domain-shift": "latentbench.tasks.transfer:DomainShift",
 }
 
 TASK_CLASSES: Registry[type[Task]] = Registry("task class", hint="Run `latentbench list tasks` to see the registered tasks.")
