@@ -8,6 +8,22 @@ The public API::
     latentbench.Evaluator, latentbench.load_dataset, latentbench.load_results
     latentbench.register_task, latentbench.register_dataset, latentbench.register_adapter
 
+The metric functions, pure functions of arrays usable alone on any codes, are in one module per
+family: ``latentbench.metrics.reconstruction``, ``.likelihood``, ``.collapse``,
+``.disentanglement``, ``.dimension``, ``.neighborhood``, ``.neighbors``, ``.topology``,
+``.fairness``, ``.privacy`` and ``.scaling``, for example::
+
+    from latentbench.metrics.neighborhood import trustworthiness
+    from latentbench.metrics.disentanglement import mig_score
+
+They follow scikit-learn's conventions: ``*_score`` returns a float, higher is better
+(``return_details=True`` gives the parts); ``*_error``/``*_loss`` are lower-better; a function
+named for a quantity returns it. docs/metrics.md lists each with its signature, direction and the
+library it is checked against.
+
+The command line is ``latentbench`` (or ``python -m latentbench``); ``latentbench --help`` lists
+the commands and the exit statuses.
+
 Submodules are imported on first use, so ``import latentbench`` stays fast.
 
 How the package is layered

@@ -44,12 +44,26 @@ class CheckReport:
     def failures(self) -> list[CheckOutcome]:
         return [o for o in self.outcomes if o.passed is False]
 
+    @property
+    def smoke_ran(self) -> bool | None:
+        """Whether the smoke run ran a task: ``None`` when it was not asked for (``smoke=False``) or not reached."""
+        smoke = [o for o in self.outcomes if o.name == SMOKE_CHECK]
+        return None if not smoke else smoke[0].passed is True
+
+    def verdict(self) -> str:
+        """The last line of :meth:`to_text`: never "all checks passed" when the smoke run ran nothing."""
+        if not self.passed:
+            return f"{len(self.failures())} check(s) failed"
+        if self.smoke_ran is False:
+            return "the checks that apply passed, but the smoke run ran no task (see its line): nothing was measured"
+        return "all checks passed" + ("" if self.smoke_ran else " (no smoke run)")
+
     def to_text(self) -> str:
         lines = [f"model {self.model!r}: {self.adapter} adapter with {', '.join(self.capabilities)}; checked on {self.dataset!r}"]
         for o in self.outcomes:
             mark = {True: "ok  ", False: "FAIL", None: "n/a "}[o.passed]
             lines.append(f"  [{mark}] {o.name}" + (f": {o.message}" if o.message else ""))
-        lines.append("all checks passed" if self.passed else f"{len(self.failures())} check(s) failed")
+        lines.append(self.verdict())
         return "\n".join(lines)
 
     def __str__(self) -> str:
@@ -203,7 +217,8 @@ def check_smoke_run(c: CheckContext) -> str:
     tasks = resolve_tasks(list(SMOKE_TASKS))
     for t in tasks:
         t.params = {**t.params, **({"k": 4} if "k" in t.params else {})}
-    res = Evaluator(tasks, dataset=c.dataset_ref, device=c.device, n_bootstrap=50).run({c.adapter.name: c.adapter})
+    # no progress bar: the verdict is printed after this returns, and a bar drawn here must not trail it
+    res = Evaluator(tasks, dataset=c.dataset_ref, device=c.device, n_bootstrap=50, progress=False).run({c.adapter.name: c.adapter})
     if res.failed:
         raise AssertionError("; ".join(f"{r['task']}: {r['message']}" for r in res.failed))
     ran = sorted({r["task"] for r in res if r["status"] == "ok"})
@@ -212,6 +227,9 @@ def check_smoke_run(c: CheckContext) -> str:
         raise AssertionError(f"no task ran: skipped {', '.join(skipped)}: " + "; ".join(sorted({str(r['message']) for r in res.skipped})))
     return f"ran {', '.join(ran)}" + (f"; skipped {', '.join(skipped)} (capabilities)" if skipped else "")
 
+
+#: The name of the smoke run's line in the report.
+SMOKE_CHECK = "smoke run of the first task families"
 
 #: Every check, in order: (name shown in the report, function).
 CHECKS: tuple[tuple[str, Callable[[CheckContext], str | None]], ...] = (
@@ -285,5 +303,5 @@ def check(model: Any, *, dataset: str | None = None, n: int = 32, tol: float = 1
         context.state["coverage"] = coverage
     outcomes = [run_check(check_name, fn, context) for check_name, fn in CHECKS]
     if smoke and all(o.passed is not False for o in outcomes):
-        outcomes.append(run_check("smoke run of the first task families", check_smoke_run, context))
+        outcomes.append(run_check(SMOKE_CHECK, check_smoke_run, context))
     return CheckReport(adapter.name, adapter.kind, sorted(map(str, adapter.capabilities)), dataset, outcomes)

@@ -13,9 +13,9 @@ be regenerated without retraining and anyone who retrains can compare:
 
 Usage::
 
-    latentbench train vae-conv-shapes --seeds 0 1 2
+    latentbench train vae-conv-shapes --seed 0 1 2
     latentbench run ref:vae-conv-shapes@0 ref:vae-conv-shapes@1 ref:vae-conv-shapes@2 --suite quick
-    python -m latentbench.reference_results export --out reports/reference
+    python -m latentbench.reference_results export --out reports/reference --force   # refresh the committed files
     python -m latentbench.reference_results import reports/reference/reference_results.json --store r.db
     latentbench report --store r.db --out reports/reference-board
 """
@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -34,9 +35,12 @@ from .models.zoo import cached_metadata, history_lines, list_reference_models
 from .report.bands import parse_reference, reference_bands
 from .store import JOB_KEY, RESULT_COLUMNS, ResultStore
 
-__all__ = ["collect_reference_rows", "export_reference_results", "import_reference_results", "load_reference_results"]
+__all__ = ["collect_reference_rows", "default_export_dir", "export_reference_results", "import_reference_results", "load_reference_results", "shipped_reference_results"]
 
 FORMAT_VERSION = 1
+
+#: The committed CPU quick reference results (store export with per-example values), relative to the spec root.
+SHIPPED_RESULTS = "reports/reference/cpu_quick_results.json"
 
 #: Columns of an exported row: the store's result columns (without ``params``) and the reference's name, training seed and tier.
 ROW_COLUMNS: tuple[str, ...] = (*(c for c in RESULT_COLUMNS if c != "params"), "reference", "train_seed", "tier")
@@ -103,28 +107,42 @@ def _write_json_lines(path: Path, header: Mapping[str, Any], lists: Mapping[str,
     path.write_text("".join(parts) + "}\n")
 
 
-def export_reference_results(store: ResultStore | str | None = None, out_dir: str | Path = "reports/reference", *,
+def default_export_dir() -> Path:
+    """Where an export goes unless told: ``$LATENTBENCH_HOME/reference-export`` (never the committed ``reports/reference``)."""
+    from .paths import latentbench_home
+
+    return latentbench_home() / "reference-export"
+
+
+def export_reference_results(store: ResultStore | str | None = None, out_dir: str | Path | None = None, *,
                              references: Iterable[str] | None = None, tier: str | None = None,
-                             max_log_lines: int = 200) -> dict[str, Path]:
+                             max_log_lines: int = 200, overwrite: bool = False) -> dict[str, Path]:
     """Write ``reference_results.json`` and ``checkpoints.json`` to ``out_dir``.
 
     Parameters
     ----------
     store : ResultStore, path or None
         The results store (default: ``$LATENTBENCH_HOME/results.db``).
-    out_dir : str or Path, default="reports/reference"
+    out_dir : str or Path, optional
+        Default: :func:`default_export_dir` (pass ``reports/reference`` to refresh the committed files).
     references : iterable of str, optional
         Reference model names to export (default: every spec with a cached checkpoint).
     tier : {"quick", "full", "text"}, optional
         Only specs of this tier.
     max_log_lines : int, default=200
         Training log lines kept per checkpoint (long logs are thinned, first and last epochs kept).
+    overwrite : bool, default=False
+        Replace existing ``reference_results.json`` / ``checkpoints.json`` in ``out_dir`` (refused otherwise).
 
     Returns
     -------
     dict
         ``{"results": path, "checkpoints": path}``.
     """
+    out_dir = default_export_dir() if out_dir is None else Path(out_dir)
+    existing = [str(out_dir / n) for n in ("reference_results.json", "checkpoints.json") if (out_dir / n).exists()]
+    if existing and not overwrite:
+        raise InputValidationError(f"{' and '.join(existing)} exist; pass overwrite=True (--force) to replace them, or another folder")
     st = store if isinstance(store, ResultStore) else ResultStore(store)
     checkpoints = _checkpoints(references, tier)
     if not checkpoints:
@@ -159,6 +177,19 @@ def export_reference_results(store: ResultStore | str | None = None, out_dir: st
     entries = [_checkpoint_entry(m, max_log_lines) for m in checkpoints]
     ckpt_path.write_text(json.dumps({"format_version": FORMAT_VERSION, "checkpoints": entries}, indent=1, default=str) + "\n")
     return {"results": results_path, "checkpoints": ckpt_path}
+
+
+def shipped_reference_results() -> str:
+    """The path of the CPU quick reference results shipped with the package (``compare``'s default references).
+
+    ``reports/reference/cpu_quick_results.json`` in a checkout, ``latentbench/_specs/reports/reference/`` in the wheel."""
+    from .specs import builtin_spec_root
+
+    path = builtin_spec_root() / SHIPPED_RESULTS
+    if not path.is_file():
+        raise InputValidationError(f"the reference results {SHIPPED_RESULTS} are not installed with this copy of latentbench; "
+                                   f"pass --references PATH (the file is in the repository), or --references none")
+    return str(path)
 
 
 def load_reference_results(path: str | Path) -> dict[str, Any]:
@@ -211,7 +242,9 @@ def _main(argv: list[str] | None = None) -> int:
     sub = p.add_subparsers(dest="command", required=True)
     ex = sub.add_parser("export", help="write reference_results.json and checkpoints.json")
     ex.add_argument("--store", help="results database (default $LATENTBENCH_HOME/results.db)")
-    ex.add_argument("--out", default="reports/reference")
+    ex.add_argument("-o", "--output", "--out", dest="out", default=None,
+                    help="folder to write into (default $LATENTBENCH_HOME/reference-export; reports/reference refreshes the committed files)")
+    ex.add_argument("--force", action="store_true", help="replace the files if they exist")
     ex.add_argument("--models", nargs="+", help="reference model names (default: every cached one)")
     ex.add_argument("--tier", choices=["quick", "full", "text", "transfer"])
     im = sub.add_parser("import", help="write exported rows into a store")
@@ -220,7 +253,11 @@ def _main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     if args.command == "export":
         names = [parse_reference(m)[0] if m.startswith("ref:") else m for m in args.models] if args.models else None
-        paths = export_reference_results(args.store, args.out, references=names, tier=args.tier)
+        try:
+            paths = export_reference_results(args.store, args.out, references=names, tier=args.tier, overwrite=args.force)
+        except InputValidationError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
         data = load_reference_results(paths["results"])
         print(f"wrote {paths['results']} ({data['n_rows']} rows, {len(data['bands'])} bands) and {paths['checkpoints']}")
     else:

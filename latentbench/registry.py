@@ -31,7 +31,11 @@ def import_target(target: str) -> Any:
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:
-        raise SpecError(f"cannot import module {module_name!r} for {target!r}: {exc}") from exc
+        hint = ""
+        if isinstance(exc, ModuleNotFoundError) and exc.name == module_name.split(".")[0]:
+            hint = ("; run from the folder that holds it (the `latentbench` command imports from the current folder), "
+                    "or add its folder to PYTHONPATH")
+        raise SpecError(f"cannot import module {module_name!r} for {target!r}: {exc}{hint}") from exc
     obj: Any = module
     for part in attr.split("."):
         try:

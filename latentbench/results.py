@@ -75,6 +75,51 @@ class Results:
             Path(path).write_text(text)
         return text
 
+    @classmethod
+    def from_json(cls, source: str | Path) -> "Results":
+        """Results read back from JSON: a :meth:`to_json` file, a ``report --export`` file, or a list of rows.
+
+        Parameters
+        ----------
+        source : str or Path
+            A path to the file, or the JSON text itself (a string starting with ``{`` or ``[``).
+
+        Returns
+        -------
+        Results
+        """
+        from .exceptions import InputValidationError
+
+        text = str(source)
+        where = "the JSON text"
+        if not text.lstrip().startswith(("{", "[")):
+            where = repr(text)
+            try:
+                text = Path(source).read_text()
+            except OSError as exc:
+                raise InputValidationError(f"cannot read results {where}: {exc.strerror or exc}") from None
+            except UnicodeDecodeError:
+                text = "\x00"  # binary (a database): refused below as not JSON
+        try:
+            doc = json.loads(text)
+        except ValueError as exc:
+            raise InputValidationError(f"results {where} are not JSON ({exc}); pass a file written by Results.to_json, "
+                                       f"`latentbench run --out` (results.json) or `latentbench report --export`") from None
+        rows = doc if isinstance(doc, list) else doc.get("results") if isinstance(doc, dict) else None
+        if not isinstance(rows, list) or not all(isinstance(r, dict) and "metric" in r and "task" in r for r in rows):
+            raise InputValidationError(f"results {where} have no 'results' list of result rows (each with 'task' and 'metric')")
+        out = []
+        for r in rows:
+            r = dict(r)
+            if isinstance(r.get("params"), str):
+                try:
+                    r["params"] = json.loads(r["params"])
+                except ValueError:
+                    pass
+            out.append(r)
+        store = doc.get("store") if isinstance(doc, dict) else None
+        return cls(out, store_path=store if isinstance(store, str) else None)
+
     def __repr__(self) -> str:
         models = sorted({str(r["model"]) for r in self.rows})
         tasks = sorted({r["task"] for r in self.rows})

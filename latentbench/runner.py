@@ -85,15 +85,24 @@ class Evaluator:
         Seconds a task may run before it is stopped at its next check.
     command : str, optional
         The command line recorded with the run (default: the process's arguments).
+    batch_size : int, optional
+        Rows per call of each model (default: its adapter's); not part of the results' key.
+    limit : int, optional
+        Keep only the first ``limit`` rows of every split of every dataset (lm-eval's ``--limit``):
+        a quick look, never mixed with full runs, since each task is then named
+        ``<task>[limit=N]`` and its dataset has another fingerprint.
+    progress : bool, default=True
+        Show a progress bar of the jobs (on stderr; nothing when messages are silenced).
     """
 
     def __init__(self, tasks: Sequence[Task], *, dataset: str | Dataset | None = None, seeds: Iterable[int] = (0,), device: str = "auto",
                  store: ResultStore | str | None = None, force: bool = False, n_bootstrap: int = 1000,
-                 on_error: str = "record", time_limit: float | None = None, command: str | None = None) -> None:
+                 on_error: str = "record", time_limit: float | None = None, command: str | None = None,
+                 batch_size: int | None = None, limit: int | None = None, progress: bool = True) -> None:
         if on_error not in ("record", "raise"):
             raise InputValidationError(f"'on_error' must be 'record' or 'raise', got {on_error!r}")
         seeds = list(seeds) if not isinstance(seeds, (int, np.integer)) else [seeds]
-        check_run_options(seeds=seeds, n_bootstrap=n_bootstrap, time_limit=time_limit)
+        check_run_options(seeds=seeds, n_bootstrap=n_bootstrap, time_limit=time_limit, batch_size=batch_size, limit=limit)
         self._given: dict[str, Dataset] = {}
         if isinstance(dataset, Dataset):
             self._given[dataset.name] = dataset
@@ -102,6 +111,12 @@ class Evaluator:
             raise InputValidationError(f"'dataset' must be a dataset name, an .npz path or a Dataset, got {type(dataset).__name__}")
         self.dataset = dataset
         self.tasks = [retarget_task(t, dataset, _dataset_name(dataset)) for t in tasks] if dataset else list(tasks)
+        self.batch_size = None if batch_size is None else int(batch_size)
+        self.limit = None if limit is None else int(limit)
+        self.show_progress = bool(progress)
+        if self.limit is not None:
+            self.tasks = [_limited_task(t, self.limit) for t in self.tasks]
+        self._limited: dict[str, Dataset] = {}
         self.seeds = [int(s) for s in seeds]
         if not self.seeds:
             raise InputValidationError("'seeds' is empty; pass at least one seed")
@@ -124,8 +139,21 @@ class Evaluator:
 
     def _dataset_for(self, task: Task) -> Dataset:
         if task.dataset in self._given and not task.dataset_params:
-            return self._given[task.dataset]
-        return load_dataset(task.dataset, **task.dataset_params)
+            dataset = self._given[task.dataset]
+        else:
+            dataset = load_dataset(task.dataset, **task.dataset_params)
+        if self.limit is None:
+            return dataset
+        if dataset.fingerprint not in self._limited:
+            self._limited[dataset.fingerprint] = dataset.limited(self.limit)
+        return self._limited[dataset.fingerprint]
+
+    def _adapter(self, name: str, model: Any) -> Adapter:
+        adapter = adapt(model, name=name, device=self.device)
+        adapter.to(self.device)
+        if self.batch_size is not None:
+            adapter.batch_size = self.batch_size
+        return adapter
 
     def run(self, models: Mapping[str, Any] | Any) -> Results:
         """Evaluate every model on every task and seed; returns the results (also in the store).
@@ -137,14 +165,51 @@ class Evaluator:
         self._record_run()
         rows: list[dict[str, Any]] = []
         n_jobs = len(models) * len(self.tasks) * len(self.seeds)
-        bar = progress(range(n_jobs), total=n_jobs, desc="jobs", unit="job")
+        bar = progress(range(n_jobs), total=n_jobs, desc="jobs", unit="job") if self.show_progress else iter(range(n_jobs))
         for name, model in models.items():
-            adapter = adapt(model, name=name, device=self.device)
-            adapter.to(self.device)
-            rows += self._run_model(adapter, bar)
+            rows += self._run_model(self._adapter(name, model), bar)
         for _ in bar:  # drain the bar
             pass
         return Results(rows, store_path=self.store.path)
+
+    def plan(self, models: Mapping[str, Any] | Any) -> list[dict[str, Any]]:
+        """What :meth:`run` would do, without running, fitting, training or writing anything.
+
+        One dict per job (model x task x seed): ``model``, ``task``, ``seed``, ``action`` (``cached``:
+        the store has it; ``run``; ``skip``; ``fail``: it cannot run, with the reason; ``unknown``: the
+        model's identity needs it fitted first, so whether the store has it is not known),
+        ``reason`` and ``estimate_s`` (the median time of that task's stored jobs, ``None`` if none).
+        """
+        models = _as_model_mapping(models)
+        estimates = self.store.task_seconds()
+        out: list[dict[str, Any]] = []
+        for name, model in models.items():
+            adapter = self._adapter(name, model)
+            state = adapter.fingerprint()
+            for task in self.tasks:
+                dataset = self._dataset_for(task)
+                reason = self._static_bind_problem(adapter, dataset) or task.skip_reason(adapter, dataset)
+                action, model_fp = ("skip", None) if reason else ("run", None)
+                if not reason:
+                    try:
+                        model_fp, _ = adapter.identity(dataset, state=state)
+                    except Exception as exc:  # noqa: BLE001 - an unbound baseline, a model that fails on the probe rows
+                        action, reason = "unknown", f"identity needs the model bound or fitted first ({_one_line(exc)})"
+                for seed in self.seeds:
+                    act = action
+                    if model_fp is not None and not self.force:
+                        if self.store.job_status(self._job_base(adapter, model_fp, state, task, dataset, seed)) == "ok":
+                            act = "cached"
+                    out.append({"model": adapter.name, "task": task.name, "seed": seed, "action": act, "reason": reason,
+                                "estimate_s": estimates.get(task.name) if act in ("run", "unknown") else None})
+        return out
+
+    def _static_bind_problem(self, adapter: Adapter, dataset: Dataset) -> str | None:
+        """The reasons :meth:`_bind` would skip a model on a dataset that need no fitting."""
+        if isinstance(adapter, PrecomputedAdapter) and not adapter.belongs_to(dataset):
+            return f"latents in {adapter.source} are for dataset {adapter.dataset_name!r}, not {dataset.name!r}"
+        return adapter.input_mismatch(dataset) or binding_problem(
+            adapter.name, adapter.metadata.get("dataset"), adapter.metadata.get("dataset_fingerprint"), dataset)
 
     def _run_model(self, adapter: Adapter, bar: Any) -> list[dict[str, Any]]:
         rows: list[dict[str, Any]] = []
@@ -227,6 +292,8 @@ class Evaluator:
     def _job_base(self, adapter: Adapter, model_fp: str, state: str, task: Task, dataset: Dataset, seed: int) -> dict[str, Any]:
         estimator = task.estimator(adapter)
         params = {"estimator": estimator, "dataset_params": task.dataset_params}
+        if self.limit is not None:
+            params["limit"] = self.limit
         return {
             "model_fp": model_fp, "task": task.name, "task_version": task.version,
             "params_hash": hash_json(params)[:16], "split_fp": dataset.split_fingerprint(task.split), "seed": seed,
@@ -340,7 +407,8 @@ class Evaluator:
 def evaluate(model: Any, tasks: str | Task | Sequence[str | Task] | None = None, *, suite: str | None = None,
              dataset: str | Dataset | None = None, seeds: Iterable[int] = (0,), device: str = "auto",
              store: ResultStore | str | None = None, force: bool = False, name: str | None = None,
-             n_bootstrap: int = 1000, on_error: str = "record") -> Results:
+             n_bootstrap: int = 1000, on_error: str = "record", batch_size: int | None = None,
+             limit: int | None = None, progress: bool = True) -> Results:
     """Evaluate a model (or several) on tasks and return the results.
 
     Parameters
@@ -366,6 +434,16 @@ def evaluate(model: Any, tasks: str | Task | Sequence[str | Task] | None = None,
         Recompute what the store already has.
     name : str, optional
         A display name for a single model.
+    n_bootstrap : int, default=1000
+        Bootstrap resamples of the intervals (1 to 10,000).
+    on_error : {"record", "raise"}, default="record"
+    batch_size : int, optional
+        Rows per call of the model (default: its adapter's); the results do not depend on it.
+    limit : int, optional
+        Score on the first ``limit`` rows of each split only (a quick look; the tasks are named
+        ``<task>[limit=N]`` and never mixed with full runs).
+    progress : bool, default=True
+        Show a progress bar of the jobs on stderr.
 
     Returns
     -------
@@ -386,7 +464,7 @@ def evaluate(model: Any, tasks: str | Task | Sequence[str | Task] | None = None,
     from .models.loader import load_model
 
     seeds = list(seeds) if not isinstance(seeds, (int, np.integer)) else [seeds]
-    check_run_options(seeds=seeds, n_bootstrap=n_bootstrap)  # before any model is loaded or trained
+    check_run_options(seeds=seeds, n_bootstrap=n_bootstrap, batch_size=batch_size, limit=limit)  # before any model is loaded
     task_list = resolve_tasks(tasks, suite=suite)
     dev = resolve_device(device)
     ref = dataset.name if isinstance(dataset, Dataset) else dataset
@@ -397,7 +475,8 @@ def evaluate(model: Any, tasks: str | Task | Sequence[str | Task] | None = None,
         obj = load_model(model, device=dev, dataset=ref) if isinstance(model, str) else model
         models = {name or (model if isinstance(model, str) else None): obj}
     return Evaluator(task_list, dataset=dataset, seeds=seeds, device=dev, store=store, force=force,
-                     n_bootstrap=n_bootstrap, on_error=on_error).run(models)
+                     n_bootstrap=n_bootstrap, on_error=on_error, batch_size=batch_size, limit=limit,
+                     progress=progress).run(models)
 
 
 # ---------------------------------------------------------------------------------------- helpers
@@ -450,3 +529,12 @@ def _as_model_mapping(models: Any) -> dict[Any, Any]:
 def _dataset_name(ref: str) -> str:
     """The name a dataset reference loads as: a registered name, or an ``.npz`` file's stem."""
     return Path(ref).stem if str(ref).endswith(".npz") else str(ref)
+
+
+def _limited_task(task: Task, limit: int) -> Task:
+    """``task`` under ``--limit N``: named ``<task>[limit=N]`` so its results never mix with full runs."""
+    import copy
+
+    new = copy.copy(task)
+    new.name = f"{task.name}[limit={limit}]"
+    return new

@@ -321,6 +321,13 @@ class ResultStore:
             sql += " WHERE " + " AND ".join(where)
         return [dict(r) for r in self._conn.execute(sql + " ORDER BY task, model, seed, metric", args)]
 
+    def task_seconds(self) -> dict[str, float]:
+        """The median seconds of a finished job of each task over every stored model (a run's cost estimate)."""
+        out: dict[str, list[float]] = {}
+        for r in self._conn.execute("SELECT task, seconds FROM results WHERE status='ok' AND is_primary=1 AND seconds IS NOT NULL"):
+            out.setdefault(r["task"], []).append(float(r["seconds"]))
+        return {k: float(np.median(v)) for k, v in out.items()}
+
     def artifact(self, key: Mapping[str, Any], name: str) -> np.ndarray | None:
         """One stored artifact array of a job, or ``None``."""
         row = self._conn.execute(

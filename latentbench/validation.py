@@ -18,7 +18,7 @@ from .exceptions import InputValidationError
 
 _ComplexWarning = np.exceptions.ComplexWarning if hasattr(np, "exceptions") else np.ComplexWarning  # type: ignore[attr-defined]
 
-__all__ = ["MAX_BOOTSTRAP", "MAX_RESAMPLES", "SEED_LIMIT", "check_array", "check_consistent_length", "check_items", "check_param",
+__all__ = ["MAX_BATCH_SIZE", "MAX_BOOTSTRAP", "MAX_LIMIT", "MAX_RESAMPLES", "SEED_LIMIT", "check_array", "check_consistent_length", "check_items", "check_param",
            "check_rng", "check_run_options", "check_same_label_kind", "check_seed", "check_tensor", "is_tensor"]
 
 
@@ -206,9 +206,19 @@ SEED_LIMIT = 2**32
 MAX_BOOTSTRAP = 10_000
 #: Most paired-bootstrap resamples of a report's tie tests (``--resamples``; drawn in chunks).
 MAX_RESAMPLES = 100_000
+#: Most rows per call of a model (``--batch-size``, ``batch_size``).
+MAX_BATCH_SIZE = 1_000_000
+#: Most rows per split of a limited run (``--limit``, ``limit``).
+MAX_LIMIT = 100_000_000
 
 
-def check_run_options(*, seeds: Any = None, n_bootstrap: Any = None, time_limit: Any = None) -> None:
+def _check_count(value: Any, name: str, high: int, what: str) -> None:
+    if value is not None and (isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not 1 <= value <= high):
+        raise InputValidationError(f"'{name}' must be None or an integer in [1, {high}] ({what}), got {value!r}")
+
+
+def check_run_options(*, seeds: Any = None, n_bootstrap: Any = None, time_limit: Any = None, batch_size: Any = None,
+                      limit: Any = None) -> None:
     """Check the options of a run (:func:`~latentbench.evaluate`, ``Evaluator``, ``audit``) before any work.
 
     ``seeds``: integers in ``[0, 2**32)``, at least one; ``n_bootstrap``: an integer in
@@ -224,6 +234,8 @@ def check_run_options(*, seeds: Any = None, n_bootstrap: Any = None, time_limit:
     if time_limit is not None and (isinstance(time_limit, bool) or not isinstance(time_limit, (int, float, np.integer, np.floating))
                                    or not np.isfinite(time_limit) or time_limit <= 0):
         raise InputValidationError(f"'time_limit' must be a finite number of seconds > 0 (or None for no limit), got {time_limit!r}")
+    _check_count(batch_size, "batch_size", MAX_BATCH_SIZE, "rows per call of the model")
+    _check_count(limit, "limit", MAX_LIMIT, "rows kept in each split")
 
 
 def check_seed(value: Any, name: str = "seed") -> int:

@@ -88,7 +88,7 @@ def test_cka_command_and_report_matrix_over_training_seeds(tiny_spec_dir, tmp_pa
     reference trained with three seeds, and PCA)."""
     db, out = tmp_path / "r.db", tmp_path / "report"
     assert main(["run", "ref:tiny@0,1,2", "ref:pca", "--tasks", "reconstruction/digits", "--store", str(db), "--no-baselines",
-                 "--quiet", "--bootstrap", "20", "--specs", tiny_spec_dir]) == 0
+                 "--quiet", "--bootstrap-iters", "20", "--specs", tiny_spec_dir]) == 0
     assert main(["cka", "ref:tiny@0,1,2", "ref:pca", "--dataset", "digits", "--store", str(db), "--max-rows", "150",
                  "--rounds", "10", "--quiet", "--specs", tiny_spec_dir]) == 0
     printed = capsys.readouterr().out

@@ -77,7 +77,7 @@ def test_run_ref_pca_quick_suite_writes_the_leaderboard(tmp_path, capsys):
     store, out_dir = tmp_path / "r.db", tmp_path / "out"
     # --no-baselines: null:pca-whiten fits a 64-component PCA on 9,000 shapes images (minutes on a CPU)
     rc = main(["run", "ref:pca", "--suite", "quick", "--store", str(store), "--out", str(out_dir), "--quiet",
-               "--no-baselines", "--device", "cpu", "--bootstrap", "100"])
+               "--no-baselines", "--device", "cpu", "--bootstrap-iters", "100"])
     assert rc == 0
     captured = capsys.readouterr()
     assert captured.err == ""  # --quiet: no progress, no log lines
@@ -109,7 +109,7 @@ def test_run_ref_pca_quick_suite_writes_the_leaderboard(tmp_path, capsys):
 def test_run_with_baselines_and_two_seeds(tmp_path, capsys):
     store, out_dir = tmp_path / "r.db", tmp_path / "out"
     rc = main(["run", "ref:pca", "--tasks", "reconstruction/digits", "--store", str(store), "--out", str(out_dir),
-               "--quiet", "--device", "cpu", "--bootstrap", "20", "--seeds", "0", "1"])
+               "--quiet", "--device", "cpu", "--bootstrap-iters", "20", "--seed", "0", "1"])
     assert rc == 0
     out = capsys.readouterr().out
     board = json.loads((out_dir / "leaderboard.json").read_text())
@@ -125,7 +125,7 @@ def test_run_with_baselines_and_two_seeds(tmp_path, capsys):
 def test_run_twice_reuses_the_store(tmp_path, capsys, monkeypatch):
     store = tmp_path / "r.db"
     argv = ["run", "ref:pca", "--tasks", "reconstruction/digits,collapse/digits", "--store", str(store),
-            "--no-baselines", "--device", "cpu", "--bootstrap", "50"]
+            "--no-baselines", "--device", "cpu", "--bootstrap-iters", "50"]
     assert main(argv + ["--quiet"]) == 0
     first = capsys.readouterr().out
     from latentbench.tasks.collapse import PosteriorCollapse
@@ -185,7 +185,7 @@ def test_run_precomputed_latents(tmp_path, capsys):
     np.savez(path, z_test=z, mean_test=z, logvar_test=np.full_like(z, -2.0))
     out_dir = tmp_path / "out"
     rc = main(["run", str(path), "--tasks", "reconstruction/digits,collapse/digits", "--store", str(tmp_path / "r.db"),
-               "--out", str(out_dir), "--no-baselines", "--quiet", "--bootstrap", "20"])
+               "--out", str(out_dir), "--no-baselines", "--quiet", "--bootstrap-iters", "20"])
     assert rc == 0
     res = json.loads((out_dir / "results.json").read_text())["results"]
     status = {r["task"]: r["status"] for r in res}
@@ -321,7 +321,7 @@ def test_public_check_function_survives_importing_the_conformance_module(monkeyp
 def test_report_writes_files_from_the_store_without_recomputing(tmp_path, capsys, monkeypatch):
     store, run_out, rep_out = tmp_path / "r.db", tmp_path / "run", tmp_path / "report"
     assert main(["run", "ref:pca", "--tasks", "reconstruction/digits,likelihood/digits", "--store", str(store),
-                 "--out", str(run_out), "--no-baselines", "--quiet", "--bootstrap", "50"]) == 0
+                 "--out", str(run_out), "--no-baselines", "--quiet", "--bootstrap-iters", "50"]) == 0
     capsys.readouterr()
     from latentbench import runner
     from latentbench.tasks.base import Task

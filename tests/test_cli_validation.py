@@ -22,16 +22,16 @@ RUN = ["run", "ref:pca", "--tasks", "reconstruction/digits", "--no-baselines", "
 
 
 @pytest.mark.parametrize("extra, message", [
-    (["--seeds", "-1"], r"argument --seeds: must be an integer in \[0, 2\*\*32\), got '-1'"),
-    (["--seeds", "0", "2**70"], r"argument --seeds: must be an integer in \[0, 2\*\*32\), got '2\*\*70'"),
-    (["--seeds", str(2**32)], r"argument --seeds: must be an integer in \[0, 2\*\*32\), got '4294967296'"),
-    (["--bootstrap", "0"], r"argument --bootstrap: must be an integer in \[1, 10000\], got '0'"),
-    (["--bootstrap", "-5"], r"argument --bootstrap: must be an integer in \[1, 10000\], got '-5'"),
-    (["--bootstrap", "1e9"], r"argument --bootstrap: must be an integer in \[1, 10000\], got '1e9'"),
+    (["--seed", "-1"], r"argument --seed/--seeds: must be an integer in \[0, 2\*\*32\), got '-1'"),
+    (["--seed", "0", "2**70"], r"argument --seed/--seeds: must be an integer in \[0, 2\*\*32\), got '2\*\*70'"),
+    (["--seed", str(2**32)], r"argument --seed/--seeds: must be an integer in \[0, 2\*\*32\), got '4294967296'"),
+    (["--bootstrap-iters", "0"], r"argument --bootstrap-iters/--bootstrap: must be an integer in \[1, 10000\], got '0'"),
+    (["--bootstrap-iters", "-5"], r"argument --bootstrap-iters/--bootstrap: must be an integer in \[1, 10000\], got '-5'"),
+    (["--bootstrap-iters", "1e9"], r"argument --bootstrap-iters/--bootstrap: must be an integer in \[1, 10000\], got '1e9'"),
     (["--time-limit", "-1"], r"argument --time-limit: must be a finite number of seconds > 0, got '-1'"),
     (["--time-limit", "nan"], r"argument --time-limit: must be a finite number of seconds > 0, got 'nan'"),
     (["--time-limit", "inf"], r"argument --time-limit: must be a finite number of seconds > 0, got 'inf'"),
-    (["--out", "{tmp}/afile"], r"argument --out: '.*afile' is a file; pass a folder"),
+    (["--out", "{tmp}/afile"], r"argument -o/--output/--out: '.*afile' is a file; pass a folder"),
 ])
 def test_run_flags(tmp_path, capsys, extra, message):
     (tmp_path / "afile").write_text("keep me")
@@ -50,13 +50,13 @@ def test_run_flags(tmp_path, capsys, extra, message):
     (["report", "--store", "{db}", "--out", "{tmp}/rep", "--alpha", "2"], r"argument --alpha: must be a number in \(0, 1\)"),
     (["report", "--store", "{db}", "--out", "{tmp}/rep", "--alpha", "nan"], r"argument --alpha: must be a number in \(0, 1\)"),
     (["report", "--store", "{db}", "--out", "{tmp}/rep", "--alpha", "0"], r"argument --alpha"),
-    (["report", "--store", "{db}", "--out", "{tmp}/rep", "--resamples", "-1"], r"argument --resamples: must be an integer in \[1, 100000\], got '-1'"),
-    (["report", "--store", "{db}", "--out", "{tmp}/afile"], r"argument --out: '.*afile' is a file"),
+    (["report", "--store", "{db}", "--out", "{tmp}/rep", "--bootstrap-iters", "-1"], r"argument --bootstrap-iters/--resamples: must be an integer in \[1, 100000\], got '-1'"),
+    (["report", "--store", "{db}", "--out", "{tmp}/afile"], r"argument -o/--output/--out: '.*afile' is a file"),
     (["compare", "ref:pca", "--store", "{db}", "--alpha", "1"], r"argument --alpha"),
-    (["compare", "ref:pca", "--store", "{db}", "--resamples", "0"], r"argument --resamples"),
-    (["audit", "ref:pca", "--store", "{db}", "--bootstrap", "0"], r"argument --bootstrap: must be an integer in \[1, 10000\]"),
+    (["compare", "ref:pca", "--store", "{db}", "--bootstrap-iters", "0"], r"argument --bootstrap-iters/--resamples"),
+    (["audit", "ref:pca", "--store", "{db}", "--bootstrap-iters", "0"], r"argument --bootstrap-iters/--bootstrap: must be an integer in \[1, 10000\]"),
     (["audit", "ref:pca", "--store", "{db}", "--seed", "-1"], r"argument --seed: must be an integer in \[0, 2\*\*32\)"),
-    (["train", "pca", "--seeds", "-1"], r"argument --seeds: must be an integer in \[0, 2\*\*32\), got '-1'"),
+    (["train", "pca", "--seed", "-1"], r"argument --seed/--seeds: must be an integer in \[0, 2\*\*32\), got '-1'"),
     (["list", "widgets"], r"invalid choice"),
 ])
 def test_other_commands_flags(tmp_path, capsys, argv, message):
@@ -77,7 +77,7 @@ def test_other_commands_flags(tmp_path, capsys, argv, message):
 
 
 def test_good_flags_still_run(tmp_path, capsys):
-    assert main([*RUN, "--store", str(tmp_path / "r.db"), "--seeds", "0", str(2**32 - 1), "--bootstrap", "10",
+    assert main([*RUN, "--store", str(tmp_path / "r.db"), "--seed", "0", str(2**32 - 1), "--bootstrap-iters", "10",
                  "--time-limit", "600", "--out", str(tmp_path / "out")]) == 0
     assert (tmp_path / "out" / "leaderboard.md").exists()
 

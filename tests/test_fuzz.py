@@ -250,11 +250,11 @@ def test_models_returning_hostile_codes_are_refused_or_read_right(kind, magnitud
 
 # ------------------------------------------------------------------------------------------ command line
 BAD_VALUES = {
-    "--seeds": ["-1", str(2**70), "1.5", "nan", "x", ""],
-    "--bootstrap": ["0", "-5", "1e9", "1.5", "many", "100001"],
+    "--seed": ["-1", str(2**70), "1.5", "nan", "x", ""],
+    "--bootstrap-iters": ["0", "-5", "1e9", "1.5", "many", "100001"],
     "--time-limit": ["-1", "0", "nan", "inf", "soon"],
 }
-REPORT_BAD = {"--alpha": ["2", "0", "-0.1", "nan", "x"], "--resamples": ["-1", "0", "1e12", "x"]}
+REPORT_BAD = {"--alpha": ["2", "0", "-0.1", "nan", "x"], "--bootstrap-iters": ["-1", "0", "1e12", "x"]}
 
 
 def _exit_code(argv: list[str]) -> int:
@@ -290,7 +290,7 @@ def test_arbitrary_seed_text_is_taken_or_refused_in_one_line(text, capsys):
     from latentbench.cli import _parser
 
     try:
-        args = _parser().parse_args(["run", "null:random", "--tasks", "reconstruction/digits", "--seeds", text])
+        args = _parser().parse_args(["run", "null:random", "--tasks", "reconstruction/digits", "--seed", text])
     except SystemExit as exc:
         err = capsys.readouterr().err
         assert exc.code == 2 and err.count("error:") == 1

@@ -174,7 +174,7 @@ def test_float_labels_are_refused_not_truncated(tmp_path):
 def test_a_task_run_on_another_dataset_is_named_for_it_and_the_command_is_recorded(tmp_path, capsys):
     store = tmp_path / "r.db"
     argv = ["run", "ref:pca", "--tasks", "reconstruction/shapes,intrinsic-dimension/shapes", "--dataset", "digits",
-            "--store", str(store), "--no-baselines", "--device", "cpu", "--bootstrap", "20", "--quiet"]
+            "--store", str(store), "--no-baselines", "--device", "cpu", "--bootstrap-iters", "20", "--quiet"]
     assert main(argv) == 0
     out = capsys.readouterr().out
     tasks = {r["task"] for r in ResultStore(store).rows()}
@@ -214,7 +214,7 @@ def test_precomputed_latents_of_a_user_npz_dataset_are_measured(tmp_path, capsys
     np.savez(tmp_path / "lat2.npz", z=x[:, :3], dataset=np.array(str(tmp_path / "other.npz")))
     argv2 = ["run", str(tmp_path / "lat2.npz"), "--dataset", str(tmp_path / "my.npz"), "--tasks", "intrinsic-dimension/digits",
              "--store", str(tmp_path / "r.db"), "--no-baselines", "--device", "cpu", "--quiet"]
-    assert main(argv2) == 1
+    assert main(argv2) == 3  # nothing measured (exit status 3, see `latentbench --help`)
     assert "nothing was measured on" in capsys.readouterr().err
 
 

@@ -56,11 +56,11 @@ def test_band_groups_by_task_version_and_default_seed():
 def test_bands_over_training_seeds_end_to_end(tiny_spec_dir, tmp_path):
     db = tmp_path / "r.db"
     argv = ["run", "ref:tiny@0,1,2", "ref:pca", "--tasks", "reconstruction/digits,collapse/digits", "--store", str(db),
-            "--no-baselines", "--quiet", "--bootstrap", "50", "--specs", tiny_spec_dir]
+            "--no-baselines", "--quiet", "--bootstrap-iters", "50", "--specs", tiny_spec_dir]
     assert main(argv) == 0
     # the same checkpoint under another name is one model in the store: not counted twice
     assert main(["run", "ref:pca@0", "--tasks", "reconstruction/digits", "--store", str(db), "--no-baselines", "--quiet",
-                 "--bootstrap", "50", "--specs", tiny_spec_dir]) == 0
+                 "--bootstrap-iters", "50", "--specs", tiny_spec_dir]) == 0
     paths = export_reference_results(str(db), tmp_path / "out", references=["tiny", "pca"])
     data = load_reference_results(paths["results"])
     store_rows = ResultStore(str(db)).rows()

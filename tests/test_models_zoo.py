@@ -136,7 +136,7 @@ def test_bf16_precision_trains(tmp_path):
 
 # ------------------------------------------------------------------------------------------ seeds through the CLI
 def test_train_seeds_and_list_models(tiny_spec_dir, capsys):
-    assert main(["train", "tiny", "--seeds", "0", "1", "--device", "cpu", "--quiet", "--specs", tiny_spec_dir]) == 0
+    assert main(["train", "tiny", "--seed", "0", "1", "--device", "cpu", "--quiet", "--specs", tiny_spec_dir]) == 0
     out = capsys.readouterr().out
     metas = sorted(cached_metadata(get_reference_spec("tiny")), key=lambda m: m["seed"])
     assert [m["seed"] for m in metas] == [0, 1]

@@ -73,7 +73,7 @@ def seed_store(tmp_path):
 def test_report_shows_one_column_per_reference_and_its_band(seed_store, tmp_path, capsys):
     path, values = seed_store
     out = tmp_path / "rep"
-    assert main(["report", "--store", str(path), "--out", str(out), "--resamples", "200", "--quiet"]) == 0
+    assert main(["report", "--store", str(path), "--out", str(out), "--bootstrap-iters", "200", "--quiet"]) == 0
     md = capsys.readouterr().out
     board, section = md.split("## reference bands over training seeds")
     cells = table_cells(board)[("reconstruction/digits (v1)", "mse ↓ (primary)")]
@@ -94,7 +94,7 @@ def test_report_shows_one_column_per_reference_and_its_band(seed_store, tmp_path
     assert {r["model"] for r in doc["results"]} >= {"ref:vae@1", "ref:vae@2"}  # the band's rows are in the results
     assert doc["reference_bands"]["references"] == ["vae"]
 
-    assert main(["report", "--store", str(path), "--out", str(tmp_path / "all"), "--resamples", "200", "--quiet",
+    assert main(["report", "--store", str(path), "--out", str(tmp_path / "all"), "--bootstrap-iters", "200", "--quiet",
                  "--all-training-seeds", "--no-plots"]) == 0
     md_all = capsys.readouterr().out.split("## reference bands")[0]
     assert set(table_cells(md_all)[("reconstruction/digits (v1)", "mse ↓ (primary)")]) == {"ref:pca@0", "ref:vae@0", "ref:vae@1", "ref:vae@2",

@@ -85,7 +85,7 @@ def test_compare_names_and_errors(band_store):
 def test_compare_cli(band_store, tmp_path, capsys):
     band_store.close()
     out = tmp_path / "cmp"
-    assert main(["compare", "mine", "--store", str(tmp_path / "r.db"), "--resamples", "300", "--out", str(out), "--quiet"]) == 0
+    assert main(["compare", "mine", "--store", str(tmp_path / "r.db"), "--bootstrap-iters", "300", "--out", str(out), "--quiet"]) == 0
     text = capsys.readouterr().out
     assert text.startswith("# mine against the reference models") and "**Summary (primary scores):** mine: better than ref:a" in text
     doc = json.loads((out / "compare.json").read_text())
@@ -104,7 +104,7 @@ def test_report_cli_writes_every_output_from_the_store(band_store, tmp_path, cap
                                 "traversal_grid": (rng.uniform(0, 1, (3, 2, 5, 1, 8, 8)) * 255).astype(np.uint8)})
     band_store.close()
     out = tmp_path / "rep"
-    assert main(["report", "--store", str(tmp_path / "r.db"), "--out", str(out), "--resamples", "300", "--quiet",
+    assert main(["report", "--store", str(tmp_path / "r.db"), "--out", str(out), "--bootstrap-iters", "300", "--quiet",
                  "--note", "A note for the header."]) == 0
     md = capsys.readouterr().out
     names = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}

@@ -72,9 +72,9 @@ def test_report_prints_progress_unless_quiet(tmp_path, capsys):
     store = ResultStore(tmp_path / "r.db")
     add_job(store, "ref:a", np.random.default_rng(0).uniform(0, 1, N))
     store.close()
-    assert main(["report", "--store", str(tmp_path / "r.db"), "--out", str(tmp_path / "a"), "--resamples", "50", "--no-plots"]) == 0
+    assert main(["report", "--store", str(tmp_path / "r.db"), "--out", str(tmp_path / "a"), "--bootstrap-iters", "50", "--no-plots"]) == 0
     err = capsys.readouterr().err
     assert "report: 1 stored rows" in err and "report: writing the HTML page" in err
-    assert main(["report", "--store", str(tmp_path / "r.db"), "--out", str(tmp_path / "b"), "--resamples", "50", "--no-plots",
+    assert main(["report", "--store", str(tmp_path / "r.db"), "--out", str(tmp_path / "b"), "--bootstrap-iters", "50", "--no-plots",
                  "--quiet"]) == 0
     assert capsys.readouterr().err == ""

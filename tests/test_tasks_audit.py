@@ -298,7 +298,7 @@ def test_cli_audit_writes_markdown_and_html(tmp_path, capsys):
     _tiny_census()
     spec = _spec_dir(tmp_path)
     out = tmp_path / "out"
-    code = main(["audit", "null:identity", "--dataset", "tiny-census", "--out", str(out), "--bootstrap", "200",
+    code = main(["audit", "null:identity", "--dataset", "tiny-census", "--out", str(out), "--bootstrap-iters", "200",
                  "--store", str(tmp_path / "r.db"), "--specs", str(spec), "--quiet"])
     assert code == 0
     text = capsys.readouterr().out
@@ -395,7 +395,7 @@ def test_audit_html_has_plain_names_raw_names_on_hover_severity_colours_and_grou
 
 def test_cli_audit_of_images_draws_the_roc_curve_and_the_inversions(tmp_path, capsys):
     out = tmp_path / "out"
-    assert main(["audit", "null:pca-whiten", "--dataset", "digits-fair", "--out", str(out), "--bootstrap", "100",
+    assert main(["audit", "null:pca-whiten", "--dataset", "digits-fair", "--out", str(out), "--bootstrap-iters", "100",
                  "--store", str(tmp_path / "r.db")]) == 0
     captured = capsys.readouterr()
     assert "audit: writing the report" in captured.err  # progress, unless --quiet

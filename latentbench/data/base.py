@@ -318,6 +318,22 @@ class Dataset:
         """A 16-hex-digit identifier of the dataset and one split's rows."""
         return hash_json({"dataset": self.fingerprint, "split": split, "rows": hash_arrays(self.split(split))})[:16]
 
+    def limited(self, n: int) -> "Dataset":
+        """This dataset with every split cut to its first ``n`` rows (``run --limit``, lm-eval's ``--limit``).
+
+        The rows and tables are unchanged; the splits, the parameters (``limit``) and so the
+        fingerprint differ, and ``metadata["limited_from"]`` names this dataset's fingerprint (a model
+        trained on this draw may still be scored: its test rows stay held out).
+        """
+        import dataclasses
+
+        n = int(n)
+        if n < 1:
+            raise InputValidationError(f"'limit' must be an integer >= 1, got {n}")
+        return dataclasses.replace(self, splits={k: np.asarray(v)[:n] for k, v in self.splits.items()},
+                                   params={**self.params, "limit": n},
+                                   metadata={**self.metadata, "limited_from": self.fingerprint}, _fingerprint=None)
+
     def describe(self) -> Mapping[str, Any]:
         """A small JSON-able description (name, version, sizes, fields, splits, fingerprint)."""
         return {

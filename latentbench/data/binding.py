@@ -38,7 +38,8 @@ def binding_problem(model: str, trained_on: str | None, trained_fp: str | None, 
         return None if reason is None else f"{model} cannot be scored on {dataset.name!r}: {reason}"
     if trained_on != dataset.name:
         return f"{model} was trained on {trained_on!r}; this task uses {dataset.name!r}"
-    if trained_fp and trained_fp != dataset.fingerprint:
+    if trained_fp and trained_fp != dataset.fingerprint and dataset.metadata.get("limited_from") != trained_fp:
+        # (a limited run's dataset keeps a prefix of every split of that draw: its test rows stay held out)
         return (f"{model} was trained on another draw of {dataset.name!r} (fingerprint {trained_fp}, "
                 f"here {dataset.fingerprint}): its test rows are not held out from training")
     return None

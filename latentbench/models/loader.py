@@ -30,7 +30,7 @@ def expand_model_names(names: list[str], *, tier: str = "quick") -> list[str]:
     * ``ref:NAME@0,1,2``: one model per training seed (``ref:NAME@0``, ``ref:NAME@1``, ...);
     * ``ref:all@0,1,2``: both at once.
 
-    Training seeds name checkpoints (``latentbench train NAME --seeds 0 1 2``); evaluation seeds are
+    Training seeds name checkpoints (``latentbench train NAME --seed 0 1 2``); evaluation seeds are
     ``latentbench run --seeds``.
     """
     from .zoo import list_reference_models
@@ -52,7 +52,8 @@ def expand_model_names(names: list[str], *, tier: str = "quick") -> list[str]:
     return out
 
 
-def load_model(spec: str, *, device: str = "cpu", dataset: str | None = None, train: bool = True) -> Any:
+def load_model(spec: str, *, device: str = "cpu", dataset: str | None = None, train: bool = True,
+               model_args: dict[str, Any] | None = None) -> Any:
     """Load the model a string names.
 
     Parameters
@@ -65,6 +66,10 @@ def load_model(spec: str, *, device: str = "cpu", dataset: str | None = None, tr
         Where torch models run.
     dataset : str, optional
         For precomputed latents: the dataset they belong to.
+    train : bool, default=True
+        Train a reference model that is not cached (``False``: raise instead).
+    model_args : dict, optional
+        Keyword arguments of a ``package.module:factory`` (``run --model-args``); refused for any other model.
 
     Returns
     -------
@@ -72,6 +77,8 @@ def load_model(spec: str, *, device: str = "cpu", dataset: str | None = None, tr
     """
     if not isinstance(spec, str):
         raise SpecError(f"a model string must be a str, got {type(spec).__name__} {spec!r}")
+    if model_args and (spec.startswith(("ref:", "null:")) or spec.endswith((".npz", ".npy", *WORD_VECTOR_SUFFIXES)) or ":" not in spec):
+        raise SpecError(f"model {spec!r}: model arguments ({', '.join(model_args)}) apply to a package.module:factory model only")
     if spec.startswith("ref:"):
         from .zoo import load_reference
 
@@ -108,7 +115,11 @@ def load_model(spec: str, *, device: str = "cpu", dataset: str | None = None, tr
         _refuse_standard_library(spec, target, "names")
         try:
             # a function or class is a factory called without arguments; anything else is the model itself
-            model = target() if inspect.isfunction(target) or inspect.isclass(target) else target
+            if model_args and not (inspect.isfunction(target) or inspect.isclass(target)):
+                raise SpecError(f"model {spec!r} names an object, not a factory: it takes no model arguments")
+            model = target(**(model_args or {})) if inspect.isfunction(target) or inspect.isclass(target) else target
+        except SpecError:
+            raise
         except Exception as exc:
             raise AdapterError(f"factory {spec!r} raised: {type(exc).__name__}: {exc}") from exc
         return _check_model_object(spec, model)

@@ -22,7 +22,7 @@ Every gradient-trained architecture goes through one loop (:func:`_train_module`
 ``module.loss(x, generator)["loss"]``; the modules are in :mod:`latentbench.models.vae`.
 
 Seeds. The spec's ``[training] seed`` is the default *training* seed; ``train_reference(..., seed=s)``
-(``latentbench train NAME --seeds 0 1 2``) trains one checkpoint per seed, and ``ref:NAME@s`` names
+(``latentbench train NAME --seed 0 1 2``) trains one checkpoint per seed, and ``ref:NAME@s`` names
 that checkpoint as a model. ``latentbench run --seeds`` sets the *evaluation* seeds (the tasks'
 randomness), not the training seed: a spread over training seeds comes from evaluating
 ``ref:NAME@0 ref:NAME@1 ref:NAME@2`` (see :mod:`latentbench.report.bands`).
@@ -775,7 +775,7 @@ def _load(spec: ReferenceSpec, seed: int, device: str) -> tuple[Any, dict[str, A
     meta = _read_sidecar(meta_path)
     if meta is None:
         raise SpecError(f"the metadata of checkpoint {ckpt or meta_path} is missing or damaged; retrain with "
-                        f"`latentbench train {spec.name} --seeds {seed} --force`")
+                        f"`latentbench train {spec.name} --seed {seed} --force`")
     if meta.get("identity_scheme") != IDENTITY_SCHEME:
         meta = _migrate_identity(spec, model, meta, meta_path)
     return _to_device(model, device), meta
@@ -829,7 +829,7 @@ def load_reference(name: str, *, seed: int | None = None, device: str = "cpu", t
     seed = spec.default_seed if seed is None else check_seed(seed, "training seed")
     if not _cached(spec, seed):
         if not train:
-            raise SpecError(f"reference model {name!r} (seed {seed}) is not trained yet; run `latentbench train {name} --seeds {seed}`")
+            raise SpecError(f"reference model {name!r} (seed {seed}) is not trained yet; run `latentbench train {name} --seed {seed}`")
     return train_reference(spec, seed=seed, device=device)
 
 

@@ -1,6 +1,6 @@
 """Reference bands: the spread of each reference model's scores over its *training* seeds.
 
-A reference model trained with seeds 0, 1, 2 (``latentbench train NAME --seeds 0 1 2``) and
+A reference model trained with seeds 0, 1, 2 (``latentbench train NAME --seed 0 1 2``) and
 evaluated as ``ref:NAME@0 ref:NAME@1 ref:NAME@2`` gives, for every task and metric, three values;
 their min, max, mean and standard deviation are the model's *reference band*. A user's model is then
 read against the band (inside it, above it, below it) instead of against one number. Evaluation

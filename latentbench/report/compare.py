@@ -267,6 +267,10 @@ def compare(data: ReportData, model: str, *, against: Sequence[str] = ("ref:all"
     board = Leaderboard.from_rows(data.rows, models=[model, *refs_all], data=data, alpha=alpha, n_resamples=n_resamples)
     rows: list[CompareRow] = []
     skipped: list[str] = []
+    # (task, metric) rows where some reference has a value: a variant the model lacks means the
+    # references were computed with another estimator or data (say so, rather than "never run")
+    ref_variants = {(r.task, r.metric) for r in board.rows
+                    if any(c.status == "ok" and c.value is not None for m, c in r.cells.items() if m in reps.values())}
     for row in board.rows:
         if not row.ranked:
             continue
@@ -282,7 +286,10 @@ def compare(data: ReportData, model: str, *, against: Sequence[str] = ("ref:all"
         if not with_values:
             if row.is_primary:
                 why = "; ".join(f"{m}: {c.status}" + (f" ({c.message})" if c.message else "") for m, c in rep_cells.items())
+                stale = (row.task, row.metric) in ref_variants
                 skipped.append(f"{row.label} {row.metric}: no reference has a value" + (f" ({why})" if why else
+                               " (the references were scored with another version of this task's estimator or data: "
+                               "regenerate them with the current code, or pass --references with newer results)" if stale else
                                " (no reference was run on this task, dataset and estimator)"))
             continue
         sign = 1.0 if row.direction == "higher" else -1.0

@@ -24,6 +24,7 @@ from ..exceptions import InputValidationError, ResourceLimitError
 from ..store import IDENTITY_SCHEME, JOB_KEY, RESULT_COLUMNS, ResultStore
 
 __all__ = ["EXPORT_FORMAT", "EXPORT_SCHEMA_VERSION", "LATENT_SAMPLE", "ReportData", "export_store", "job_key",
+           "merge_report_data",
            "load_report_data"]
 
 EXPORT_FORMAT = "latentbench-store-export"
@@ -235,6 +236,30 @@ def load_report_data(source: str | Path | ResultStore | None = None, *, models: 
         return ReportData(exported, models=models, tasks=tasks, source=str(source))
     store = ResultStore(source, create=False)  # a reader never leaves an empty database behind
     return ReportData(store, models=models, tasks=tasks, source=str(source) if source is not None else None)
+
+
+def merge_report_data(first: ReportData, second: ReportData) -> ReportData:
+    """The rows, runs, models and artifacts of two sources in one (a job both hold is taken from ``first``).
+
+    Each source keeps its own reading of stale rows (see :class:`ReportData`): results stored under an
+    older identity scheme in ``second`` (the committed references) are shown beside ``first``'s, with
+    the note, rather than dropped for being older than ``first``'s. Nothing is served from a cache
+    here, so the key scheme only matters for the note.
+    """
+    a, b = export_store(first), export_store(second)
+    keys = {job_key(r) for r in a["results"]}
+    runs = {x["run_id"] for x in a.get("runs", [])}
+    fps = {x["model_fp"] for x in a.get("models", [])}
+    doc = {"results": a["results"] + [r for r in b["results"] if job_key(r) not in keys],
+           "runs": a.get("runs", []) + [r for r in b.get("runs", []) if r["run_id"] not in runs],
+           "models": a.get("models", []) + [m for m in b.get("models", []) if m["model_fp"] not in fps],
+           "artifacts": a.get("artifacts", []) + [x for x in b.get("artifacts", []) if tuple(x[k] for k in JOB_KEY) not in keys]}
+    merged = ReportData(_store_from_export(doc), source=f"{first.source} + {second.source}")
+    merged.rows = [*first.rows, *(r for r in second.rows if job_key(r) not in keys)]
+    merged.aliases = {**second.aliases, **first.aliases}
+    notes = [first.stale_note, f"{second.source}: {second.stale_note}" if second.stale_note else None]
+    merged.stale_note = " ".join(n for n in notes if n) or None
+    return merged
 
 
 # ---------------------------------------------------------------------- JSON export
