@@ -1,0 +1,137 @@
+"""What a run computes once: one encoder pass per model, dataset and row (the latent cache keeps
+codes by row; one call gives codes and posterior where the codes are the posterior mean), and the
+dataset's side of the geometry tasks computed once per dataset and parameters for every model."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+import latentbench
+from latentbench.adapters import TorchAdapter, adapt
+from latentbench.data import load_dataset
+from latentbench.tasks.context import LatentCache
+from latentbench.tasks.registry import get_task
+
+from task_cases import cheap
+
+
+class _Recorder:
+    """Counts, per kind of call the latent cache makes, how often each dataset row was encoded (the
+    model's identity probe, a fixed batch encoded apart from the cache, is not counted)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.rows: dict[str, Counter] = {"encode": Counter(), "posterior": Counter()}
+        enc, post, fill = TorchAdapter.encode_rows, TorchAdapter.posterior_rows, LatentCache._encode
+        inside = [False]
+
+        def encode_rows(adapter, dataset, rows):
+            if inside[0]:
+                self.rows["encode"].update(np.asarray(rows).tolist())
+            return enc(adapter, dataset, rows)
+
+        def posterior_rows(adapter, dataset, rows):
+            if inside[0]:
+                self.rows["posterior"].update(np.asarray(rows).tolist())
+            return post(adapter, dataset, rows)
+
+        def cache_encode(cache, kind, rows):
+            inside[0] = True
+            try:
+                return fill(cache, kind, rows)
+            finally:
+                inside[0] = False
+
+        monkeypatch.setattr(LatentCache, "_encode", cache_encode)
+
+        monkeypatch.setattr(TorchAdapter, "encode_rows", encode_rows)
+        monkeypatch.setattr(TorchAdapter, "posterior_rows", posterior_rows)
+
+
+class _SeparateVAE(nn.Module):
+    """encode(x) -> z and posterior(x) -> (mean, logvar) defined separately (here z = 2 * mean)."""
+
+    def __init__(self, n_features: int = 64, latent_dim: int = 3) -> None:
+        super().__init__()
+        self.latent_dim = latent_dim
+        g = torch.Generator().manual_seed(0)
+        self.w = nn.Parameter(torch.randn(n_features, 2 * latent_dim, generator=g) * 0.1)
+
+    def posterior(self, x):
+        mean, logvar = (x.reshape(len(x), -1) @ self.w).chunk(2, dim=1)
+        return mean, logvar.clamp(-3.0, 1.0)
+
+    def encode(self, x):
+        return 2 * self.posterior(x)[0]
+
+
+def _tasks(*names: str):
+    return [cheap(get_task(n)) for n in names]
+
+
+def test_vae_encoder_runs_once_per_row_for_codes_and_posterior(monkeypatch, tiny_vae):
+    """A VAE whose encode returns (mean, logvar): tasks asking for codes and tasks asking for the
+    posterior of the same split share one encoder call per row (before: one call of each)."""
+    rec = _Recorder(monkeypatch)
+    tasks = _tasks("collapse/digits", "likelihood/digits", "kl-decomposition/digits", "neighbourhood/digits")
+    res = latentbench.evaluate(tiny_vae(n_features=64, latent_dim=3), tasks=tasks, name="vae", n_bootstrap=20, device="cpu")
+    assert {r["status"] for r in res} == {"ok"}
+    test_rows = load_dataset("digits").split("test").tolist()
+    assert rec.rows["encode"] == Counter()  # the codes come from the posterior call
+    assert rec.rows["posterior"] == Counter(test_rows)  # every test row exactly once
+
+
+def test_overlapping_splits_share_rows(monkeypatch, tiny_vae):
+    """The audit asks for the train, test, auxiliary, member and non-member splits; rows in several
+    of them are encoded once."""
+    rec = _Recorder(monkeypatch)
+    d = load_dataset("digits-fair")
+    res = latentbench.evaluate(tiny_vae(n_features=64, latent_dim=3), tasks=_tasks("fairness/digits-fair", "privacy/digits-fair"),
+                               name="vae", n_bootstrap=20, device="cpu")
+    assert {r["status"] for r in res} <= {"ok", "skipped"}
+    asked = set().union(*(set(d.split(s).tolist()) for s in d.splits))
+    encoded = rec.rows["posterior"] + rec.rows["encode"]
+    assert encoded and max(encoded.values()) == 1  # no row twice
+    assert set(encoded) <= asked
+    per_split = sum(len(d.split(s)) for s in d.splits if s in ("train", "test", "auxiliary", "member", "non_member"))
+    assert sum(encoded.values()) < per_split  # the splits overlap, so fewer rows than split by split
+
+
+def test_separate_encode_and_posterior_keep_both(monkeypatch):
+    """A model whose encode and posterior differ: each runs once per row, and the codes are encode's."""
+    rec = _Recorder(monkeypatch)
+    model = _SeparateVAE()
+    d = load_dataset("digits")
+    adapter = adapt(model, name="sep")
+    adapter.bind(d)
+    assert not adapter.codes_are_posterior_mean
+    cache = LatentCache(adapter, d)
+    z = cache.latents("test")
+    mean, _ = cache.posterior("test")
+    cache.latents("test"), cache.posterior("test")
+    np.testing.assert_array_equal(z, 2 * mean)
+    test_rows = d.split("test").tolist()
+    assert rec.rows["encode"] == Counter(test_rows) and rec.rows["posterior"] == Counter(test_rows)
+    assert cache.rows_encoded == {"z": len(test_rows), "posterior": len(test_rows)}
+
+
+def test_shared_pass_gives_the_same_numbers(tiny_vae):
+    """Codes from the one shared call equal encode's codes bit for bit, and split assembly keeps
+    each split's row order."""
+    d = load_dataset("digits")
+    adapter = adapt(tiny_vae(n_features=64, latent_dim=3), name="vae")
+    adapter.bind(d)
+    assert adapter.codes_are_posterior_mean
+    cache = LatentCache(adapter, d)
+    mean, logvar = cache.posterior("test")
+    z = cache.latents("train")
+    np.testing.assert_array_equal(cache.latents("test"), adapter.encode_rows(d, d.split("test")))
+    np.testing.assert_array_equal(z, adapter.encode_rows(d, d.split("train")))
+    ref_mean, ref_logvar = adapter.posterior_rows(d, d.split("test"))
+    np.testing.assert_array_equal(mean, ref_mean)
+    np.testing.assert_array_equal(logvar, ref_logvar)
+    assert cache.rows_encoded == {"z": 0, "posterior": len(d.split("test")) + len(d.split("train"))}
