@@ -57,6 +57,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+from scipy.spatial.distance import cdist
 
 from ..exceptions import InputValidationError, ResourceLimitError, UndefinedMetricWarning
 from ..stats import percentile_interval
@@ -152,9 +153,10 @@ def farthest_point_sampling(x: Any, n_landmarks: int = 300, *, start: int = 0) -
     if e:
         x = np.ldexp(x, -e)
     m = min(n_landmarks, n)
+    x = np.ascontiguousarray(x, dtype=np.float64)  # once, so no call below copies the input
     idx = np.empty(m, dtype=np.int64)
     idx[0] = start
-    dmin = np.sqrt(((x - x[start]) ** 2).sum(axis=1))
+    dmin = _distances_to(x, start)
     last_radius = 0.0
     t = 1
     while t < m:
@@ -164,7 +166,7 @@ def farthest_point_sampling(x: Any, n_landmarks: int = 300, *, start: int = 0) -
         last_radius = float(dmin[i])
         idx[t] = i
         t += 1
-        np.minimum(dmin, np.sqrt(((x - x[i]) ** 2).sum(axis=1)), out=dmin)
+        np.minimum(dmin, _distances_to(x, i), out=dmin)
     radius = float(dmin.max())
     if not radius > 0:
         radius = last_radius
@@ -194,12 +196,21 @@ def covering_radius(x: Any, landmarks: Any) -> float:
     if lm.dtype.kind not in "iu" or (lm.size and (lm.min() < 0 or lm.max() >= len(x))):
         raise InputValidationError(f"landmarks must be row indices of x in [0, {len(x)}), got {lm[:5].tolist()}...")
     lm = lm.astype(np.int64)
-    best = np.full(len(x), np.inf)
-    chunk = max(1, _CHUNK_VALUES // max(len(x) * x.shape[1], 1))
-    for s in range(0, len(lm), chunk):
-        diff = x[None, :, :] - x[lm[s : s + chunk], None, :]
-        np.minimum(best, np.sqrt((diff * diff).sum(axis=2)).min(axis=0), out=best)
-    return float(np.ldexp(best.max(), e))
+    if not len(lm):
+        return float("inf")
+    x = np.ascontiguousarray(x, dtype=np.float64)
+    pts = x[lm]
+    radius = 0.0
+    rows = max(1, _CHUNK_VALUES // max(len(lm), 1))  # a (rows, m) block of distances at a time
+    for s in range(0, len(x), rows):
+        radius = max(radius, float(cdist(x[s : s + rows], pts).min(axis=1).max()))
+    return float(np.ldexp(radius, e))
+
+
+def _distances_to(x: np.ndarray, i: int) -> np.ndarray:
+    """Euclidean distances from row ``i`` of ``x`` (float64, C-contiguous) to every row, ``(n,)``:
+    scipy's ``cdist`` loop, with no ``(n, n_features)`` temporary."""
+    return cdist(x, x[i : i + 1]).ravel()
 
 
 def _scale(points: np.ndarray, normalize: str | None) -> float:
