@@ -37,6 +37,7 @@ from .store import ResultStore
 from .validation import check_run_options, is_tensor
 from .tasks.base import Task, TaskOutput
 from .tasks.context import LatentCache, RunContext, derive_seed
+from .tasks.dataside import DatasetSideCache
 from .tasks.registry import resolve_tasks, retarget_task
 
 __all__ = ["Evaluator", "LatentCache", "RunContext", "derive_seed", "evaluate"]
@@ -115,6 +116,8 @@ class Evaluator:
         self.run_id = uuid.uuid4().hex[:12]
         self._run_recorded = False
         self._latent_samples: set[tuple[str, str, str]] = set()
+        # the dataset's side of the tasks, once for every model: on disk beside a store on disk, else in memory
+        self.dataside = DatasetSideCache.default() if self.store.path not in (None, ":memory:") else DatasetSideCache()
 
     def _record_run(self) -> None:
         if not self._run_recorded:
@@ -224,7 +227,7 @@ class Evaluator:
             self.store.write_job(rows)
             return rows
         ctx = RunContext(cache=cache, task=task, seed=seed, device=self.device, n_bootstrap=self.n_bootstrap,
-                         time_limit=self.time_limit)
+                         time_limit=self.time_limit, dataside=self.dataside)
         encode_before = cache.seconds
         t0 = time.perf_counter()
         try:

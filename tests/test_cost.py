@@ -135,3 +135,91 @@ def test_shared_pass_gives_the_same_numbers(tiny_vae):
     np.testing.assert_array_equal(mean, ref_mean)
     np.testing.assert_array_equal(logvar, ref_logvar)
     assert cache.rows_encoded == {"z": 0, "posterior": len(d.split("test")) + len(d.split("train"))}
+
+
+# ------------------------------------------------------------------------------ the dataset's side, once
+_GEOMETRY = ("intrinsic-dimension/digits", "neighbourhood/digits", "topology/digits")
+_INPUT_KINDS = {"id-input", "knn-input", "topology-input"}
+
+
+def _geometry_rows(res):
+    return sorted((r["model"], r["task"], r["metric"], r["value"]) for r in res if r["status"] == "ok")
+
+
+def test_second_model_recomputes_nothing_of_the_dataset_side(tmp_path, tiny_vae):
+    """Two models in one run: the input side of the geometry tasks (input kNN graph, the inputs'
+    intrinsic dimension, input landmarks and diagrams) is computed for the first model only; a later
+    run with the same LATENTBENCH_HOME reads it from disk; every number equals a run that shares
+    nothing."""
+    from latentbench.runner import Evaluator
+
+    tasks = _tasks(*_GEOMETRY)
+    models = {"vae-a": tiny_vae(n_features=64, latent_dim=3, seed=0), "vae-b": tiny_vae(n_features=64, latent_dim=4, seed=1)}
+    ev = Evaluator(tasks, store=str(tmp_path / "a.db"), n_bootstrap=20, device="cpu")
+    ev.run({"vae-a": models["vae-a"]})
+    first = dict(ev.dataside.computed)
+    assert set(first) == _INPUT_KINDS and all(v >= 1 for v in first.values())
+    res = ev.run({"vae-b": models["vae-b"]})
+    assert dict(ev.dataside.computed) == first  # nothing of the dataset's side again
+    assert sum(ev.dataside.reused.values()) == sum(first.values())
+
+    later = Evaluator(tasks, store=str(tmp_path / "b.db"), n_bootstrap=20, device="cpu")
+    res_later = later.run(models)
+    assert sum(later.dataside.computed.values()) == 0  # a later run: read from $LATENTBENCH_HOME/dataside
+    assert sum(later.dataside.loaded.values()) == sum(first.values())
+
+    alone = [Evaluator(tasks, n_bootstrap=20, device="cpu").run({name: m}) for name, m in models.items()]  # in memory, nothing shared
+    assert _geometry_rows(res) == _geometry_rows(alone[1])
+    assert _geometry_rows(res_later) == sorted(_geometry_rows(alone[0]) + _geometry_rows(alone[1]))
+
+
+def test_identity_codes_reuse_the_input_side_exactly(monkeypatch):
+    """Codes equal to the inputs (null:identity): the latent side is the input side, computed once,
+    and every number equals the one computed twice without the shortcut."""
+    from latentbench.metrics import topology
+    from latentbench.models.baselines import make_baseline
+    from latentbench.runner import Evaluator
+    from latentbench.tasks import geometry
+
+    def run():
+        res = Evaluator(_tasks(*_GEOMETRY), n_bootstrap=20, device="cpu").run({"null:identity": make_baseline("null:identity")})
+        return {(r["task"], r["metric"]): r["value"] for r in res}
+
+    shortcut = run()
+    assert shortcut[("topology/digits", "bottleneck_h1")] == pytest.approx(0.0, abs=1e-12)
+    assert shortcut[("neighbourhood/digits", "trustworthiness")] == 1.0 and shortcut[("neighbourhood/digits", "knn_recall")] == 1.0
+    assert shortcut[("intrinsic-dimension/digits", "mle_ratio")] == 1.0
+    monkeypatch.setattr(geometry, "_same", lambda x, z: False)
+    monkeypatch.setattr(topology, "_same_points", lambda x, z: False)
+    assert run() == shortcut
+
+
+def test_dataset_side_cache_survives_damaged_files_and_concurrent_writers(tmp_path):
+    """A damaged entry is recomputed and replaced (never trusted); two writers of one entry leave one
+    whole file; values come back exactly (NaN, inf, int keys, tuples, arrays)."""
+    from latentbench.tasks.dataside import DatasetSideCache
+
+    value = {0: {"mean": float("nan"), "draws": np.arange(3.0)}, "t": (1, np.inf, None, "s"), "l": [np.eye(2, dtype=np.int64)]}
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return value
+
+    a, b = DatasetSideCache(tmp_path), DatasetSideCache(tmp_path)
+    a.get("k", {"p": 1}, compute)
+    b.get("k", {"p": 1}, compute)  # another process's cache: reads the file
+    assert len(calls) == 1 and b.loaded["k"] == 1
+    files = list(tmp_path.glob("k-*.npz"))
+    assert len(files) == 1 and not list(tmp_path.glob(".*tmp"))
+    got = DatasetSideCache(tmp_path).get("k", {"p": 1}, compute)
+    assert np.isnan(got[0]["mean"]) and got["t"] == (1, np.inf, None, "s")
+    np.testing.assert_array_equal(got[0]["draws"], value[0]["draws"])
+    np.testing.assert_array_equal(got["l"][0], value["l"][0])
+    files[0].write_bytes(files[0].read_bytes()[:40])  # truncated by a crash or a full disk
+    again = DatasetSideCache(tmp_path)
+    again.get("k", {"p": 1}, compute)
+    assert len(calls) == 2 and again.computed["k"] == 1 and again.loaded["k"] == 0
+    assert DatasetSideCache(tmp_path).get("k", {"p": 1}, compute) is not None and len(calls) == 2  # replaced whole
+    DatasetSideCache(tmp_path).get("k", {"p": 2}, compute)
+    assert len(calls) == 3  # other parameters, another entry

@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import time
 import zlib
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
 
 from ..adapters import Adapter, Capability
-from ..data.base import Dataset
+from ..data.base import Dataset, hash_arrays
 from ..exceptions import ResourceLimitError
 from ..types import Score
+from .dataside import DatasetSideCache
 
 __all__ = ["LatentCache", "RunContext", "derive_seed"]
 
@@ -140,8 +142,9 @@ class RunContext:
     """
 
     def __init__(self, *, cache: LatentCache, task: Any, seed: int, device: str, n_bootstrap: int = 1000,
-                 time_limit: float | None = None) -> None:
+                 time_limit: float | None = None, dataside: DatasetSideCache | None = None) -> None:
         self._cache = cache
+        self._dataside = dataside if dataside is not None else DatasetSideCache()
         self.task = task
         self.split = task.split
         self.seed = seed
@@ -163,6 +166,19 @@ class RunContext:
     def posterior(self, split: str | None = None) -> tuple[np.ndarray, np.ndarray]:
         """The cached posterior (mean, log-variance) of a split."""
         return self._cache.posterior(split or self.split)
+
+    def dataset_side(self, kind: str, rows: np.ndarray, params: Mapping[str, Any], compute: Callable[[], Any]) -> Any:
+        """A value that depends only on the dataset's ``rows`` and ``params`` (never on the model),
+        computed once and shared by every model (:class:`~latentbench.tasks.dataside.DatasetSideCache`).
+
+        The key is the dataset's fingerprint, a digest of ``rows``, the task's class and version and
+        ``params``; ``compute`` must use nothing else (in particular not :attr:`rng`: a draw it made
+        would be skipped on a hit, shifting every later draw).
+        """
+        task = self.task
+        key = {"dataset": self._cache.dataset.fingerprint, "rows": hash_arrays(np.asarray(rows, dtype=np.int64)),
+               "task_class": type(task).__name__, "class_version": getattr(task, "class_version", None), "params": dict(params)}
+        return self._dataside.get(kind, key, compute)
 
     def subsample(self, n: int, limit: int) -> np.ndarray:
         """Sorted positions of a seeded subsample of at most ``limit`` of ``n`` rows, without replacement
