@@ -339,9 +339,14 @@ def render_readme(results: dict[str, Any]) -> str:
     for r in results["rows"]:
         dev = "" if r["device"] == "cpu" else f" ({r['device']})"
         lines.append(f"| `{r['name']}`{dev} | {r['what']} | {r['peer']} | {r['ours_s']:.4g} | {r['peer_s']:.4g} | "
-                     f"{r['ratio']:.1f}x | {'yes' if r['equal'] else 'NO'}: {r['check']} |")
+                     f"{r['ratio']:.1f}x | {'yes' if r['equal'] else 'NO'}: {_cell(r['check'])} |")
     lines += ["", END]
     return "\n".join(lines)
+
+
+def _cell(text: str) -> str:
+    """Text safe inside a Markdown table cell."""
+    return text.replace("|", "\\|")
 
 
 def update_readme(results: dict[str, Any], path: Path = README) -> None:
