@@ -121,6 +121,23 @@ class LatentCache:
         """Codes of the split's rows, ``(n, latent_dim)`` (the posterior mean for probabilistic encoders)."""
         return self._get("z", split)
 
+    def posterior_of(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Posterior mean and log-variance of the dataset's ``rows`` (any rows, in their order),
+        encoding only those no earlier request encoded."""
+        t0 = time.perf_counter()
+        rows = np.asarray(rows, dtype=np.int64)
+        try:
+            todo = self._missing("posterior", rows)
+            if len(todo):
+                self._encode("posterior", todo)
+        finally:
+            self.seconds += time.perf_counter() - t0
+        if not len(rows):
+            return self.adapter.posterior_rows(self.dataset, rows)
+        at = self._pos["posterior"][rows]
+        mean, logvar = self._stored["posterior"]
+        return mean[at], logvar[at]
+
     def posterior(self, split: str) -> tuple[np.ndarray, np.ndarray]:
         """Posterior mean and log-variance of the split's rows."""
         return self._get("posterior", split)
@@ -179,6 +196,10 @@ class RunContext:
         key = {"dataset": self._cache.dataset.fingerprint, "rows": hash_arrays(np.asarray(rows, dtype=np.int64)),
                "task_class": type(task).__name__, "class_version": getattr(task, "class_version", None), "params": dict(params)}
         return self._dataside.get(kind, key, compute)
+
+    def posterior_of(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The cached posterior (mean, log-variance) of any of the dataset's rows (encoded once per row)."""
+        return self._cache.posterior_of(rows)
 
     def subsample(self, n: int, limit: int) -> np.ndarray:
         """Sorted positions of a seeded subsample of at most ``limit`` of ``n`` rows, without replacement
