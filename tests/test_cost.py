@@ -245,3 +245,29 @@ def test_readme_speed_section_is_generated_from_the_benchmark_json(monkeypatch):
     assert {r["name"] for r in results["rows"]} >= {c.name for c in bench.CASES}
     assert all(r["equal"] for r in results["rows"])
     assert "39-65x" not in readme
+
+
+def test_null_baseline_results_are_reused_across_stores(tmp_path):
+    """A null baseline's jobs depend only on the dataset and the task: a run on a fresh store finds
+    them under LATENTBENCH_HOME/dataside and computes none again, with the same rows (values,
+    intervals, messages) and artifacts; --force recomputes them."""
+    from latentbench.models.baselines import make_baseline
+    from latentbench.runner import Evaluator
+    from latentbench.store import ResultStore
+
+    tasks = _tasks("reconstruction/digits", "neighbourhood/digits", "topology/digits")
+    first = Evaluator(tasks, store=str(tmp_path / "a.db"), n_bootstrap=20, device="cpu")
+    res_a = first.run({"null:random": make_baseline("null:random")})
+    ran = len({r["task"] for r in res_a if r["status"] == "ok"})  # null:random does not decode: reconstruction is skipped
+    assert ran == 2 and first.dataside.computed["baseline-job"] == ran
+    second = Evaluator(tasks, store=str(tmp_path / "b.db"), n_bootstrap=20, device="cpu")
+    res_b = second.run({"null:random": make_baseline("null:random")})
+    assert second.dataside.computed["baseline-job"] == 0 and second.dataside.loaded["baseline-job"] == ran
+    assert sum(second.dataside.computed.values()) == 0  # nothing of the dataset's side either
+    keep = ("task", "metric", "value", "ci_low", "ci_high", "status", "message", "n", "model_fp", "params_hash")
+    assert sorted(tuple(r[k] for k in keep) for r in res_a) == sorted(tuple(r[k] for k in keep) for r in res_b)
+    a, b = ResultStore(str(tmp_path / "a.db")), ResultStore(str(tmp_path / "b.db"))
+    assert len(b.rows()) == len(a.rows()) and {r["run_id"] for r in b.rows()} == {second.run_id}
+    forced = Evaluator(tasks, store=str(tmp_path / "c.db"), n_bootstrap=20, device="cpu", force=True)
+    forced.run({"null:random": make_baseline("null:random")})
+    assert forced.dataside.computed["baseline-job"] == ran

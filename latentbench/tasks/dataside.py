@@ -60,6 +60,32 @@ class DatasetSideCache:
         """The cache under ``$LATENTBENCH_HOME/dataside``."""
         return cls(latentbench_home() / "dataside")
 
+    def peek(self, kind: str, key: Mapping[str, Any]) -> Any:
+        """The value stored for ``(kind, key)`` (memory, then disk), or ``None``; never computes."""
+        digest = _digest(kind, key)
+        if digest in self._memory:
+            self.reused[kind] += 1
+            return self._memory[digest]
+        path = self._path(kind, digest)
+        value = _read(path) if path is not None and path.exists() else _MISSING
+        if value is _MISSING:
+            return None
+        self.loaded[kind] += 1
+        self._memory[digest] = value
+        return value
+
+    def put(self, kind: str, key: Mapping[str, Any], value: Any) -> None:
+        """Keep ``value`` for ``(kind, key)`` (computed by the caller; counted as a computation)."""
+        digest = _digest(kind, key)
+        self.computed[kind] += 1
+        self._memory[digest] = value
+        path = self._path(kind, digest)
+        if path is not None:
+            _write(path, value)
+
+    def _path(self, kind: str, digest: str) -> Path | None:
+        return self.folder / f"{kind}-{digest}.npz" if self.folder is not None else None
+
     def get(self, kind: str, key: Mapping[str, Any], compute: Callable[[], Any]) -> Any:
         """The value for ``(kind, key)``: from memory, from disk, or ``compute()`` (then kept).
 
@@ -67,21 +93,15 @@ class DatasetSideCache:
         a pure function of it. Values are nested dicts, lists and tuples of arrays, numbers,
         strings, booleans and ``None``.
         """
-        digest = hash_json({"format": FORMAT, "kind": kind, "key": key})[:32]
-        if digest in self._memory:
-            self.reused[kind] += 1
-            return self._memory[digest]
-        path = self.folder / f"{kind}-{digest}.npz" if self.folder is not None else None
-        value = _read(path) if path is not None and path.exists() else _MISSING
-        if value is _MISSING:
+        value = self.peek(kind, key)
+        if value is None:
             value = compute()
-            self.computed[kind] += 1
-            if path is not None:
-                _write(path, value)
-        else:
-            self.loaded[kind] += 1
-        self._memory[digest] = value
+            self.put(kind, key, value)
         return value
+
+
+def _digest(kind: str, key: Mapping[str, Any]) -> str:
+    return hash_json({"format": FORMAT, "kind": kind, "key": key})[:32]
 
 
 # ----------------------------------------------------------------------------------------- storage
@@ -91,8 +111,8 @@ _MISSING = object()
 def _pack(obj: Any, arrays: list[np.ndarray]) -> Any:
     """A JSON skeleton of ``obj`` with its arrays moved to ``arrays``."""
     if isinstance(obj, np.ndarray):
-        if obj.dtype.kind not in "biuf":
-            raise TypeError(f"dataset-side values hold numeric arrays only, got dtype {obj.dtype}")
+        if obj.dtype.kind not in "biufU":
+            raise TypeError(f"dataset-side values hold numeric and string arrays only, got dtype {obj.dtype}")
         arrays.append(obj)
         return {"__array__": len(arrays) - 1}
     if isinstance(obj, (bool, np.bool_)):
@@ -131,7 +151,10 @@ def _unpack(obj: Any, arrays: dict[str, np.ndarray]) -> Any:
 def _write(path: Path, value: Any) -> None:
     """Store ``value`` at ``path`` whole or not at all; a failure to write costs only the reuse."""
     arrays: list[np.ndarray] = []
-    skeleton = json.dumps(_pack(value, arrays))
+    try:
+        skeleton = json.dumps(_pack(value, arrays))
+    except (TypeError, ValueError):  # a value that cannot be stored without pickle: kept in memory only
+        return
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp", dir=path.parent)
