@@ -340,6 +340,18 @@ def render_readme(results: dict[str, Any]) -> str:
         dev = "" if r["device"] == "cpu" else f" ({r['device']})"
         lines.append(f"| `{r['name']}`{dev} | {r['what']} | {r['peer']} | {r['ours_s']:.4g} | {r['peer_s']:.4g} | "
                      f"{r['ratio']:.1f}x | {'yes' if r['equal'] else 'NO'}: {_cell(r['check'])} |")
+    suites = results.get("suites", [])
+    if suites:
+        lines += ["", "The whole suite, one thread (`--suite`; each step in its own process, on a fresh store; the load "
+                  "average is the machine's, shared with other work, so compare rows measured side by side):", "",
+                  "| code | suite | LATENTBENCH_HOME | first model + null baselines | second model, same store | load |",
+                  "|---|---|---|---|---|---|"]
+        for r in suites:
+            first, second = r["first"], r.get("second_run")
+            two = f"{second['seconds']:.0f} s, {second['peak_mib']:.0f} MiB" if second else "-"
+            lines.append(f"| {r.get('label', r['code'])} | `{r['suite']}` ({r['model']}; then {r.get('second') or '-'}) | "
+                         f"{r.get('home_state', 'fresh')} | {first['seconds']:.0f} s, {first['peak_mib']:.0f} MiB | {two} | "
+                         f"{r['load_before']:.1f} -> {r['load_after']:.1f} |")
     lines += ["", END]
     return "\n".join(lines)
 
@@ -370,6 +382,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--second", help="a second model run in the same store after the first")
     p.add_argument("--code", type=Path, default=ROOT, help="the checkout whose latentbench runs the suite")
     p.add_argument("--home", type=Path, help="LATENTBENCH_HOME for the suite (trained checkpoints); default a fresh folder")
+    p.add_argument("--label", help="what the suite row is called in the README (default: the code's path)")
+    p.add_argument("--home-state", default="fresh", help="how LATENTBENCH_HOME was before the run, for the README (fresh, warm)")
     args = p.parse_args(argv)
 
     if args.readme:
@@ -384,6 +398,7 @@ def main(argv: list[str] | None = None) -> int:
             return 2
     if args.suite:
         res = run_suite(args.suite, args.model, args.second, args.code.resolve(), args.home)
+        res.update(label=args.label or str(args.code), home_state=args.home_state)
         previous = json.loads(args.json.read_text()) if args.json.exists() else {}
         previous.setdefault("suites", []).append(res)
         args.json.write_text(json.dumps(previous, indent=1) + "\n")
