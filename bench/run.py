@@ -299,7 +299,8 @@ def run_table(names: list[str] | None, device: str, repeats: int) -> list[Row]:
 def _child_run(argv: list[str], env: dict[str, str]) -> dict[str, float]:
     """Run a command in its own process: wall seconds and its peak resident memory (MiB)."""
     t = time.perf_counter()
-    proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    # cwd: ``python -c`` puts the working folder first on sys.path, ahead of PYTHONPATH
+    proc = subprocess.Popen(argv, env=env, cwd=env["PYTHONPATH"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     _, status, usage = os.wait4(proc.pid, 0)
     seconds = time.perf_counter() - t
     err = proc.stderr.read() if proc.stderr else ""
@@ -308,7 +309,8 @@ def _child_run(argv: list[str], env: dict[str, str]) -> dict[str, float]:
     return {"seconds": seconds, "peak_mib": usage.ru_maxrss / 1024}
 
 
-def run_suite(suite: str, model: str, second: str | None, code: Path, home: Path | None) -> dict[str, Any]:
+def run_suite(suite: str, model: str, second: str | None, code: Path, home: Path | None, tasks: str | None = None,
+              baselines: bool = True) -> dict[str, Any]:
     home = home or Path(tempfile.mkdtemp(prefix="lb-bench-home-"))
     store = Path(tempfile.mkdtemp(prefix="lb-bench-store-")) / "results.db"
     env = {**os.environ, "PYTHONPATH": str(code), "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
@@ -317,10 +319,12 @@ def run_suite(suite: str, model: str, second: str | None, code: Path, home: Path
     out: dict[str, Any] = {"suite": suite, "code": str(code), "model": model, "second": second, "home": str(home),
                            "load_before": _load()}
     print(f"suite {suite!r}, code {code}, one thread, LATENTBENCH_HOME {home}, fresh store {store}")
-    out["first"] = _child_run(cli + [model, "--suite", suite, "--store", str(store), "--quiet"], env)
+    what = ["--tasks", tasks] if tasks else ["--suite", suite]
+    out["tasks"] = tasks
+    out["first"] = _child_run(cli + [model, *what, "--store", str(store), "--quiet"] + ([] if baselines else ["--no-baselines"]), env)
     print(f"  first model with the null baselines: {out['first']['seconds']:.1f} s, peak {out['first']['peak_mib']:.0f} MiB", flush=True)
     if second:
-        out["second_run"] = _child_run(cli + [second, "--suite", suite, "--store", str(store), "--no-baselines", "--quiet"], env)
+        out["second_run"] = _child_run(cli + [second, *what, "--store", str(store), "--no-baselines", "--quiet"], env)
         print(f"  second model, same store:            {out['second_run']['seconds']:.1f} s, peak "
               f"{out['second_run']['peak_mib']:.0f} MiB", flush=True)
     out["load_after"] = _load()
@@ -349,7 +353,8 @@ def render_readme(results: dict[str, Any]) -> str:
         for r in suites:
             first, second = r["first"], r.get("second_run")
             two = f"{second['seconds']:.0f} s, {second['peak_mib']:.0f} MiB" if second else "-"
-            lines.append(f"| {r.get('label', r['code'])} | `{r['suite']}` ({r['model']}; then {r.get('second') or '-'}) | "
+            what = f"`{r['suite']}`" if not r.get("tasks") else f"tasks `{r['tasks']}`"
+            lines.append(f"| {r.get('label', r['code'])} | {what} ({r['model']}; then {r.get('second') or '-'}) | "
                          f"{r.get('home_state', 'fresh')} | {first['seconds']:.0f} s, {first['peak_mib']:.0f} MiB | {two} | "
                          f"{r['load_before']:.1f} -> {r['load_after']:.1f} |")
     lines += ["", END]
@@ -382,6 +387,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--second", help="a second model run in the same store after the first")
     p.add_argument("--code", type=Path, default=ROOT, help="the checkout whose latentbench runs the suite")
     p.add_argument("--home", type=Path, help="LATENTBENCH_HOME for the suite (trained checkpoints); default a fresh folder")
+    p.add_argument("--tasks", help="with --suite: these tasks (comma-separated) instead of the suite's")
+    p.add_argument("--no-baselines", action="store_true", help="with --suite: the first model without the null baselines")
     p.add_argument("--label", help="what the suite row is called in the README (default: the code's path)")
     p.add_argument("--home-state", default="fresh", help="how LATENTBENCH_HOME was before the run, for the README (fresh, warm)")
     args = p.parse_args(argv)
@@ -397,7 +404,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"--device {args.device}: torch sees no CUDA GPU", file=sys.stderr)
             return 2
     if args.suite:
-        res = run_suite(args.suite, args.model, args.second, args.code.resolve(), args.home)
+        res = run_suite(args.suite, args.model, args.second, args.code.resolve(), args.home, args.tasks, not args.no_baselines)
         res.update(label=args.label or str(args.code), home_state=args.home_state)
         previous = json.loads(args.json.read_text()) if args.json.exists() else {}
         previous.setdefault("suites", []).append(res)
