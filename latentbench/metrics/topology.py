@@ -740,8 +740,11 @@ def compare_topology(x: Any, z: Any, *, n_landmarks: int = 300, max_dim: int = 1
                 "warnings": [str(w.message) for w in caught if issubclass(w.category, UndefinedMetricWarning)]}
 
     side_key = {"starts": [int(s) for s in starts], "n_landmarks": int(n_landmarks), **{k: _jsonable(v) for k, v in kw.items()}}
-    side = input_side(side_key, compute_input_side) if input_side is not None else compute_input_side()
     rz_all = rescale(z, "z")
+    if rz_all.degenerate:  # nothing is compared: the input side's landmarks and diagrams are not needed
+        side = {"degenerate": rescale(x, "x").degenerate or None, "runs": [], "warnings": []}
+    else:
+        side = input_side(side_key, compute_input_side) if input_side is not None else compute_input_side()
     constant = {name: why for name, why in (("x", side["degenerate"]), ("z", rz_all.degenerate)) if why}
     if constant:
         undefined("compare_topology", " and ".join(f"{name} is {why}" for name, why in constant.items()) + " after rescaling")
