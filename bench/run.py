@@ -322,7 +322,9 @@ def run_suite(suite: str, model: str, second: str | None, code: Path, home: Path
     what = ["--tasks", tasks] if tasks else ["--suite", suite]
     out["tasks"] = tasks
     out["first"] = _child_run(cli + [model, *what, "--store", str(store), "--quiet"] + ([] if baselines else ["--no-baselines"]), env)
-    print(f"  first model with the null baselines: {out['first']['seconds']:.1f} s, peak {out['first']['peak_mib']:.0f} MiB", flush=True)
+    print(f"  first model{' with the null baselines' if baselines else ''}: {out['first']['seconds']:.1f} s, peak "
+          f"{out['first']['peak_mib']:.0f} MiB", flush=True)
+    out["baselines"] = baselines
     if second:
         out["second_run"] = _child_run(cli + [second, *what, "--store", str(store), "--no-baselines", "--quiet"], env)
         print(f"  second model, same store:            {out['second_run']['seconds']:.1f} s, peak "
@@ -348,15 +350,16 @@ def render_readme(results: dict[str, Any]) -> str:
     if suites:
         lines += ["", "The whole suite, one thread (`--suite`; each step in its own process, on a fresh store; the load "
                   "average is the machine's, shared with other work, so compare rows measured side by side):", "",
-                  "| code | suite | LATENTBENCH_HOME | first model + null baselines | second model, same store | load |",
+                  "| code | suite | LATENTBENCH_HOME | first model (+ null baselines where marked) | second model, same store | load |",
                   "|---|---|---|---|---|---|"]
         for r in suites:
             first, second = r["first"], r.get("second_run")
             two = f"{second['seconds']:.0f} s, {second['peak_mib']:.0f} MiB" if second else "-"
             what = f"`{r['suite']}`" if not r.get("tasks") else f"tasks `{r['tasks']}`"
             lines.append(f"| {r.get('label', r['code'])} | {what} ({r['model']}; then {r.get('second') or '-'}) | "
-                         f"{r.get('home_state', 'fresh')} | {first['seconds']:.0f} s, {first['peak_mib']:.0f} MiB | {two} | "
-                         f"{r['load_before']:.1f} -> {r['load_after']:.1f} |")
+                         f"{r.get('home_state', 'fresh')} | {first['seconds']:.0f} s, {first['peak_mib']:.0f} MiB"
+                         f"{' (+ baselines)' if r.get('baselines', not r.get('tasks')) else ''} | {two} | "
+                         f"{r['load_before']:.1f} -> {r['load_after']:.1f}{'; ' + r['note'] if r.get('note') else ''} |")
     lines += ["", END]
     return "\n".join(lines)
 
