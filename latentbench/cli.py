@@ -164,7 +164,7 @@ def _parser() -> argparse.ArgumentParser:
     _add_common(run)
 
     tr = sub.add_parser("train", help="train (or load from the cache) reference models")
-    tr.add_argument("refs", nargs="+", metavar="REF", help="reference model names, or all / all-full")
+    tr.add_argument("refs", nargs="+", metavar="REF", help="reference model names, or all / all-full / all-text / all-transfer")
     tr.add_argument("--seeds", type=_seed, nargs="+", help="training seeds in [0, 2**32), one checkpoint each (default: the spec's seed)")
     tr.add_argument("--device", default="auto")
     tr.add_argument("--force", action="store_true", help="retrain even if a checkpoint is cached")
@@ -203,6 +203,22 @@ def _parser() -> argparse.ArgumentParser:
     cp.add_argument("--resamples", type=_count("--resamples", "MAX_RESAMPLES"), default=2000, help="1 to 100,000")
     cp.add_argument("--out", type=_out_dir, help="folder for compare.md and compare.json")
     _add_common(cp)
+
+    ck2 = sub.add_parser("cka", help="CKA (linear, debiased linear, RBF) between every pair of models on the same rows; stored per pair")
+    ck2.add_argument("models", nargs="+", metavar="MODEL",
+                     help="two or more models: ref:NAME[@SEED[,SEED...]], ref:all, null:..., latents.npz, vectors.txt or package.module:factory")
+    ck2.add_argument("--dataset", required=True, help="the dataset whose rows both models encode (a name, name[k=v,...] or an .npz file)")
+    ck2.add_argument("--split", default="test", help="the split compared (default: test, the held-out rows)")
+    ck2.add_argument("--kernels", default="linear,linear-debiased,rbf",
+                     help="comma-separated: linear, linear-debiased, rbf, rbf-debiased")
+    ck2.add_argument("--max-rows", type=int, default=1000, help="at most this many shared rows (seeded subsample), 8 to 20,000")
+    ck2.add_argument("--seed", type=_seed, default=0, help="picks the subsample and the resamples, in [0, 2**32)")
+    ck2.add_argument("--rounds", type=_count("--rounds", "MAX_BOOTSTRAP"), default=50,
+                     help="half-size subsamples of the rows behind each interval (without replacement), 2 to 10,000")
+    ck2.add_argument("--device", default="auto", help="auto, cpu or cuda")
+    ck2.add_argument("--store", type=_store_arg, help="results database (default ~/.cache/latentbench/results.db)")
+    ck2.add_argument("--force", action="store_true", help="recompute pairs the store already has")
+    _add_common(ck2)
 
     au = sub.add_parser("audit", help="audit a model for bias amplification, leakage and privacy risk; write an audit report")
     au.add_argument("model", metavar="MODEL", help="ref:NAME, null:random|identity|pca-whiten, latents.npz, or package.module:factory")
@@ -275,6 +291,8 @@ def _tasks_markdown(tasks: list[Any]) -> str:
         if limits:
             out.append(f"- allowed parameter values (checked when the spec is loaded): {'; '.join(limits)}")
         out += [f"- reference: {t.reference or '-'}"]
+        if getattr(t, "model_selection", ""):
+            out.append(f"- model selection: {t.model_selection}")
         if t.descriptive:
             out.append(f"- descriptive on this task (shown, never ranked): {', '.join(sorted(t.descriptive))}")
         out += ["", "| score | direction | unit | description |", "|---|---|---|---|"]
@@ -349,8 +367,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
     refs = []
     for r in args.refs:
         r = r.removeprefix("ref:")
-        if r in ("all", "all-quick", "all-full", "all-text"):
-            tier = r.removeprefix("all-") if r in ("all-full", "all-text") else "quick"
+        if r in ("all", "all-quick", "all-full", "all-text", "all-anomaly", "all-transfer"):
+            tier = r.removeprefix("all-") if r in ("all-full", "all-text", "all-anomaly", "all-transfer") else "quick"
             refs += [s.name for s in list_reference_models() if s.tier == tier]
         else:
             refs.append(r)
@@ -443,6 +461,31 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_cka(args: argparse.Namespace) -> int:
+    from .adapters import resolve_device
+    from .comparison import cka_pairs
+    from .models.loader import expand_model_names, load_model
+    from .store import ResultStore
+
+    names = list(dict.fromkeys(expand_model_names(args.models)))
+    if len(names) < 2:
+        raise SystemExit("latentbench: error: cka needs at least two models (e.g. `latentbench cka ref:vae ref:beta-vae --dataset shapes`)")
+    kernels = [k.strip() for k in args.kernels.split(",") if k.strip()]
+    device = resolve_device(args.device)
+    models = {n: load_model(n, device=device, dataset=args.dataset) for n in names}
+    rows = cka_pairs(models, args.dataset, split=args.split, kernels=kernels, max_rows=args.max_rows, seed=args.seed,
+                     n_rounds=args.rounds, device=device, store=ResultStore(args.store), force=args.force,
+                     command=_command_line())
+    table = []
+    for r in rows:
+        v = r.get("value")
+        ci = f"[{r['ci_low']:.3f}, {r['ci_high']:.3f}]" if r.get("ci_low") is not None and r.get("ci_high") is not None else ""
+        table.append((r["model_a"], r["model_b"], r["metric"], "-" if v is None else f"{v:.4f}", ci, str(r.get("n") or ""),
+                      r["status"] + (" (stored)" if r.get("cached") else ""), r.get("message") or ""))
+    _table(["model A", "model B", "kernel", "CKA", "95% CI", "rows", "status", "message"], table)
+    return 0 if any(r["status"] == "ok" for r in rows) else 1
+
+
 def _cmd_audit(args: argparse.Namespace) -> int:
     from .audit import audit
     from .store import ResultStore
@@ -454,7 +497,7 @@ def _cmd_audit(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"list": _cmd_list, "run": _cmd_run, "train": _cmd_train, "check": _cmd_check, "report": _cmd_report,
-            "compare": _cmd_compare, "audit": _cmd_audit}
+            "compare": _cmd_compare, "audit": _cmd_audit, "cka": _cmd_cka}
 
 
 _ARGV: list[str] = []

@@ -213,7 +213,7 @@ def _main(argv: list[str] | None = None) -> int:
     ex.add_argument("--store", help="results database (default $LATENTBENCH_HOME/results.db)")
     ex.add_argument("--out", default="reports/reference")
     ex.add_argument("--models", nargs="+", help="reference model names (default: every cached one)")
-    ex.add_argument("--tier", choices=["quick", "full", "text"])
+    ex.add_argument("--tier", choices=["quick", "full", "text", "transfer"])
     im = sub.add_parser("import", help="write exported rows into a store")
     im.add_argument("path")
     im.add_argument("--store", required=True)

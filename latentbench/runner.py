@@ -25,8 +25,8 @@ from .data import load_dataset
 from .data.base import Dataset, hash_json
 from .data.binding import binding_problem
 from .exceptions import (
-    AdapterError, CapabilityError, InputValidationError, LatentBenchError, NotApplicableError, TaskFailedError,
-    UndefinedMetricWarning,
+    AdapterError, CapabilityError, InputValidationError, LatentBenchError, MissingOptionalDependencyError, NotApplicableError,
+    TaskFailedError, UndefinedMetricWarning,
 )
 from .identity import IDENTITY_SCHEME
 from .models.baselines import BASELINES
@@ -157,7 +157,11 @@ class Evaluator:
         caches: dict[str, LatentCache] = {}
         identities: dict[str, tuple[str, str | None]] = {}
         for task in self.tasks:
-            dataset = self._dataset_for(task)
+            try:
+                dataset = self._dataset_for(task)
+            except MissingOptionalDependencyError as exc:  # the text datasets without the text extra: a skip
+                rows += self._unavailable(adapter, state, task, str(exc), bar)
+                continue
             if dataset.fingerprint not in caches:
                 caches[dataset.fingerprint] = LatentCache(adapter, dataset)
             cache = caches[dataset.fingerprint]
@@ -168,6 +172,27 @@ class Evaluator:
             for seed in self.seeds:
                 next(bar, None)
                 rows += self._run_job(adapter, model_fp, state, task, dataset, cache, seed, bind_error or identity_error)
+        return rows
+
+    def _unavailable(self, adapter: Adapter, state: str, task: Task, reason: str, bar: Any) -> list[dict[str, Any]]:
+        """Skipped rows for a task whose dataset cannot be loaded without an optional extra (the message
+        names the install command); keyed on the dataset's name and parameters, as there is no data
+        to fingerprint."""
+        from .identity import combine_digests
+
+        dataset_fp = "unavailable-" + hash_json({"dataset": task.dataset, "params": task.dataset_params})[:4]
+        model_fp = combine_digests(state, dataset_fp, "unavailable")
+        params = {"estimator": task.estimator(adapter), "dataset_params": task.dataset_params}
+        rows = []
+        for seed in self.seeds:
+            next(bar, None)
+            base = {"model_fp": model_fp, "task": task.name, "task_version": task.version, "params_hash": hash_json(params)[:16],
+                    "split_fp": dataset_fp, "seed": seed, "model": adapter.name, "family": task.family, "dataset": task.dataset,
+                    "dataset_fp": dataset_fp, "split": task.split, "params": params, "run_id": self.run_id,
+                    "model_id": state, "key_scheme": IDENTITY_SCHEME}
+            row = self._status_row(base, task, "skipped", reason, 0.0)
+            self.store.write_job([row])
+            rows.append(row)
         return rows
 
     def _identify(self, adapter: Adapter, dataset: Dataset, state: str, bind_error: str | None) -> tuple[str, str | None]:

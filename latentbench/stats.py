@@ -5,7 +5,8 @@ one of these schemes, whose name is recorded with the number:
 
 * ``bootstrap``: percentile bootstrap over rows (resampled with replacement, jointly for every
   row-aligned array), for statistics of per-example quantities (means, accuracies, AUROCs, group
-  disparities). One engine draws the resamples: :func:`resample_indices` (``rng.integers(0, n,
+  disparities); with ``strata=`` the rows are resampled within each stratum (class-stratified
+  intervals of AUROC and average precision, whose class sizes then stay fixed). One engine draws the resamples: :func:`resample_indices` (``rng.integers(0, n,
   (batch, n))`` per batch, exactly as ``scipy.stats.bootstrap`` draws them, so the two agree on
   the same generator) and :func:`resample_weights` (the same draws as row counts, for statistics
   written as weighted sums, which then evaluate every resample in one matrix product).
@@ -142,11 +143,29 @@ def percentile_estimate(value: float, samples: Any, *, n: int | None, confidence
 
 
 # ---------------------------------------------------------------------------------------- the engine
-def resample_indices(n: int, *, rng: Any, n_resamples: int = 1000, batch: int = BATCH) -> Iterator[np.ndarray]:
+def _check_strata(strata: Any, n: int) -> list[np.ndarray]:
+    """The row indices of each stratum (in order of first appearance of the sorted stratum codes)."""
+    s = np.asarray(strata)
+    if s.ndim != 1 or len(s) != n:
+        raise InputValidationError(f"'strata' must be 1-D with one code per row ({n}), got shape {s.shape}")
+    if s.dtype.kind not in "biu":
+        raise InputValidationError(f"'strata' must hold integer codes (class labels), got dtype {s.dtype}; "
+                                   f"encode them with np.unique(strata, return_inverse=True)[1]")
+    return [np.nonzero(s == v)[0] for v in np.unique(s)]
+
+
+def resample_indices(n: int, *, rng: Any, n_resamples: int = 1000, batch: int = BATCH,
+                     strata: Any = None) -> Iterator[np.ndarray]:
     """Bootstrap resamples of ``n`` rows, ``batch`` at a time, as arrays of row indices ``(b, n)``.
 
     Each batch is ``rng.integers(0, n, (b, n))``: the draws of ``scipy.stats.bootstrap`` with the
     same ``batch``, so both give the same resamples from the same generator.
+
+    With ``strata`` (one integer code per row, e.g. inlier/anomaly) the resampling is *stratified*:
+    each stratum's rows are resampled with replacement within the stratum (``rng.integers(0, n_s,
+    (b, n_s))`` per stratum, in the order of the sorted codes), so every resample keeps each
+    stratum's size. A statistic that needs both classes (AUROC, average precision) is then defined
+    on every resample, and the interval describes the variability at the observed class sizes.
 
     Parameters
     ----------
@@ -155,25 +174,34 @@ def resample_indices(n: int, *, rng: Any, n_resamples: int = 1000, batch: int = 
     rng : int or numpy.random.Generator
     n_resamples : int, default=1000
     batch : int, default=200
+    strata : array-like of int of shape (n,), optional
+        Stratum of each row; ``None`` resamples all rows together.
     """
     check_param(n, "n", low=1, integer=True)
     check_param(n_resamples, "n_resamples", low=1, integer=True)
     check_param(batch, "batch", low=1, integer=True)
     gen = check_rng(rng)
+    groups = None if strata is None else _check_strata(strata, n)
     for start in range(0, n_resamples, batch):
-        yield gen.integers(0, n, size=(min(batch, n_resamples - start), n))
+        b = min(batch, n_resamples - start)
+        if groups is None:
+            yield gen.integers(0, n, size=(b, n))
+        else:
+            yield np.concatenate([rows[gen.integers(0, len(rows), size=(b, len(rows)))] for rows in groups], axis=1)
 
 
-def resample_weights(n: int, *, rng: Any, n_resamples: int = 1000, batch: int = BATCH) -> np.ndarray:
+def resample_weights(n: int, *, rng: Any, n_resamples: int = 1000, batch: int = BATCH, strata: Any = None) -> np.ndarray:
     """The resamples of :func:`resample_indices` as row counts, shape ``(n_resamples, n)``.
 
     Row ``b`` holds how often each row is drawn in resample ``b``, so a statistic written as a
     weighted sum over rows, evaluated with these weights, is the statistic of the resample; a
     whole bootstrap distribution is then one matrix product (``W @ values / n`` for a mean).
+    ``strata`` makes the resampling stratified (see :func:`resample_indices`): the counts of each
+    stratum's rows then sum to the stratum's size in every resample.
     """
     out = np.empty((n_resamples, n), dtype=np.float64)
     start = 0
-    for idx in resample_indices(n, rng=rng, n_resamples=n_resamples, batch=batch):
+    for idx in resample_indices(n, rng=rng, n_resamples=n_resamples, batch=batch, strata=strata):
         b = len(idx)
         flat = (idx + (np.arange(b) * n)[:, None]).ravel()
         out[start : start + b] = np.bincount(flat, minlength=b * n).reshape(b, n)
@@ -183,7 +211,7 @@ def resample_weights(n: int, *, rng: Any, n_resamples: int = 1000, batch: int = 
 
 def bootstrap(statistic: Callable[..., Any], *arrays: Any, rng: Any, n_resamples: int = 1000, confidence: float = 0.95,
               vectorized: bool = False, batch: int = BATCH, estimate: float | None = None,
-              method: str = "bootstrap") -> Estimate:
+              method: str = "bootstrap", strata: Any = None) -> Estimate:
     """Percentile bootstrap of ``statistic(*arrays)``, resampling rows of all arrays together (paired).
 
     Parameters
@@ -204,6 +232,8 @@ def bootstrap(statistic: Callable[..., Any], *arrays: Any, rng: Any, n_resamples
         ``statistic(*arrays)`` when already known.
     method : str, default="bootstrap"
         The name recorded with the interval.
+    strata : array-like of int of shape (n,), optional
+        Resample within each stratum (see :func:`resample_indices`).
 
     Returns
     -------
@@ -232,7 +262,7 @@ def bootstrap(statistic: Callable[..., Any], *arrays: Any, rng: Any, n_resamples
         return Estimate(float(estimate), method=method, n=n, confidence=confidence)
     samples = np.empty(n_resamples)
     start = 0
-    for idx in resample_indices(n, rng=rng, n_resamples=n_resamples, batch=batch):
+    for idx in resample_indices(n, rng=rng, n_resamples=n_resamples, batch=batch, strata=strata):
         b = len(idx)
         if vectorized:
             samples[start : start + b] = np.asarray(statistic(*(a[idx] for a in data)), dtype=np.float64).reshape(b)

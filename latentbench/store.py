@@ -29,7 +29,7 @@ from .exceptions import InputValidationError
 from .identity import IDENTITY_SCHEME
 from .paths import latentbench_home
 
-__all__ = ["IDENTITY_SCHEME", "JOB_KEY", "RESULT_COLUMNS", "ResultStore", "default_store_path"]
+__all__ = ["IDENTITY_SCHEME", "JOB_KEY", "PAIR_COLUMNS", "PAIR_KEY", "RESULT_COLUMNS", "ResultStore", "default_store_path"]
 
 SCHEMA_VERSION = 2
 
@@ -42,6 +42,17 @@ RESULT_COLUMNS = (
     "model", "family", "dataset", "dataset_fp", "split", "value", "ci_low", "ci_high", "ci_method",
     "stderr", "n", "direction", "is_primary", "status", "message", "seconds", "params", "run_id", "created",
     "model_id", "key_scheme", "metric_rank", "metric_label", "unit",
+)
+
+#: Columns that identify a comparison job of two models (CKA): both models' identities on the dataset,
+#: ``model_a_fp < model_b_fp`` (the two fingerprints in lexicographic order: a comparison of A with B
+#: and of B with A is one key; every measure stored under it is symmetric).
+PAIR_KEY = ("model_a_fp", "model_b_fp", "task", "task_version", "params_hash", "split_fp", "seed")
+
+#: Every column of a pair row, in order.
+PAIR_COLUMNS = (
+    *PAIR_KEY, "metric", "model_a", "model_b", "family", "dataset", "dataset_fp", "split", "value", "ci_low", "ci_high",
+    "ci_method", "n", "status", "message", "seconds", "params", "run_id", "created", "key_scheme",
 )
 
 #: Columns added after schema version 1 (added to an older file when it is opened; old rows get
@@ -66,6 +77,15 @@ CREATE TABLE IF NOT EXISTS results (
     params TEXT, run_id TEXT, created REAL, model_id TEXT, key_scheme INTEGER NOT NULL DEFAULT 1,
     metric_rank INTEGER, metric_label TEXT, unit TEXT,
     PRIMARY KEY ({", ".join(JOB_KEY)}, metric)
+);
+CREATE TABLE IF NOT EXISTS pair_results (
+    model_a_fp TEXT NOT NULL, model_b_fp TEXT NOT NULL, task TEXT NOT NULL, task_version INTEGER NOT NULL,
+    params_hash TEXT NOT NULL, split_fp TEXT NOT NULL, seed INTEGER NOT NULL, metric TEXT NOT NULL,
+    model_a TEXT, model_b TEXT, family TEXT, dataset TEXT, dataset_fp TEXT, split TEXT,
+    value REAL, ci_low REAL, ci_high REAL, ci_method TEXT, n INTEGER, status TEXT NOT NULL, message TEXT,
+    seconds REAL, params TEXT, run_id TEXT, created REAL, key_scheme INTEGER NOT NULL DEFAULT 2,
+    PRIMARY KEY ({", ".join(PAIR_KEY)}, metric),
+    CHECK (model_a_fp < model_b_fp)
 );
 CREATE TABLE IF NOT EXISTS artifacts (
     model_fp TEXT NOT NULL, task TEXT NOT NULL, task_version INTEGER NOT NULL, params_hash TEXT NOT NULL,
@@ -236,7 +256,44 @@ class ResultStore:
                 np.save(buf, np.asarray(arr), allow_pickle=False)
                 c.execute("INSERT INTO artifacts VALUES (?,?,?,?,?,?,?,?)", (*key, name, buf.getvalue()))
 
+    def write_pair_job(self, rows: Iterable[Mapping[str, Any]]) -> None:
+        """Write one comparison job's rows (two models, see :data:`PAIR_KEY`) in one transaction,
+        replacing an earlier attempt. ``model_a_fp`` must sort before ``model_b_fp``."""
+        rows = [dict(r) for r in rows]
+        if not rows:
+            return
+        key = tuple(rows[0][k] for k in PAIR_KEY)
+        if not rows[0]["model_a_fp"] < rows[0]["model_b_fp"]:
+            raise InputValidationError("a pair row needs model_a_fp < model_b_fp (the two fingerprints in order); swap the models")
+        now = time.time()
+        with self._tx() as c:
+            c.execute(f"DELETE FROM pair_results WHERE {' AND '.join(f'{k}=?' for k in PAIR_KEY)}", key)
+            for r in rows:
+                r.setdefault("created", now)
+                if r.get("key_scheme") is None:
+                    r["key_scheme"] = IDENTITY_SCHEME
+                for k in ("value", "ci_low", "ci_high", "seconds"):
+                    r[k] = _float(r.get(k))
+                if isinstance(r.get("params"), (dict, list)):
+                    r["params"] = json.dumps(r["params"], sort_keys=True, default=str)
+                c.execute(f"INSERT INTO pair_results ({', '.join(PAIR_COLUMNS)}) VALUES ({', '.join('?' * len(PAIR_COLUMNS))})",
+                          tuple(r.get(k) for k in PAIR_COLUMNS))
+
     # ------------------------------------------------------------------ reading
+    def pair_job_rows(self, key: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """The stored rows of one comparison job (current identity scheme only)."""
+        cur = self._conn.execute(f"SELECT * FROM pair_results WHERE {' AND '.join(f'{k}=?' for k in PAIR_KEY)} AND key_scheme=?",
+                                 (*(key[k] for k in PAIR_KEY), IDENTITY_SCHEME))
+        return [dict(r) for r in cur]
+
+    def pair_rows(self, *, task: str | None = None) -> list[dict[str, Any]]:
+        """Every stored comparison row of the current identity scheme (optionally of one task)."""
+        sql, args = "SELECT * FROM pair_results WHERE key_scheme=?", [IDENTITY_SCHEME]
+        if task is not None:
+            sql += " AND task=?"
+            args.append(task)
+        return [dict(r) for r in self._conn.execute(sql + " ORDER BY dataset, task, model_a, model_b, metric", args)]
+
     def job_status(self, key: Mapping[str, Any]) -> str | None:
         """``ok``/``skipped``/``failed`` for a job stored under the current identity scheme, or ``None``."""
         row = self._conn.execute(

@@ -22,8 +22,8 @@ from typing import Any
 
 import numpy as np
 
-from latentbench.metrics import collapse, dimension, disentanglement, fairness, likelihood, neighborhood, privacy
-from latentbench.metrics import reconstruction, topology
+from latentbench.metrics import anomaly, cka, collapse, dimension, disentanglement, factor_semantics, fairness, likelihood
+from latentbench.metrics import neighborhood, privacy, ranking, reconstruction, semantics, topology, transfer
 
 
 @dataclass(frozen=True)
@@ -57,6 +57,11 @@ def _codes(rng: np.random.Generator, n: int = 120, d: int = 3) -> np.ndarray:
     return rng.normal(size=(n, d))
 
 
+def _questions(rng: np.random.Generator, n_words: int, n: int) -> np.ndarray:
+    """Analogy questions: four distinct row indices per question."""
+    return np.stack([rng.choice(n_words, 4, replace=False) for _ in range(n)])
+
+
 def _manifold(rng: np.random.Generator, n: int = 150) -> tuple[np.ndarray, np.ndarray]:
     """Inputs on a noisy 2-D sheet in 6-D and latents that are a smooth map of it."""
     t = rng.uniform(-1, 1, size=(n, 2))
@@ -81,12 +86,41 @@ def _binary(rng: np.random.Generator, n: int) -> np.ndarray:
     return v
 
 
+def _domains(rng: np.random.Generator, n: int = 120, d: int = 3, shift: float = 0.7) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Codes of two domains (the target's first coordinate shifted and scaled), their 0/1 domain and a binary label."""
+    dom = np.repeat([0, 1], n // 2)
+    z = rng.normal(size=(n, d))
+    z[dom == 1, 0] = 1.3 * z[dom == 1, 0] + shift
+    y = (z[:, 1] + 0.3 * rng.normal(size=n) > 0).astype(np.int64)
+    return z, dom, y
+
+
+def _transfer_gap_args(rng: np.random.Generator) -> tuple[list[Any], dict[str, Any]]:
+    z, dom, y = _domains(rng, 200)
+    z2, dom2, y2 = _domains(rng, 120)
+    return ([z[dom == 0], y[dom == 0], z2[dom2 == 0], y2[dom2 == 0], z2[dom2 == 1], y2[dom2 == 1]],
+            {"rng": 0, "n_resamples": 50, "codes_target_train": z[dom == 1], "labels_target_train": y[dom == 1]})
+
+
 def _diagrams(rng: np.random.Generator) -> list[np.ndarray]:
     b = rng.uniform(0, 1, size=(6, 1))
     return [np.concatenate([b, b + rng.uniform(0.1, 1, size=(6, 1))], axis=1), np.array([[0.2, 0.5], [0.3, 0.4]])]
 
 
 CASES: dict[str, Case] = {
+    # ------------------------------------------------------------------ cka
+    "cka.linear_cka_score": Case(cka.linear_cka_score, lambda r: ([_codes(r, 60, 3), _codes(r, 60, 3)], {}), {0: "X", 1: "Y"},
+                                 codes=(0, 1), invariances=frozenset({"rotation", "isotropic_scale", "translation", "dim_permutation"}),
+                                 extra={"scale_each": True}),
+    "cka.rbf_cka_score": Case(cka.rbf_cka_score, lambda r: ([_codes(r, 60, 3), _codes(r, 60, 3)], {}), {0: "X", 1: "Y"},
+                              codes=(0, 1), invariances=frozenset({"rotation", "isotropic_scale", "translation", "dim_permutation"}),
+                              extra={"scale_each": True}),
+    "cka.cka_estimate": Case(cka.cka_estimate, lambda r: ([_codes(r, 40, 3), _codes(r, 40, 3)], {"rng": 0, "n_rounds": 10}),
+                             {0: "X", 1: "Y"}, codes=(0, 1), value=lambda r: r.value,
+                             invariances=frozenset({"rotation", "isotropic_scale", "translation", "dim_permutation"}),
+                             extra={"scale_each": True}),
+    "cka.hsic": Case(cka.hsic, lambda r: ([(lambda a: a @ a.T)(_codes(r, 30, 3)), (lambda a: a @ a.T)(_codes(r, 30, 2))], {}),
+                     {0: "K", 1: "L"}),
     # ------------------------------------------------------------------ collapse
     "collapse.active_units": Case(collapse.active_units, lambda r: ([_posterior(r)[0]], {}), {0: "mean"}, codes=(0,),
                                   value=lambda r: r[0], invariances=frozenset({"dim_permutation", "translation"})),
@@ -140,6 +174,15 @@ CASES: dict[str, Case] = {
     "disentanglement.bootstrap_accuracy": Case(disentanglement.bootstrap_accuracy,
                                                lambda r: ([r.integers(0, 2, (80, 2)).astype(float)], {"rng": 0, "n_resamples": 50}),
                                                {0: "correct"}, value=lambda r: r.value, nan_ok=frozenset({"correct"})),
+    # ------------------------------------------------------------------ factor semantics
+    "factor_semantics.factor_analogy_score": Case(factor_semantics.factor_analogy_score, lambda r: (list(_factors(r)), {"rng": 0, "n_questions": 100}),
+                                                  {0: "z", 1: "factors"}, codes=(0,),
+                                                  invariances=frozenset({"rotation", "isotropic_scale", "translation", "dim_permutation"})),
+    "factor_semantics.factor_distance_spearman": Case(factor_semantics.factor_distance_spearman, lambda r: (list(_factors(r)), {"rng": 0, "n_pairs": 500}),
+                                                      {0: "z", 1: "factors"}, codes=(0,),
+                                                      invariances=frozenset({"rotation", "isotropic_scale", "translation", "dim_permutation"})),
+    "factor_semantics.analogy_questions": Case(factor_semantics.analogy_questions, lambda r: ([_factors(r)[1]], {"rng": 0, "n_questions": 50}),
+                                               {0: "factors"}, value=lambda r: r.tolist()),
     # ------------------------------------------------------------------ fairness
     "fairness.group_metrics": Case(fairness.group_metrics, lambda r: ([_binary(r, 100), _binary(r, 100), _binary(r, 100)], {}),
                                    {0: "y_true", 1: "y_pred", 2: "sensitive"}, value=lambda r: r["dp_diff"],
@@ -156,8 +199,6 @@ CASES: dict[str, Case] = {
     "fairness.directional_bias_amplification": Case(fairness.directional_bias_amplification,
                                                     lambda r: ([_binary(r, 100), _binary(r, 100)], {"t_pred": _binary(r, 100)}),
                                                     {0: "a_true", 1: "t_true"}, categorical=frozenset({"a_true", "t_true"})),
-    "fairness.weighted_auroc": Case(fairness.weighted_auroc, lambda r: ([r.normal(size=100), _binary(r, 100)], {}),
-                                    {0: "scores", 1: "labels"}, invariances=frozenset()),
     "fairness.label_only_scores": Case(fairness.label_only_scores, lambda r: ([_binary(r, 100), _binary(r, 100), _binary(r, 50)], {}),
                                        {0: "s_train", 1: "y_train", 2: "y_test"}, value=lambda r: r.tolist(),
                                        categorical=frozenset({"s_train", "y_train", "y_test"})),
@@ -218,6 +259,39 @@ CASES: dict[str, Case] = {
                                      {0: "signal_members", 1: "signal_non_members"}, value=lambda r: r.value),
     "privacy.train_mlp_inverter": Case(privacy.train_mlp_inverter, lambda r: ([_codes(r, 64), r.uniform(size=(64, 5))], {"steps": 5, "hidden": [8]}),
                                        {0: "z_aux", 1: "x_aux"}, value=lambda r: r[0](np.zeros((1, 3))).shape),
+    # ------------------------------------------------------------------ ranking (AUROC, average precision, TPR at FPR)
+    "ranking.auroc_score": Case(ranking.auroc_score, lambda r: ([_binary(r, 100), r.normal(size=100)], {}), {0: "y_true", 1: "y_score"}),
+    "ranking.auroc_placements": Case(ranking.auroc_placements, lambda r: ([_binary(r, 100), r.normal(size=100)], {}),
+                                     {0: "y_true", 1: "y_score"}, value=lambda r: float(r.mean())),
+    "ranking.average_precision_score": Case(ranking.average_precision_score, lambda r: ([_binary(r, 100), r.normal(size=100)], {}),
+                                            {0: "y_true", 1: "y_score"}),
+    "ranking.tpr_at_fpr_score": Case(ranking.tpr_at_fpr_score, lambda r: ([_binary(r, 100), r.normal(size=100)], {"max_fpr": 0.1}),
+                                     {0: "y_true", 1: "y_score"}),
+    "ranking.weighted_auroc": Case(ranking.weighted_auroc, lambda r: ([r.normal(size=100), _binary(r, 100)], {}),
+                                   {0: "scores", 1: "labels"}),
+    "ranking.weighted_average_precision": Case(ranking.weighted_average_precision, lambda r: ([r.normal(size=100), _binary(r, 100)], {}),
+                                               {0: "scores", 1: "labels"}),
+    "ranking.weighted_tpr_at_fpr": Case(ranking.weighted_tpr_at_fpr, lambda r: ([r.normal(size=100), _binary(r, 100)], {"max_fpr": 0.1}),
+                                        {0: "scores", 1: "labels"}),
+    # ------------------------------------------------------------------ anomaly
+    "anomaly.knn_distance": Case(anomaly.knn_distance, lambda r: ([_codes(r), _codes(r, 40)], {"k": 3}), {0: "z_train", 1: "z_test"},
+                                 codes=(0, 1), value=lambda r: r.tolist(), rtol=1e-7,
+                                 invariances=frozenset({"rotation", "translation", "dim_permutation"})),
+    "anomaly.mahalanobis_distance": Case(anomaly.mahalanobis_distance, lambda r: ([_codes(r), _codes(r, 40)], {}), {0: "z_train", 1: "z_test"},
+                                         codes=(0, 1), value=lambda r: r.tolist(), rtol=1e-6,
+                                         invariances=frozenset({"rotation", "translation", "isotropic_scale", "dim_permutation"})),
+    "anomaly.isolation_forest_scores": Case(anomaly.isolation_forest_scores, lambda r: ([_codes(r), _codes(r, 40)], {"rng": 0, "n_estimators": 20}),
+                                            {0: "z_train", 1: "z_test"}, codes=(0, 1), value=lambda r: r.tolist()),
+    "anomaly.lof_scores": Case(anomaly.lof_scores, lambda r: ([_codes(r), _codes(r, 40)], {"k": 10}), {0: "z_train", 1: "z_test"},
+                               codes=(0, 1), value=lambda r: r.tolist(), rtol=1e-6,
+                               invariances=frozenset({"rotation", "translation", "isotropic_scale", "dim_permutation"})),
+    "anomaly.pyod_scores": Case(anomaly.pyod_scores, lambda r: ([_codes(r), _codes(r, 40)], {"detector": "ECOD", "rng": 0}),
+                                {0: "z_train", 1: "z_test"}, codes=(0, 1), value=lambda r: r.tolist()),
+    "anomaly.detection_estimates": Case(anomaly.detection_estimates, lambda r: ([r.normal(size=100), _binary(r, 100)], {"rng": 0, "n_resamples": 50}),
+                                        {0: "scores", 1: "is_anomaly"}, value=lambda r: (r["auroc"].value, r["average_precision"].value)),
+    "anomaly.paired_auroc_difference": Case(anomaly.paired_auroc_difference,
+                                            lambda r: ([r.normal(size=100), r.normal(size=100), _binary(r, 100)], {"rng": 0, "n_resamples": 50}),
+                                            {0: "scores_a", 1: "scores_b", 2: "is_anomaly"}, value=lambda r: r.value),
     # ------------------------------------------------------------------ reconstruction
     "reconstruction.per_sample_squared_error": Case(reconstruction.per_sample_squared_error,
                                                     lambda r: ([r.uniform(size=(20, 5)), r.uniform(size=(20, 5))], {}), {0: "x", 1: "x_hat"},
@@ -228,6 +302,16 @@ CASES: dict[str, Case] = {
     "reconstruction.psnr_per_sample": Case(reconstruction.psnr_per_sample, lambda r: ([r.uniform(0.01, 0.1, 20)], {}), {0: "mse"},
                                            value=lambda r: r.tolist()),
     "reconstruction.error_quantiles": Case(reconstruction.error_quantiles, lambda r: ([r.uniform(size=20)], {}), {0: "errors"}),
+    # ------------------------------------------------------------------ semantics
+    "semantics.analogy_accuracy_score": Case(semantics.analogy_accuracy_score, lambda r: ([_codes(r, 40, 5), _questions(r, 40, 30)], {}),
+                                             {0: "vectors", 1: "questions"}, codes=(0,),
+                                             invariances=frozenset({"rotation", "isotropic_scale", "dim_permutation"})),
+    "semantics.pair_cosines": Case(semantics.pair_cosines, lambda r: ([_codes(r, 30), _codes(r, 30)], {}), {0: "x", 1: "y"},
+                                   codes=(0, 1), value=lambda r: r.tolist(), rtol=1e-9,
+                                   invariances=frozenset({"rotation", "isotropic_scale", "dim_permutation"}),
+                                   extra={"scale_each": True}),
+    "semantics.word_similarity_score": Case(semantics.word_similarity_score, lambda r: ([r.uniform(-1, 1, 50), r.uniform(0, 10, 50)], {}),
+                                            {0: "similarities", 1: "human_scores"}),
     # ------------------------------------------------------------------ topology
     "topology.farthest_point_sampling": Case(topology.farthest_point_sampling, lambda r: ([_manifold(r)[0]], {"n_landmarks": 20}), {0: "x"},
                                              codes=(0,), value=lambda r: r[0].tolist(),
@@ -249,7 +333,41 @@ CASES: dict[str, Case] = {
     "topology.compare_topology": Case(topology.compare_topology, lambda r: (list(_manifold(r, 120)), {"n_landmarks": 40, "n_draws": 2, "rng": 0}),
                                       {0: "x", 1: "z"}, codes=(1,), value=lambda r: r["bottleneck"][1]["mean"],
                                       invariances=frozenset({"rotation", "isotropic_scale", "translation", "dim_permutation"}), rtol=1e-6),
+    # ------------------------------------------------------------------ transfer
+    "transfer.proxy_a_distance": Case(transfer.proxy_a_distance, lambda r: ([*_domains(r)[:2], *_domains(r)[:2]], {"rng": 0, "n_resamples": 50}),
+                                      {0: "codes_train", 1: "domain_train", 2: "codes_test", 3: "domain_test"}, codes=(0, 2),
+                                      value=lambda r: r.value, invariances=frozenset({"translation", "isotropic_scale"}),
+                                      categorical=frozenset({"domain_train", "domain_test"}), rtol=1e-6,
+                                      notes="logistic regression on codes standardized with the training rows' statistics"),
+    "transfer.mmd2_unbiased": Case(transfer.mmd2_unbiased, lambda r: (list(domain_split(_domains(r))), {}), {0: "source", 1: "target"},
+                                   codes=(0, 1), invariances=frozenset({"rotation", "isotropic_scale", "translation", "dim_permutation"}),
+                                   rtol=1e-7),
+    "transfer.mmd_test": Case(transfer.mmd_test, lambda r: (list(domain_split(_domains(r))), {"rng": 0, "n_permutations": 50, "n_rounds": 4}),
+                              {0: "source", 1: "target"}, codes=(0, 1), value=lambda r: (r["p_value"], r["mmd2"].value),
+                              invariances=frozenset({"rotation", "isotropic_scale", "translation", "dim_permutation"}), rtol=1e-7),
+    "transfer.median_bandwidth": Case(transfer.median_bandwidth, lambda r: (list(domain_split(_domains(r))), {}), {0: "source", 1: "target"},
+                                      codes=(0, 1), invariances=frozenset({"rotation", "translation", "dim_permutation"}), rtol=1e-7),
+    "transfer.coral_distance": Case(transfer.coral_distance, lambda r: (list(domain_split(_domains(r))), {}), {0: "source", 1: "target"},
+                                    codes=(0, 1), invariances=frozenset({"rotation", "translation", "dim_permutation"}), rtol=1e-7),
+    "transfer.coral_bootstrap": Case(transfer.coral_bootstrap, lambda r: (list(domain_split(_domains(r))), {"rng": 0, "n_resamples": 30}),
+                                     {0: "source", 1: "target"}, codes=(0, 1), value=lambda r: r.value,
+                                     invariances=frozenset({"rotation", "translation", "dim_permutation"}), rtol=1e-7),
+    "transfer.domain_arrays": Case(transfer.domain_arrays, lambda r: (list(_domains(r)[:2]), {}), {0: "codes", 1: "domain"}, codes=(0,),
+                                   value=lambda r: (r[0].shape, r[1].shape), categorical=frozenset({"domain"}),
+                                   invariances=frozenset({"rotation", "isotropic_scale", "translation", "dim_permutation"})),
+    "transfer.transfer_gap": Case(transfer.transfer_gap, _transfer_gap_args,
+                                  {0: "codes_source_train", 1: "labels_source_train", 2: "codes_source_test", 3: "labels_source_test",
+                                   4: "codes_target_test", 5: "labels_target_test"}, codes=(0, 2, 4),
+                                  value=lambda r: (r["target_accuracy"].value, r["source_accuracy"].value),
+                                  categorical=frozenset({"labels_source_train", "labels_source_test", "labels_target_test"}),
+                                  invariances=frozenset({"translation", "isotropic_scale"}),
+                                  notes="the probes standardize codes with their training rows' statistics"),
 }
+
+
+def domain_split(parts: tuple[np.ndarray, np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    z, dom, _ = parts
+    return z[dom == 0], z[dom == 1]
 
 #: Public functions of ``latentbench.metrics`` that are not metrics of data (helpers, constants,
 #: verdict wording, unit conversions on scalars), with the reason.

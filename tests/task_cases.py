@@ -4,6 +4,8 @@ PCA and the identity)."""
 
 from __future__ import annotations
 
+import zlib
+
 import numpy as np
 
 from latentbench.data import load_dataset
@@ -38,9 +40,25 @@ def cheap(task: Task) -> Task:
     return cls(name=task.name, dataset=task.dataset, dataset_params=dataset_params, version=task.version, params=params)
 
 
+def tiny_text_model() -> object:
+    """A deterministic text model: each string's vector drawn from a generator seeded by its CRC-32 (8 dimensions)."""
+    import zlib
+
+    from latentbench import adapt
+
+    def encode(items: list[str]) -> np.ndarray:
+        return np.stack([np.random.default_rng(zlib.crc32(w.encode())).normal(size=8) for w in items])
+
+    return adapt(encode, inputs="items", name="tiny-text")
+
+
 def models_for(task: Task, vae: type) -> dict[str, object]:
     """A random projection and a tiny VAE (every capability), plus a whitening PCA and the identity on
-    inputs of at most 64 features (fitting the PCA of 4,096-pixel images takes seconds)."""
+    inputs of at most 64 features (fitting the PCA of 4,096-pixel images takes seconds); on a dataset of
+    items (words), a tiny text model under the key ``tiny-text``."""
+    dataset = load_dataset(task.dataset, **task.dataset_params)
+    if "items" in dataset.inputs and "arrays" not in dataset.inputs:
+        return {"tiny-text": tiny_text_model()}
     features = int(np.prod(load_dataset(task.dataset, **task.dataset_params).obs_shape))
     models = {"null:random": make_baseline("null:random"), "tiny-vae": vae(n_features=features, latent_dim=3)}
     if features <= 64:

@@ -518,7 +518,7 @@ def test_image_and_text_models_are_skipped_on_each_others_datasets(wordsim, tiny
     image_on_words = rows[("ae", "mean-norm/wordsim353")]
     assert image_on_words["status"] == "skipped"
     assert image_on_words["message"] == ("model 'ae' (torch) encodes input arrays; dataset 'wordsim353' holds items "
-                                         "(strings: words, sentences)")
+                                         "(strings: words, sentences) (another input kind)")
     words_on_images = rows[("vec", "mean-norm/digits")]
     assert words_on_images["status"] == "skipped" and "encodes items (strings: words, sentences); dataset 'digits' holds input arrays" in words_on_images["message"]
 

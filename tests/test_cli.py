@@ -81,7 +81,7 @@ def test_run_ref_pca_quick_suite_writes_the_leaderboard(tmp_path, capsys):
     assert rc == 0
     captured = capsys.readouterr()
     assert captured.err == ""  # --quiet: no progress, no log lines
-    assert "| reconstruction/digits (v1) | mse ↓ (primary) |" in captured.out
+    assert "reconstruction/digits (v1) · mse ↓ (primary)" in captured.out
     assert "ref:pca" in captured.out
     assert {"leaderboard.md", "leaderboard.json", "leaderboard.csv", "results.json"} <= {p.name for p in out_dir.iterdir()}
 
@@ -336,7 +336,7 @@ def test_report_writes_files_from_the_store_without_recomputing(tmp_path, capsys
     monkeypatch.setattr(Adapter, "encode", forbidden)
     assert main(["report", "--store", str(store), "--out", str(rep_out), "--quiet"]) == 0
     captured = capsys.readouterr()
-    assert "| likelihood/digits (v1) [likelihood=gaussian] | iwae ↑ (primary) |" in captured.out
+    assert "likelihood/digits (v1) [likelihood=gaussian] · iwae ↑ (primary)" in captured.out
     assert {"leaderboard.md", "leaderboard.json", "leaderboard.csv"} <= {p.name for p in rep_out.iterdir()}
     from_run = json.loads((run_out / "leaderboard.json").read_text())
     from_store = json.loads((rep_out / "leaderboard.json").read_text())

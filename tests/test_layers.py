@@ -24,7 +24,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("models",),
     ("tasks",),
     ("store", "results"),
-    ("runner", "report"),
+    ("runner", "comparison", "report"),
     ("audit", "conformance", "reference_results"),
     ("cli", "_api", "__init__", "__main__"),
 )
@@ -32,7 +32,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
 #: Siblings of one layer that must not import each other: the metric functions are pure functions of
 #: arrays (no datasets, no adapters); the runner writes the store and the report reads it, neither uses
 #: the other; the store and the results object know nothing of each other's readers.
-APART = {("adapters", "data"), ("adapters", "metrics"), ("data", "metrics"), ("runner", "report"), ("results", "store")}
+APART = {("adapters", "data"), ("adapters", "metrics"), ("data", "metrics"), ("runner", "report"), ("comparison", "report"), ("results", "store")}
 
 #: What the report may import beside itself: it reads stored rows and never the tasks, metrics,
 #: models, datasets or adapters.

@@ -23,7 +23,8 @@ from latentbench.exceptions import InputValidationError
 
 from metric_cases import CASES, NOT_METRICS, Case
 
-MODULES = ("collapse", "dimension", "disentanglement", "fairness", "likelihood", "neighborhood", "privacy", "reconstruction", "topology")
+MODULES = ("anomaly", "cka", "collapse", "dimension", "disentanglement", "factor_semantics", "fairness", "likelihood",
+           "neighborhood", "privacy", "ranking", "reconstruction", "semantics", "topology", "transfer")
 
 
 def public_metric_functions() -> dict[str, object]:

@@ -1,7 +1,10 @@
 """The HTML leaderboard in a real browser: Debian's headless Chromium driven by Playwright.
 
-Clicking a column header sorts the models (best first, again reverses), the family filter hides
-other families' columns, cells carry their provenance on hover, and no request leaves the page
+A tab per benchmark (one per dataset), each table holding only its models; clicking a column
+header (or pressing Enter on it) sorts the models (best first, again reverses), the search box
+hides models whose name does not match, the family filter hides other families' columns and
+recomputes each model's mean rank over the same ranked scores, cells carry their provenance on
+hover, and no request leaves the page
 (every request is intercepted; anything but ``file:`` and ``data:`` fails the test). A screenshot
 is saved in the test's folder; the reference leaderboard's screenshot is copied to
 ``reports/reference/screenshot.png`` when that file is absent or ``LATENTBENCH_UPDATE_SCREENSHOT=1``.
@@ -62,8 +65,21 @@ def _open(browser, path: Path):
     return page, requests
 
 
-def _models(page) -> list[str]:
-    return page.eval_on_selector_all("#board tbody.models tr", "rows => rows.map(r => r.dataset.model)")
+def _models(page, bench: str = "digits") -> list[str]:
+    return page.eval_on_selector_all(f"#board-{bench} tbody.models tr:not(.search-hidden)", "rows => rows.map(r => r.dataset.model)")
+
+
+#: every model's shown mean rank next to the mean of the ranks in the visible ranked columns (both None without all of them)
+_MEAN_RANKS = """table => {
+  const heads = Array.from(table.tHead.rows[0].cells);
+  const cols = heads.map((h, i) => i).filter(i => heads[i].classList.contains('ranked') && getComputedStyle(heads[i]).display !== 'none');
+  const mr = heads.findIndex(h => h.classList.contains('meanrank'));
+  return Array.from(table.querySelectorAll('tbody.models tr')).map(r => {
+    const ranks = cols.map(i => r.cells[i].dataset.rank).filter(v => v !== undefined).map(parseFloat);
+    return [r.dataset.model, r.cells[mr].textContent, ranks.length === cols.length ? ranks.reduce((a, b) => a + b, 0) / ranks.length : null,
+            ranks.length, cols.length];
+  });
+}"""
 
 
 def _outside(requests: list[str]) -> list[str]:
@@ -84,6 +100,10 @@ def report_html(tmp_path) -> tuple[Path, dict[str, dict[str, float]]]:
         values["mse"][m] = float(x.astype(np.float32).astype(np.float64).mean())
         values["iwae"][m] = float(y.astype(np.float32).astype(np.float64).mean())
     add_job(store, "null:random", status="skipped", message="needs decode; model has encode")
+    add_job(store, "ref:vae", task="likelihood/digits", metric="elbo", direction="higher", family="likelihood",
+            status="skipped", message="needs nothing", split_fp="split-x")
+    for m, off in (("ref:shapes-ae", 0.0), ("ref:shapes-vae", 0.04)):  # a second benchmark with models of its own
+        add_job(store, m, rng.uniform(0, 0.1, N) + off, task="reconstruction/shapes", split_fp="split-s", dataset_fp="data-s")
     write_report(ReportData(store), tmp_path / "report", title="browser test", n_resamples=300)
     return tmp_path / "report" / "leaderboard.html", values
 
@@ -92,8 +112,12 @@ def test_sort_filter_hover_and_no_network(browser, report_html, tmp_path):
     path, values = report_html
     page, requests = _open(browser, path)
     assert page.title() == "browser test"
-    mse = page.locator("#board thead th", has_text="mse ↓")
-    iwae = page.locator("#board thead th", has_text="iwae ↑")
+    # the initial order is the one aria-sort announces: mean rank ascending
+    initial = page.eval_on_selector("#board-digits", _MEAN_RANKS)
+    shown = [float(r[1]) for r in initial]
+    assert shown == sorted(shown) and page.get_attribute("#board-digits th.meanrank", "aria-sort") == "ascending"
+    mse = page.locator("#board-digits thead th", has_text="mse ↓")
+    iwae = page.locator("#board-digits thead th", has_text="iwae ↑")
     mse.click()  # lower is better: ascending first
     assert _models(page) == sorted(values["mse"], key=values["mse"].get)
     assert mse.get_attribute("aria-sort") == "ascending"
@@ -101,12 +125,39 @@ def test_sort_filter_hover_and_no_network(browser, report_html, tmp_path):
     assert _models(page) == sorted(values["mse"], key=values["mse"].get, reverse=True)
     iwae.click()  # higher is better: descending first
     assert _models(page) == sorted(values["iwae"], key=values["iwae"].get, reverse=True)
-    page.locator("#board thead th").first.click()  # by name
+    page.locator("#board-digits thead th").first.click()  # by name
     assert _models(page) == sorted(values["mse"])
+    # the keyboard reaches the headers: focus the mse header's button, Enter sorts
+    page.focus("#board-digits thead th:has-text('mse ↓') button")
+    page.keyboard.press("Enter")
+    assert _models(page) == sorted(values["mse"], key=values["mse"].get)
     # baselines stay in their own group below the models, whatever the sort
-    assert page.eval_on_selector_all("#board tbody.baselines tr[data-model]", "r => r.map(x => x.dataset.model)") == ["null:random"]
+    assert page.eval_on_selector_all("#board-digits tbody.baselines tr[data-model]", "r => r.map(x => x.dataset.model)") == ["null:random"]
+    # the mean rank of every model is over the same ranked columns, before and after the family filter
+    for fam in ("all", "likelihood", "reconstruction", "all"):
+        page.select_option("#family", fam)
+        for model, text, mean, n, total in page.eval_on_selector("#board-digits", _MEAN_RANKS):
+            assert total > 0
+            if mean is None:
+                assert text == f"{n}/{total} tasks", (fam, model, text)
+            else:
+                assert float(text) == pytest.approx(mean, abs=0.005), (fam, model, text)
+    # search hides the models whose name does not match
+    page.fill("#search", "vae")
+    assert _models(page) == ["ref:beta-vae", "ref:vae"] or sorted(_models(page)) == ["ref:beta-vae", "ref:vae"]
+    page.fill("#search", "")
+    assert len(_models(page)) == 4
+    # tabs: the shapes benchmark has its own models only
+    assert not page.is_visible("#board-shapes")
+    page.click("#tab-shapes")
+    assert page.is_visible("#board-shapes") and not page.is_visible("#board-digits")
+    assert page.get_attribute("#tab-shapes", "aria-selected") == "true"
+    assert sorted(_models(page, "shapes")) == ["ref:shapes-ae", "ref:shapes-vae"]
+    page.locator("#board-shapes thead th", has_text="mse ↓").click()
+    assert _models(page, "shapes") == ["ref:shapes-ae", "ref:shapes-vae"]
+    page.click("#tab-digits")
     # the family filter hides the other families' columns
-    model_col = page.locator("#board thead th").first
+    model_col = page.locator("#board-digits thead th").first
     page.select_option("#family", "likelihood")
     assert not mse.is_visible() and iwae.is_visible() and model_col.is_visible()  # the names never go
     page.select_option("#family", "reconstruction")
@@ -114,7 +165,7 @@ def test_sort_filter_hover_and_no_network(browser, report_html, tmp_path):
     page.select_option("#family", "all")
     assert mse.is_visible() and model_col.is_visible()
     # hover: provenance in the title attribute
-    title = page.locator("#board tbody.models tr[data-model='mine'] td").nth(2).get_attribute("title")
+    title = page.locator("#board-digits tbody.models tr[data-model='mine'] td[data-family='reconstruction']:not(.famrank)").first.get_attribute("title")
     assert "estimator: Fake v1" in title and "n: 300" in title and "device: cpu" in title and "numpy 9.9" in title
     # the plots are inline images that rendered
     widths = page.eval_on_selector_all("figure img", "imgs => imgs.map(i => i.naturalWidth)")
@@ -129,11 +180,17 @@ def test_sort_filter_hover_and_no_network(browser, report_html, tmp_path):
 @pytest.mark.skipif(not REFERENCE_HTML.exists(), reason="reports/reference/leaderboard.html has not been generated")
 def test_reference_leaderboard_in_the_browser(browser, tmp_path):
     page, requests = _open(browser, REFERENCE_HTML)
-    heads = page.locator("#board thead th[data-dir='lower']:not(.secondary)")
+    tabs = page.eval_on_selector_all("[role=tab]", "ts => ts.map(t => t.id.slice(4))")
+    assert "shapes" in tabs and "digits" in tabs
+    page.click("#tab-shapes")
+    board = "#board-shapes"
+    for model, text, mean, n, total in page.eval_on_selector(board, _MEAN_RANKS):  # over the same tasks for every model
+        assert text == f"{n}/{total} tasks" if mean is None else float(text) == pytest.approx(mean, abs=0.005), (model, text)
+    heads = page.locator(f"{board} thead th[data-dir='lower']:not(.secondary)")
     assert heads.count() > 0
     heads.first.click()
-    col = page.eval_on_selector("#board thead th[aria-sort]", "th => Array.from(th.parentNode.children).indexOf(th)")
-    vals = page.eval_on_selector_all("#board tbody.models tr", f"rows => rows.map(r => r.cells[{col}].dataset.v)")
+    col = page.eval_on_selector(f"{board} thead th[aria-sort]", "th => Array.from(th.parentNode.children).indexOf(th)")
+    vals = page.eval_on_selector_all(f"{board} tbody.models tr", f"rows => rows.map(r => r.cells[{col}].dataset.v)")
     numbers = [float(v) for v in vals if v]
     assert numbers == sorted(numbers) and all(not v for v in vals[len(numbers):])  # ascending, missing last
     shot = tmp_path / "reference.png"

@@ -51,18 +51,26 @@ def add_job(store: ResultStore, model: str, values: np.ndarray | None = None, *,
 
 
 def table_cells(md: str) -> dict[tuple[str, str], dict[str, str]]:
-    """Markdown leaderboard -> {(task label, metric label): {model: cell text}}."""
+    """Markdown leaderboard -> {(task label, metric label): {model: cell text}}.
+
+    Models are rows; a score column is headed ``task (vN) · metric``; a skip or failure reason is a
+    footnote ``[^n]``, put back as ``skipped: reason`` here.
+    """
+    notes = dict(re.findall(r"^\[\^(\d+)\]: (.*)$", md, flags=re.M))
     out: dict[tuple[str, str], dict[str, str]] = {}
     header: list[str] = []
     for line in md.splitlines():
-        if line.startswith("| task (version) |"):
+        if line.startswith("| model |"):
             header = [c.strip() for c in line.strip("|").split("|")]
+            header = header if len(header) > 1 and header[1] != "kind" else []
         elif line.startswith("|") and header and not line.startswith("|---"):
             cells = [c.strip() for c in line.strip("|").split("|")]
-            if len(cells) == len(header) and header[0] == "task (version)":
-                out[(cells[0], cells[1].removesuffix(" †"))] = dict(zip(header[2:], cells[2:]))
+            for col, text in zip(header[1:], cells[1:]):
+                task, metric = col.rsplit(" · ", 1)
+                text = re.sub(r"\[\^(\d+)\]", lambda m: ": " + notes[m.group(1)], text)
+                out.setdefault((task, metric.removesuffix(" †")), {})[cells[0]] = text
         elif not line.startswith("|"):
-            header = [] if line.startswith("#") else header
+            header = []
     return out
 
 
@@ -81,7 +89,7 @@ class _Cells(html.parser.HTMLParser):
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         a = {k: v or "" for k, v in attrs}
-        if tag == "table" and a.get("id") == "board":
+        if tag == "table" and "board" in a.get("class", "").split():
             self._in_board = True
         if not self._in_board:
             return
@@ -108,6 +116,11 @@ class _Cells(html.parser.HTMLParser):
     def handle_data(self, data: str) -> None:
         if self._cell is not None or self._th is not None:
             self._text.append(data)
+
+    @property
+    def first_score(self) -> int:
+        """The index of the first score column (after the model, its metadata and the mean ranks)."""
+        return next(i for i, h in enumerate(self.heads) if "data-dir" in h)
 
 
 def parse_html(text: str) -> _Cells:
@@ -290,14 +303,15 @@ def test_every_html_number_equals_the_stored_value(mixed_store):
     data = ReportData(mixed_store)
     board = Leaderboard.from_rows(data.rows, data=data)
     page = parse_html(render_html(board, title="t"))
-    cols = [h for h in page.heads][2:]  # model, mean rank, then one column per leaderboard row
+    first = page.first_score  # model, metadata, mean ranks, then one column per leaderboard row
+    cols = page.heads[first:]
     assert len(cols) == len(board.rows)
     checked = 0
     for r in data.rows:
         if r["status"] != "ok" or r["value"] is None:
             continue
         i = next(i for i, row in enumerate(board.rows) if row.task == r["task"] and row.metric == r["metric"])
-        attrs, text = page.rows[r["model"]][i + 2]
+        attrs, text = page.rows[r["model"]][i + first]
         assert float(attrs["data-v"]) == r["value"]  # the exact stored float
         assert text.startswith(fmt(r["value"]))
         assert f"value: {r['value']!r}" in attrs["title"] and "n: 300" in attrs["title"] and "device: cpu" in attrs["title"]
@@ -334,9 +348,9 @@ def test_an_asymmetric_interval_prints_its_ends_and_a_symmetric_one_plus_minus()
     tex = board.to_latex()
     assert "2.586 [3.272, 3.386]" in tex and "2.500 $\\pm$ 0.10" in tex
     page = parse_html(render_html(board, title="t"))
-    texts = {m: c[2][1] for m, c in page.rows.items()}
+    texts = {m: c[page.first_score][1] for m, c in page.rows.items()}
     assert texts["skewed"] == "2.586 [3.272, 3.386]" and texts["even"] == "2.500 ± 0.10"
-    assert "note: a note on the interval" in page.rows["skewed"][2][0]["title"]
+    assert "note: a note on the interval" in page.rows["skewed"][page.first_score][0]["title"]
 
 
 def test_failed_and_skipped_cells_render_with_reasons(mixed_store):
@@ -391,7 +405,10 @@ def test_rows_of_other_versions_data_or_estimators_are_kept_apart(rng):
     assert "Kept apart (never one row): reconstruction/digits has 4 rows per metric" in md
     # only models in one row are compared with each other
     assert by_models[frozenset({"ref:a", "ref:e"})].cells["ref:e"].tie == "worse"
-    assert all(c.tie == "best" for r in board.rows if len(r.cells) == 1 for c in r.cells.values())
+    # a row with a single ranked model has no "best": there is nothing to be best against
+    assert all(c.tie is None for r in board.rows if len(r.cells) == 1 for c in r.cells.values())
+    single = [v for (task, _), cells in table_cells(md).items() if task.startswith("reconstruction/digits (v2)") for v in cells.values()]
+    assert single and not any("**" in v for v in single)
 
 
 def test_report_from_a_json_export_equals_the_store(mixed_store, tmp_path):

@@ -348,3 +348,60 @@ def test_runner_scores_a_model_trained_on_the_base_dataset_on_its_derived_audit_
     assert status["base"][0] == "ok"
     assert status["other-draw"][0] == "skipped" and "another draw of 'digits'" in status["other-draw"][1]
     assert status["other-data"][0] == "skipped" and "derived from 'digits'" in status["other-data"][1]
+
+
+# ------------------------------------------------------------------------------------------ the audit report, read by a person
+def _fair_rows(latent_dp: float, amp: tuple[float, float, float]) -> list[dict]:
+    info = {"dataset_metadata": {"sensitive_name": "race (1 = black)"}, "groups": {"0": 200, "1": 150},
+            "by_group": {"latent": {"0": {"accuracy": 0.8, "selection_rate": 0.25, "tpr": 0.7, "fpr": 0.1, "count": 200},
+                                    "1": {"accuracy": 0.78, "selection_rate": 0.25 + latent_dp, "tpr": 0.8, "fpr": 0.2, "count": 150}},
+                         "input": None}}
+    base = {"model": "m", "task": "fairness/x", "family": "fairness", "status": "ok", "dataset": "x", "n": 350,
+            "params": {"info": info}}
+    vals = {"dp_amplification": amp, "latent_dp_diff": (latent_dp, latent_dp - 0.05, latent_dp + 0.05),
+            "input_dp_diff": (latent_dp + 0.01, None, None), "latent_accuracy": (0.8, 0.76, 0.84), "input_accuracy": (0.85, None, None),
+            "chance_accuracy": (0.5, None, None), "latent_dba_t_to_a": (0.01, None, None)}
+    return [{**base, "metric": k, "value": v, "ci_low": lo, "ci_high": hi, "ci_method": "bootstrap"} for k, (v, lo, hi) in vals.items()]
+
+
+def test_a_large_absolute_disparity_is_flagged_even_without_amplification():
+    report = build_audit_report(_fair_rows(0.454, (-0.01, -0.1, 0.08)), model="m", plots=False)
+    md = report.to_markdown()
+    assert "No detectable demographic-parity amplification" in md  # the amplification finding stays ...
+    assert "**Large absolute demographic-parity difference: 0.454**" in md  # ... next to the gap it does not explain
+    assert "the latent space does not add it" in md and "(severity: high)" in md
+    assert "not black (0): 0.250; black (1): 0.704" in md  # named groups, from the dataset's metadata
+    small = build_audit_report(_fair_rows(0.05, (-0.01, -0.1, 0.08)), model="m", plots=False).to_markdown()
+    assert "Large absolute" not in small
+    medium = build_audit_report(_fair_rows(0.15, (-0.01, -0.1, 0.08)), model="m", plots=False).to_markdown()
+    assert "Large absolute demographic-parity difference: 0.150" in medium and "(severity: medium)" in medium
+
+
+def test_audit_html_has_plain_names_raw_names_on_hover_severity_colours_and_group_bars():
+    from latentbench.report.audit import PLAIN_NAMES, group_names, plain_name
+
+    html = build_audit_report(_fair_rows(0.454, (-0.01, -0.1, 0.08)), model="m").to_html()
+    assert '<li class="sev-high">' in html and '<li class="sev-ok">' in html
+    assert 'title="latent_dba_t_to_a: bootstrap">Bias amplification from label to predicted group, latent probe' in html
+    assert html.count('src="data:image/png;base64,') == 1  # the per-group bars
+    assert "Wilson intervals" in html
+    for metric in ("dp_amplification", "latent_dp_diff", "inversion_risk", "membership_tpr_at_low_fpr"):
+        assert plain_name(metric) == PLAIN_NAMES[metric] and "_" not in plain_name(metric)
+    assert group_names({"sensitive_name": "heavy stroke (ink above its threshold)"}, ["0", "1"]) == {
+        "0": "not heavy stroke (0)", "1": "heavy stroke (1)"}
+    assert group_names({"group_names": {"0": "women", "1": "men"}}, ["0", "1"]) == {"0": "women (0)", "1": "men (1)"}
+    assert group_names({}, ["0", "1"]) == {"0": "group 0", "1": "group 1"}
+
+
+def test_cli_audit_of_images_draws_the_roc_curve_and_the_inversions(tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["audit", "null:pca-whiten", "--dataset", "digits-fair", "--out", str(out), "--bootstrap", "100",
+                 "--store", str(tmp_path / "r.db")]) == 0
+    captured = capsys.readouterr()
+    assert "audit: writing the report" in captured.err  # progress, unless --quiet
+    names = {p.name for p in (out / "plots").iterdir()}
+    assert {"groups-fairness-digits-fair.png", "membership-roc-privacy-digits-fair.png", "inversions-privacy-digits-fair.png"} <= names
+    html = (out / "audit.html").read_text()
+    assert html.count('src="data:image/png;base64,') == 3 and "ROC curve" in html and "rebuilds from their latents" in html
+    md = (out / "audit.md").read_text()
+    assert "![membership-roc-privacy-digits-fair](plots/membership-roc-privacy-digits-fair.png)" in md

@@ -132,5 +132,5 @@ def test_reference_export_with_old_collapsed_dims_rows_still_renders():
     data = load_report_data(export, tasks=["collapse/digits", "collapse/shapes", "topology/digits"])
     board = Leaderboard.from_rows(data.rows, data=data)
     md = board.to_markdown()
-    assert "| collapse/digits (v1) | collapsed_dims |" in md
+    assert "collapse/digits (v1) · collapsed_dims" in md
     assert "collapsed_dims" in render_html(board, title="reference")

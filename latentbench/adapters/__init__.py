@@ -30,7 +30,7 @@ Built-in adapters, asked in this order by :func:`adapt` (an ordered registry, se
 from __future__ import annotations
 
 from .arrays import CallableAdapter, PrecomputedAdapter, SklearnAdapter, TorchAdapter
-from .base import INPUT_KINDS, LOG_2PI, Adapter, Capability, resolve_device, standard_normal_log_prob
+from .base import INPUT_KINDS, LOG_2PI, Adapter, Capability, Vocabulary, resolve_device, standard_normal_log_prob
 from .registry import BUILTIN_ADAPTERS, adapt, register_adapter, registered_adapters, unregister_adapter
 from .text import (
     TEXT_EXTRA, KeyedVectorsAdapter, SentenceTransformerAdapter, TextCallableAdapter, WordVectorsAdapter, read_word2vec_text,
@@ -58,4 +58,5 @@ __all__ = [
     "resolve_device",
     "standard_normal_log_prob",
     "unregister_adapter",
+    "Vocabulary",
 ]

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
@@ -32,7 +33,7 @@ from ..constants import LOG_2PI
 from ..exceptions import AdapterError, CapabilityError, InputValidationError, NotApplicableError, OutOfVocabularyError
 from ..validation import check_items, is_tensor
 
-__all__ = ["Adapter", "Capability", "INPUT_KINDS", "resolve_device", "standard_normal_log_prob"]
+__all__ = ["Adapter", "Capability", "INPUT_KINDS", "Vocabulary", "resolve_device", "standard_normal_log_prob"]
 
 #: The kinds of rows an adapter can encode: a dataset's input arrays (``x``) or its items (strings).
 INPUT_KINDS: tuple[str, ...] = ("arrays", "items")
@@ -41,6 +42,63 @@ INPUT_KINDS: tuple[str, ...] = ("arrays", "items")
 #: (a device for a scikit-learn model) is dropped, any other option it does not take is an error.
 COMMON_OPTIONS: tuple[str, ...] = ("name", "device", "batch_size", "dataset")
 
+
+
+@dataclass(frozen=True, eq=False)
+class Vocabulary:
+    """A word model's own vocabulary, in the model's order (most frequent first for a trained model).
+
+    What the analogy task searches when asked for the model's vocabulary, as gensim's
+    ``most_similar(restrict_vocab=N)`` searches the first ``N`` keys.
+
+    Attributes
+    ----------
+    keys : list of str
+        The words, in the model's order.
+    vectors : ndarray of shape (len(keys), d)
+        Each key's own vector (not normalised).
+    groups : ndarray of shape (len(keys),), int
+        For each key, the index of the first key with the same lookup form: keys that differ only in
+        case are one word for a case-insensitive model (gensim's convention: the first casing
+        wins), every key its own group otherwise.
+    folded : dict of str to int
+        Lookup form -> index of the key that encodes it (see :meth:`index`).
+    fold : callable
+        ``str -> str``, the lookup form of a word (``str.upper`` for a case-insensitive model).
+    """
+
+    keys: list[str]
+    vectors: np.ndarray
+    groups: np.ndarray
+    folded: dict[str, int]
+    fold: Callable[[str], str]
+
+    @classmethod
+    def build(cls, keys: list[str], vectors: np.ndarray, fold: Callable[[str], str] | None = None) -> Vocabulary:
+        """The vocabulary of ``keys`` (in order) with their ``vectors``; ``fold`` maps a word to its
+        lookup form (``None``: exact lookup)."""
+        fold = fold or _identity
+        folded: dict[str, int] = {}
+        groups = np.empty(len(keys), dtype=np.int64)
+        for i, key in enumerate(keys):
+            groups[i] = folded.setdefault(fold(key), i)
+        return cls(list(keys), vectors, groups, folded, fold)
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def index(self, items: Any) -> np.ndarray:
+        """The index of the key that encodes each item (``-1`` for an item outside the vocabulary)."""
+        return np.fromiter((self.folded.get(self.fold(w), -1) for w in check_items(items, "items").tolist()), dtype=np.int64)
+
+
+def _identity(word: str) -> str:
+    return word
+
+
+#: The words that end :meth:`Adapter.input_mismatch`'s reason: the report shows such a skip as "not
+#: measured here" (a text model on images, an image model on words), never as a failure of the model.
+INPUT_MISMATCH = "another input kind"
 
 
 class Capability(str, Enum):
@@ -256,6 +314,16 @@ class Adapter:
         """
         return np.ones(len(check_items(items, "items")), dtype=bool)
 
+    def vocabulary(self, limit: int | None = None) -> Vocabulary | None:
+        """The model's own vocabulary, its first ``limit`` words (all when ``None``), or ``None`` for a
+        model without one (a sentence encoder, a function of strings, an image model).
+
+        Word models (:class:`~latentbench.adapters.KeyedVectorsAdapter`,
+        :class:`~latentbench.adapters.WordVectorsAdapter`) return their words in their own order with
+        their vectors; the analogy task searches them when its ``vocabulary`` is ``"model"``.
+        """
+        return None
+
     def encode_items(self, items: Any, *, row_offset: int = 0) -> np.ndarray:
         """Codes ``z`` of shape ``(n, latent_dim)`` (float64) for items (strings: words, sentences).
 
@@ -376,7 +444,7 @@ class Adapter:
         what = {"arrays": "input arrays", "items": "items (strings: words, sentences)"}
         have = sorted(getattr(dataset, "inputs", ()))
         return (f"model {self.name!r} ({self.kind}) encodes {' and '.join(what[k] for k in INPUT_KINDS if k in self.inputs)}; "
-                f"dataset {dataset.name!r} holds {' and '.join(what[k] for k in have) or 'nothing'}")
+                f"dataset {dataset.name!r} holds {' and '.join(what[k] for k in have) or 'nothing'} ({INPUT_MISMATCH})")
 
     def coverage(self, dataset: Any, rows: np.ndarray) -> np.ndarray:
         """Which of the dataset's ``rows`` the model can encode (boolean, one per row): all of them

@@ -32,7 +32,7 @@ import numpy as np
 
 from ..exceptions import AdapterError, InputValidationError, MissingOptionalDependencyError
 from ..validation import check_items, is_tensor
-from .base import Adapter, _to_numpy, constructor_options
+from .base import Adapter, Vocabulary, _to_numpy, constructor_options
 
 __all__ = [
     "KeyedVectorsAdapter", "SentenceTransformerAdapter", "TEXT_EXTRA", "TextCallableAdapter", "WordVectorsAdapter",
@@ -147,6 +147,13 @@ class KeyedVectorsAdapter(Adapter):
             raise InputValidationError(f"model {self.name!r}: the vector of {items[first]!r} has NaN or infinite values; "
                                        f"give finite vectors")
         return out
+
+    def vocabulary(self, limit: int | None = None) -> Vocabulary:
+        """The first ``limit`` keys of the ``KeyedVectors`` (gensim's ``index_to_key[:limit]``) with their
+        raw vectors; looked up upper-cased when :attr:`case_insensitive` (the first casing wins, as in
+        gensim's ``evaluate_word_analogies``), exactly otherwise."""
+        keys = [str(k) for k in self.kv.index_to_key[:limit]]
+        return Vocabulary.build(keys, self.kv.vectors[: len(keys)], str.upper if self.case_insensitive else None)
 
     def _state_digest(self) -> str:
         kv = self.kv
@@ -274,6 +281,11 @@ class WordVectorsAdapter(Adapter):
             norms = np.linalg.norm(out, axis=1, keepdims=True)
             out = out / np.where(norms > 0, norms, 1.0)
         return out
+
+    def vocabulary(self, limit: int | None = None) -> Vocabulary:
+        """The first ``limit`` words in the mapping's (or the file's) order with their vectors; exact lookup."""
+        keys = self.words[:limit]
+        return Vocabulary.build(keys, self.vectors[: len(keys)])
 
     def _state_digest(self) -> str:
         return _vector_table_digest("word-vectors", self.words, self.vectors, normalize=self.normalize)

@@ -284,6 +284,9 @@ def derived_binding(trained_on: str | None, trained_fp: str | None, dataset: Dat
     from . import load_dataset
 
     base = load_dataset(info["name"], **info.get("params", {}))
+    if info["row_map"] == "grid_cells":  # rendered cells of the grid (shapes-grid): no test cell may be a train cell of the base
+        seen = np.intersect1d(dataset.grid_index[dataset.split("test")], base.grid_index[base.split("train")])
+        return None if len(seen) == 0 else f"{dataset.name!r} split 'test' has {len(seen)} cells the model was trained on"
     if info["row_map"] == "identity":
         base_rows = np.arange(len(dataset))
     elif info["row_map"] == "grid_index":

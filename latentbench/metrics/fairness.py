@@ -35,6 +35,7 @@ import numpy as np
 from ..exceptions import InputValidationError, MissingOptionalDependencyError, UndefinedMetricWarning
 from ..stats import Estimate, percentile_estimate, resample_weights
 from ..validation import check_array, check_consistent_length, check_param, check_rng, check_same_label_kind
+from .ranking import weighted_auroc  # moved to metrics.ranking; re-exported so existing imports keep working
 
 __all__ = [
     "ConceptEraser",
@@ -326,45 +327,6 @@ def directional_bias_amplification(a_true: Any, t_true: Any, *, t_pred: Any = No
 
 
 # ---------------------------------------------------------------------------------------- leakage
-def weighted_auroc(scores: Any, labels: Any, weights: Any = None) -> float | np.ndarray:
-    """Area under the ROC curve with row weights, ties counted one half (Mann-Whitney).
-
-    Parameters
-    ----------
-    scores : array-like of shape (n_samples,)
-        Higher means "more likely positive".
-    labels : array-like of shape (n_samples,)
-        Binary 0/1.
-    weights : array-like of shape (n_samples,) or (n_weightings, n_samples), optional
-        A 2-D array (bootstrap counts) gives one AUROC per weighting in one pass.
-
-    Returns
-    -------
-    float or ndarray
-        NaN (with a warning) when a weighting has no positive or no negative weight.
-    """
-    sc = _vector(scores, "scores", dtype=np.float64)
-    lab = _binary(labels, "labels").astype(np.float64)
-    check_consistent_length(scores=sc, labels=lab)
-    single = weights is None or np.asarray(weights).ndim == 1
-    W = np.ones((1, len(sc))) if weights is None else check_array(weights, "weights", ndim=(1, 2)).reshape(-1, len(sc))
-    if W.shape[1] != len(sc):
-        raise InputValidationError(f"weights must have one column per sample ({len(sc)}), got shape {W.shape}")
-    order = np.argsort(sc, kind="mergesort")
-    s_sorted = sc[order]
-    starts = np.concatenate([[0], np.nonzero(np.diff(s_sorted))[0] + 1])
-    wp = np.add.reduceat(W[:, order] * lab[order], starts, axis=1)
-    wn = np.add.reduceat(W[:, order] * (1 - lab[order]), starts, axis=1)
-    neg_below = np.cumsum(wn, axis=1) - wn
-    num = (wp * (neg_below + 0.5 * wn)).sum(axis=1)
-    den = wp.sum(axis=1) * wn.sum(axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        auc = num / den
-    if single and not np.isfinite(auc[0]):
-        warnings.warn("AUROC is undefined with a single class; returning NaN", UndefinedMetricWarning, stacklevel=2)
-    return float(auc[0]) if single else auc
-
-
 def label_only_scores(s_train: Any, y_train: Any, y_test: Any) -> np.ndarray:
     """Scores ``P^(s = 1 | y)`` of the test rows, estimated from the train rows' frequencies.
 

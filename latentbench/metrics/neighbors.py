@@ -41,7 +41,7 @@ from ..exceptions import InputValidationError
 from ..validation import check_array, check_param, is_tensor
 from .scaling import rescale_exponent
 
-__all__ = ["KNNGraph", "KDTREE_MAX_FEATURES", "knn_graph", "find_duplicates", "drop_duplicates", "available_backends",
+__all__ = ["KNNGraph", "KDTREE_MAX_FEATURES", "knn_graph", "knn_query", "find_duplicates", "drop_duplicates", "available_backends",
            "pair_distances", "centered", "centering_shift", "expansion_band"]
 
 BACKENDS = ("auto", "faiss", "kdtree", "torch", "sklearn")
@@ -229,6 +229,54 @@ def pair_distances(x: np.ndarray, i: Any, j: Any) -> np.ndarray:
             f"squared distances overflow float64 (coordinates up to {float(np.abs(x).max()):.3g}); rescale the points "
             f"first (latentbench.metrics.scaling.rescale divides them by a power of two, exactly)")
     return out.reshape(shape)
+
+
+def knn_query(reference: Any, queries: Any, k: int, *, margin: int = 8) -> tuple[np.ndarray, np.ndarray]:
+    """The ``k`` nearest rows of ``reference`` to each row of ``queries`` (a second point set, so no
+    row is excluded), with exact float64 distances.
+
+    Candidates (``k + margin``) come from scikit-learn's ``NearestNeighbors`` (a k-d tree in few
+    dimensions, brute force in many); their distances are recomputed from coordinate differences
+    and sorted by (distance, index), as :func:`knn_graph` does. The one neighbour search of a
+    detector: the anomaly family's k-th-nearest-training-code distance reads it.
+
+    Parameters
+    ----------
+    reference : array-like of shape (n_reference, n_features)
+        The points searched (the training codes).
+    queries : array-like of shape (n_queries, n_features)
+    k : int
+        In ``[1, n_reference]``.
+    margin : int, default=8
+        Extra candidates re-ranked exactly.
+
+    Returns
+    -------
+    distances : ndarray of shape (n_queries, k)
+    indices : ndarray of shape (n_queries, k)
+    """
+    from sklearn.neighbors import NearestNeighbors
+
+    R = check_array(reference, "reference", ndim=2, dtype=np.float64, min_rows=1)
+    Q = check_array(queries, "queries", ndim=2, dtype=np.float64, min_rows=1)
+    if Q.shape[1] != R.shape[1]:
+        raise InputValidationError(f"queries must have {R.shape[1]} columns like reference, got shape {Q.shape}")
+    check_param(k, "k", low=1, high=len(R), integer=True)
+    check_param(margin, "margin", low=0, integer=True)
+    n_cand = min(len(R), int(k) + int(margin))
+    algo = "kd_tree" if R.shape[1] <= KDTREE_MAX_FEATURES else "brute"
+    _, cand = NearestNeighbors(n_neighbors=n_cand, algorithm=algo).fit(R).kneighbors(Q)
+    dist = np.empty(cand.shape)
+    chunk = max(1, _CHUNK_VALUES // max(R.shape[1] * n_cand, 1))
+    with np.errstate(over="ignore", invalid="ignore"):
+        for s in range(0, len(Q), chunk):
+            diff = Q[s : s + chunk, None, :] - R[cand[s : s + chunk]]
+            dist[s : s + chunk] = np.sqrt((diff * diff).sum(axis=2))
+    if not np.isfinite(dist).all():
+        raise InputValidationError("squared distances overflow float64; rescale the points first "
+                                   "(latentbench.metrics.scaling.rescale divides them by a power of two, exactly)")
+    order = np.lexsort((cand, dist), axis=1)[:, : int(k)]
+    return np.take_along_axis(dist, order, axis=1), np.take_along_axis(cand, order, axis=1)
 
 
 def knn_graph(x: Any, k: int, *, backend: str = "auto", margin: int | None = None, n_jobs: int = 1) -> KNNGraph:

@@ -23,8 +23,10 @@ __all__ = ["load_model", "expand_model_names"]
 def expand_model_names(names: list[str], *, tier: str = "quick") -> list[str]:
     """Expand ``ref:all`` and training-seed lists into single model strings.
 
-    * ``ref:all`` (``ref:all-quick``), ``ref:all-full`` and ``ref:all-text``: every reference model of that
-      tier (the text references are in ``ref:all-text`` only);
+    * ``ref:all`` (``ref:all-quick``), ``ref:all-full``, ``ref:all-text``, ``ref:all-anomaly`` and
+      ``ref:all-transfer``: every reference model of that tier (the text references are in ``ref:all-text``
+      only, the one-class references in ``ref:all-anomaly`` only, the domain-adaptation references, trained
+      on a shifted dataset, in ``ref:all-transfer`` only);
     * ``ref:NAME@0,1,2``: one model per training seed (``ref:NAME@0``, ``ref:NAME@1``, ...);
     * ``ref:all@0,1,2``: both at once.
 
@@ -42,8 +44,8 @@ def expand_model_names(names: list[str], *, tier: str = "quick") -> list[str]:
         suffixes = [f"@{s.strip()}" for s in seeds.split(",")] if at else [""]
         for suf in suffixes if at else []:
             parse_training_seed(n, suf[1:])
-        if base in ("ref:all", "ref:all-quick", "ref:all-full", "ref:all-text"):
-            want = base.removeprefix("ref:all-") if base in ("ref:all-full", "ref:all-text") else tier
+        if base in ("ref:all", "ref:all-quick", "ref:all-full", "ref:all-text", "ref:all-anomaly", "ref:all-transfer"):
+            want = base.removeprefix("ref:all-") if base in ("ref:all-full", "ref:all-text", "ref:all-anomaly", "ref:all-transfer") else tier
             out += [f"ref:{s.name}{suf}" for s in list_reference_models() if s.tier == want for suf in suffixes]
         else:
             out += [f"{base}{suf}" for suf in suffixes]

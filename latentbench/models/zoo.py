@@ -4,7 +4,8 @@ A spec names an architecture, its objective, its dataset and its training budget
 
     name = "beta4-vae-shapes"
     architecture = "conv-vae"           # ppca, mlp-vae, conv-vae, mlp-ae, conv-ae, word2vec, sentence-transformer
-    tier = "quick"                      # quick (CPU, well under 2 minutes), full (GPU) or text (text models)
+    tier = "quick"                      # quick (CPU, well under 2 minutes), full (GPU), text (text models) or
+                                        # transfer (domain-adaptation references trained on a shifted dataset)
     dataset = "shapes"
     description = "..."
     [dataset_params]                    # the dataset's parameters (its train split is what is trained on)
@@ -37,6 +38,11 @@ Text references (tier ``text``: ``word2vec-lee``, ``minilm``; :mod:`latentbench.
 are not in ``ref:all`` (the image tiers); ``ref:all-text`` names them. They are scored on any
 text dataset: their training corpus is not an evaluation set, so the runner's check that a model
 is scored only on held-out rows of its own dataset does not apply to them.
+
+One-class references (tier ``anomaly``: ``vae-conv-shapes-oneclass``, ``ae-shapes-oneclass``) are
+trained on the inlier-only train split of ``shapes-anomaly`` (the heart class held out), so the
+anomaly family can score encoders that never saw the anomalous class; ``ref:all-anomaly`` names
+them (they are not in ``ref:all``).
 """
 
 from __future__ import annotations
@@ -70,7 +76,7 @@ __all__ = [
     "reference_dataset_name", "train_reference",
 ]
 
-TIERS = ("quick", "full", "text")
+TIERS = ("quick", "full", "text", "anomaly", "transfer")
 
 
 @dataclass(frozen=True)
@@ -199,6 +205,12 @@ def _module_builder(cls_name: str) -> Callable[[ReferenceSpec, dict[str, Any]], 
     return build
 
 
+def _build_dann(spec: ReferenceSpec, config: dict[str, Any]) -> Any:
+    from .dann import DANN
+
+    return DANN(**config)
+
+
 def _build_sentence_transformer(spec: ReferenceSpec, config: dict[str, Any]) -> Any:
     from .text import build_sentence_transformer
 
@@ -217,6 +229,7 @@ ARCHITECTURES: dict[str, Callable[[ReferenceSpec, dict[str, Any]], Any]] = {
     "conv-vae": _module_builder("ConvVAE"),
     "mlp-ae": _module_builder("MLPAE"),
     "conv-ae": _module_builder("ConvAE"),
+    "mlp-dann": _build_dann,
     "word2vec": _build_word2vec,
     "sentence-transformer": _build_sentence_transformer,
 }
@@ -228,6 +241,7 @@ ARCHITECTURE_OBJECTIVES: dict[str, tuple[str, ...]] = {
     "conv-vae": ("vae", "beta-vae", "beta-tc-vae"),
     "mlp-ae": ("ae",),
     "conv-ae": ("ae",),
+    "mlp-dann": ("dann", "source-only"),
     "word2vec": ("skip-gram", "cbow"),
     "sentence-transformer": ("pretrained",),
 }
@@ -281,6 +295,8 @@ MODEL_KEYS: dict[str, dict[str, tuple[str, Any]]] = {
     "mlp-ae": {"latent_dim": _POS_INT, "hidden": _INT_LIST, "loss": _one_of(("bernoulli", "gaussian")), "objective": _OBJECTIVE},
     "conv-ae": {"latent_dim": _POS_INT, "channels": _INT_LIST, "hidden": _POS_INT, "loss": _one_of(("bernoulli", "gaussian")),
                 "objective": _OBJECTIVE},
+    "mlp-dann": {"latent_dim": _POS_INT, "hidden": _INT_LIST, "domain_hidden": _POS_INT, "objective": _OBJECTIVE,
+                 "lambda_max": _BETA},
     # gensim Word2Vec's own arguments (checked by gensim when it trains)
     "word2vec": {key: ("a value gensim's Word2Vec accepts", lambda v: isinstance(v, (int, float, str, bool)))
                  for key in WORD2VEC_MODEL_KEYS},
@@ -487,6 +503,12 @@ def _train_module(spec: ReferenceSpec, dataset: Any, device: str, seed: int) -> 
     return model, history, info
 
 
+def _train_dann(spec: ReferenceSpec, dataset: Any, device: str, seed: int) -> tuple[Any, list[dict[str, Any]], dict[str, Any]]:
+    from .dann import train_dann
+
+    return train_dann(spec, dataset, device, seed)
+
+
 def _train_word2vec(spec: ReferenceSpec, dataset: Any, device: str, seed: int) -> tuple[Any, list[dict[str, Any]], dict[str, Any]]:
     from .text import train_word2vec
 
@@ -501,6 +523,7 @@ def _load_pretrained(spec: ReferenceSpec, dataset: Any, device: str, seed: int) 
 
 TRAINERS: dict[str, Callable[..., tuple[Any, list[dict[str, Any]], dict[str, Any]]]] = {
     "ppca": _fit_ppca, "mlp-vae": _train_module, "conv-vae": _train_module, "mlp-ae": _train_module, "conv-ae": _train_module,
+    "mlp-dann": _train_dann,
     "word2vec": _train_word2vec, "sentence-transformer": _load_pretrained,
 }
 

@@ -19,12 +19,13 @@ import csv
 import io
 import json
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..exceptions import InputValidationError
+from ..progress import log
 from ..provenance import git_commit, library_versions
 from ..validation import check_param
 from .bands import parse_reference
@@ -106,7 +107,7 @@ def _raw_csv(data: ReportData, rows: Iterable[dict[str, Any]]) -> str:
 def write_report(data: ReportData, out_dir: str | Path, *, title: str = "latentbench leaderboard", header: Sequence[str] = (),
                  models: Iterable[str] | None = None, alpha: float = 0.05, n_resamples: int = 2000, plots: bool = True,
                  export: str | Path | None = None, suite_tasks: Sequence[str] | None = None,
-                 training_seeds: str = "first") -> ReportOutput:
+                 training_seeds: str = "first", benchmarks: Mapping[str, Sequence[str]] | None = None) -> ReportOutput:
     """Write the Markdown, HTML, LaTeX, CSV and JSON reports and the plots (nothing is recomputed).
 
     Parameters
@@ -133,6 +134,8 @@ def write_report(data: ReportData, out_dir: str | Path, *, title: str = "latentb
         With several training seeds of a reference model (``ref:NAME@0``, ``@1``, ...), ``"first"``
         gives it one column (its lowest seed) and shows the spread over seeds in a section of its
         own; ``"all"`` gives every seed a column. The bands section is written either way.
+    benchmarks : mapping of str to sequence of str, optional
+        Declared benchmarks (name -> datasets); a dataset in none is a benchmark of its own.
 
     Returns
     -------
@@ -143,10 +146,16 @@ def write_report(data: ReportData, out_dir: str | Path, *, title: str = "latentb
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     stored_models = {str(r["model"]) for r in data.rows}
+    cka_models = None if models is None else list(models)  # the CKA matrices keep every training seed
     if models is None and training_seeds == "first":
         models = first_seed_columns(stored_models)
     models = None if models is None else list(models)
+    log(f"report: {len(data.rows)} stored rows; building the table and its tie tests ({n_resamples} paired-bootstrap resamples)")
     board = Leaderboard.from_rows(data.rows, models=models, data=data, alpha=alpha, n_resamples=n_resamples)
+    if benchmarks:
+        board.benchmark_groups = {str(k): [str(d) for d in v] for k, v in benchmarks.items()}
+    log(f"report: {len(board.rows)} rows x {len(board.models)} models in {time.perf_counter() - t0:.1f} s; "
+        f"benchmarks: {', '.join(b.name for b in board.benchmarks())}")
     bands = seed_band_table(data.rows, tasks=suite_tasks)
     hidden = sorted(stored_models - set(models)) if models is not None else []
     if getattr(data, "stale_note", None):
@@ -180,10 +189,17 @@ def write_report(data: ReportData, out_dir: str | Path, *, title: str = "latentb
             paths += [p.png, p.svg]
     else:
         plot_notes = ["Plots not drawn (--no-plots)."]
+    log("report: writing Markdown, JSON, CSV, LaTeX")
     markdown = board.to_markdown(title=title, header="\n\n".join(head))
     if bands:
         markdown += "\n" + bands.to_markdown()
         write("bands.csv", bands.to_csv())
+    from .cka import write_cka  # the model x model CKA matrices of the pair rows (latentbench cka), when there are any
+
+    cka_markdown, cka_paths = write_cka(data, out, models=cka_models, plots=plots)
+    paths += cka_paths
+    if cka_markdown:
+        markdown += "\n" + cka_markdown
     markdown += "\n## plots\n\n" + "".join(f"- {n}\n" for n in plot_notes)
     markdown += "".join(f"- [{p.name}](plots/{p.png.name}) ([svg](plots/{p.svg.name})): {p.caption}\n" for p in plot_files)
     write("leaderboard.md", markdown)
@@ -207,6 +223,7 @@ def write_report(data: ReportData, out_dir: str | Path, *, title: str = "latentb
     }
     write("results.json", json.dumps(doc, indent=1, sort_keys=True, default=str) + "\n")
     write("results.csv", _raw_csv(data, rows))
+    log("report: writing the HTML page")
     write("leaderboard.html", render_html(board, title=title, header=head, plots=plot_files, plot_notes=plot_notes,
                                           sections=[bands.to_html()] if bands else []))
     if export is not None:

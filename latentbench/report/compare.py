@@ -125,6 +125,7 @@ class Comparison:
                  n_resamples: int, source: str) -> None:
         self.model, self.references, self.rows, self.skipped = model, references, rows, skipped
         self.alpha, self.n_resamples, self.source = alpha, n_resamples, source
+        self.cka: list[dict[str, Any]] = []  # closest reference by CKA per dataset (report/cka.py)
 
     def summary(self, *, primary_only: bool = True) -> str:
         """Plain words: "better than ref:vae on reconstruction/digits mse; tied with ref:pca on ..."."""
@@ -159,6 +160,10 @@ class Comparison:
                                     for b in cr.bands if cr.cell.value is not None) or "–"
                 out.append(f"| {cr.row.label} | {cr.row.metric_label} | {cr.cell.number_text()} | {cr.position} | {refs} | {bands} |")
             out.append("")
+        if self.cka:
+            from .cka import closest_markdown
+
+            out.append(closest_markdown(self.cka, self.model))
         if self.skipped:
             out += ["## not compared", ""] + [f"- {s}" for s in self.skipped] + [""]
         out += ["## how to read this", "",
@@ -187,7 +192,8 @@ class Comparison:
                                 "mean": b.mean, "sd": b.sd} for b in cr.bands],
             })
         return {"schema_version": 1, "model": self.model, "references": self.references, "alpha": self.alpha,
-                "n_resamples": self.n_resamples, "summary": self.summary(), "rows": rows, "not_compared": self.skipped}
+                "n_resamples": self.n_resamples, "summary": self.summary(), "rows": rows, "not_compared": self.skipped,
+                "closest_by_cka": self.cka}
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=1, default=str)
@@ -230,7 +236,15 @@ def compare(data: ReportData, model: str, *, against: Sequence[str] = ("ref:all"
     -------
     Comparison
     """
+    from .cka import closest_by_cka
+
     names = {r["model"] for r in data.rows}
+    cka = closest_by_cka(data, model, None if list(against) in (["ref:all"], ["ref:all-quick"], ["ref:all-full"]) else
+                         [n for a in against for n in _cka_names(data, a)])
+    if model not in names and cka:  # compared by CKA only: that section alone
+        result = Comparison(model, sorted({r for e in cka for r, *_ in e["ranking"]}), [], [], alpha, n_resamples, str(data.source))
+        result.cka = cka
+        return result
     if model not in names:
         raise InputValidationError(f"compare: model {model!r} has no results in the store {data.source}; it has "
                                    f"{', '.join(sorted(n for n in names if not is_baseline(n))) or 'nothing'}. "
@@ -315,6 +329,16 @@ def compare(data: ReportData, model: str, *, against: Sequence[str] = ("ref:all"
                 bands.append(SeedBand(b, [m for m, _ in vals], [float(v) for _, v in vals if v is not None and math.isfinite(v)]))
         rows.append(CompareRow(row, cell, position, [results[m] for m in sorted(results)], bands))
     rows.sort(key=lambda cr: board.rows.index(cr.row))
-    return Comparison(model, sorted(reps.values()), rows, skipped, alpha, n_resamples, str(data.source))
+    result = Comparison(model, sorted(reps.values()), rows, skipped, alpha, n_resamples, str(data.source))
+    result.cka = cka
+    return result
+
+
+def _cka_names(data: ReportData, against: str) -> list[str]:
+    """``against`` and, for a name without ``@SEED``, its training seeds among the models compared by CKA."""
+    from .cka import cka_matrices
+
+    names = {n for m in cka_matrices(data) for n in m.models}
+    return [n for n in names if n == against or base_name(n) == against]
 
 

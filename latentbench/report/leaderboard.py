@@ -43,11 +43,16 @@ ARROWS = {"higher": "↑", "lower": "↓", "none": ""}
 LEADERBOARD_SCHEMA_VERSION = 2
 
 
+#: Magnitudes below this print as 0: they are zeros that went through a floor such as
+#: ``np.finfo(float).tiny`` or a subnormal underflow (``1.384e-308``), never a measured value.
+ZERO_BELOW = 1e-300
+
+
 def fmt(value: float | None, digits: int = 4) -> str:
-    """A number with ``digits`` significant digits (plain notation where it is readable)."""
+    """A number with ``digits`` significant digits (plain notation where it is readable; 0 for |value| < 1e-300)."""
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return "–"
-    if value == 0:
+    if abs(value) < ZERO_BELOW:
         return "0"
     if abs(value) >= 10 ** (digits + 1) or abs(value) < 1e-3:
         return f"{value:.{digits - 1}e}"
@@ -158,8 +163,11 @@ class Cell:
 
 
 def trained_elsewhere(cell: Cell) -> bool:
-    """A cell skipped because the model was trained on another dataset (or another draw of it)."""
-    return cell.status == "skipped" and "was trained on" in (cell.message or "")
+    """A cell skipped because the model was trained on another dataset (or another draw of it), or
+    because it reads another kind of input than the dataset holds (a text model on images, an image
+    model on words): not the model's task, so a text model and an image model never share a table."""
+    message = cell.status == "skipped" and (cell.message or "")
+    return bool(message) and ("was trained on" in message or "(another input kind)" in message)
 
 
 @dataclass
@@ -206,9 +214,9 @@ class LeaderboardRow:
         return {m: c.value for m, c in self.cells.items() if c.status == "ok" and c.value is not None and not is_baseline(m)}
 
     def best(self) -> set[str]:
-        """Models with the best value (ranked rows only; null baselines excluded)."""
+        """Models with the best value (ranked rows with at least two ranked models; null baselines excluded)."""
         vals = self._ranked_values()
-        if not self.ranked or not vals:
+        if not self.ranked or len(vals) < 2:
             return set()
         target = max(vals.values()) if self.direction == "higher" else min(vals.values())
         return {m for m, v in vals.items() if v == target}
@@ -304,6 +312,8 @@ class Leaderboard:
         self.notes = notes or []
         self.alpha = alpha
         self.n_resamples = n_resamples
+        #: declared benchmarks: name -> datasets (a dataset in no group is a benchmark of its own)
+        self.benchmark_groups: dict[str, list[str]] = {}
 
     @classmethod
     def from_rows(cls, result_rows: Iterable[Mapping[str, Any]], *, models: Iterable[str] | None = None,
@@ -477,43 +487,18 @@ class Leaderboard:
                  "Null baselines (null:*) are shown for reading the numbers and never ranked."]
         return notes
 
+    def benchmarks(self) -> list[Any]:
+        """The table split into benchmarks (one per dataset or declared group; see :mod:`latentbench.report.benchmarks`)."""
+        from .benchmarks import split_benchmarks
+
+        return split_benchmarks(self, self.benchmark_groups)
+
     def to_markdown(self, *, title: str | None = None, header: str | None = None) -> str:
-        """The leaderboard in Markdown: one section per family, then mean ranks and notes."""
-        lines = []
-        if title:
-            lines += [f"# {title}", ""]
-        if header:
-            lines += [header, ""]
-        for family in self.families():
-            fam_rows = [r for r in self.rows if r.family == family]
-            # a model trained on another dataset than every task of the family gets no column there
-            models = [m for m in self.models if any(m in r.cells and not trained_elsewhere(r.cells[m]) for r in fam_rows)]
-            lines += [f"## {family}", "", "| task (version) | metric | " + " | ".join(models) + " |",
-                      "|---|---|" + "---|" * len(models)]
-            for row in fam_rows:
-                cells = ["–" if m in row.cells and trained_elsewhere(row.cells[m]) else row.cells[m].text() if m in row.cells else ""
-                         for m in models]
-                metric = row.metric_label + (" †" if row.tie_summary else "")
-                lines.append(f"| {row.label} | {metric} | " + " | ".join(c.replace("|", "/") for c in cells) + " |")
-            lines.append("")
-        ranks, counts = self.mean_ranks(), self.rank_counts()
-        if ranks:
-            lines += ["## mean rank over ranked primary scores (1 = best)", "",
-                      "| model | mean rank | ranked rows | best | tied with best |", "|---|---|---|---|---|"]
-            lines += [f"| {m} | {ranks[m]:.2f} | {counts[m]['rows']} | {counts[m]['best']} | {counts[m]['tied']} |"
-                      for m in sorted(ranks, key=lambda m: (ranks[m], m))]
-            lines += ["", "Models scored on different tasks have mean ranks over different rows: compare the counts.", ""]
-        lines += ["## notes", ""] + [f"- {n}" for n in self.legend()]
-        lines.append("- –: the model was trained on another dataset than the task's (a family's table leaves out models with no task there).")
-        if self.kept_apart:
-            lines.append("- Kept apart (never one row): " + "; ".join(self.kept_apart) + ".")
-        lines += [f"- {n}" for n in self.notes]
-        dagger = [r for r in self.rows if r.tie_summary]
-        if dagger:
-            lines += ["", "† Tie tests not made:", ""]
-            lines += [f"- {r.label} {r.metric}: {r.tie_summary}" for r in dagger]
-        lines.append("")
-        return "\n".join(lines)
+        """The leaderboard in Markdown: one section per benchmark (models as rows, a table per family), then notes
+        and the reasons for skipped or failed cells as footnotes."""
+        from .benchmarks import leaderboard_markdown
+
+        return leaderboard_markdown(self, self.benchmarks(), title=title, header=header)
 
     def provenance(self, row: LeaderboardRow, model: str) -> dict[str, Any]:
         """Where a cell's number comes from: estimator, parameters, n, seeds, seconds, device, versions, runs."""
@@ -560,9 +545,12 @@ class Leaderboard:
         return recs
 
     def to_dict(self) -> dict[str, Any]:
-        """The table as a JSON-able dict (``schema_version`` 2: cells with their tie test)."""
+        """The table as a JSON-able dict (``schema_version`` 2: cells with their tie test; ``mean_ranks`` over
+        the rows each model has, ``benchmarks`` with mean ranks over the same rows for every model)."""
+        from .benchmarks import benchmarks_dict
+
         return {"schema_version": LEADERBOARD_SCHEMA_VERSION, "models": self.models, "mean_ranks": self.mean_ranks(),
-                "rank_counts": self.rank_counts(), "kept_apart": self.kept_apart, "notes": self.notes,
+                "rank_counts": self.rank_counts(), "benchmarks": benchmarks_dict(self, self.benchmarks()), "kept_apart": self.kept_apart, "notes": self.notes,
                 "tie_test": {"method": "paired bootstrap over evaluation examples, Holm across the comparisons in a row",
                              "alpha": self.alpha, "n_resamples": self.n_resamples},
                 "rows": self.to_records()}
@@ -582,15 +570,21 @@ class Leaderboard:
         return buf.getvalue()
 
     def to_latex(self, *, primary_only: bool = True) -> str:
-        """Booktabs tables (one per family) for papers: best in bold, ties marked with ``$\\approx$``."""
+        """Booktabs tables (one per benchmark and family, with that benchmark's models only) for papers: best in bold, ties marked with ``$\\approx$``."""
         out = ["% Generated by latentbench; needs \\usepackage{booktabs}.",
                "% Bold: best in a ranked row; $\\approx$: tied with the best (paired bootstrap, Holm); baselines never ranked.", ""]
-        models = self.models
-        for family in self.families():
-            rows = [r for r in self.rows if r.family == family and (r.is_primary or not primary_only)]
+        for bench in self.benchmarks():
+            models = bench.ordered_models() + bench.baselines
+            out += self._latex_tables(bench.name, bench.rows, models, primary_only)
+        return "\n".join(out)
+
+    def _latex_tables(self, bench: str, bench_rows: list[LeaderboardRow], models: list[str], primary_only: bool) -> list[str]:
+        out: list[str] = []
+        for family in dict.fromkeys(r.family for r in bench_rows):
+            rows = [r for r in bench_rows if r.family == family and (r.is_primary or not primary_only)]
             if not rows:
                 continue
-            out += ["\\begin{table}[t]", "\\centering", f"\\caption{{{_tex(family)}}}", "\\small",
+            out += ["\\begin{table}[t]", "\\centering", f"\\caption{{{_tex(bench)}: {_tex(family)}}}", "\\small",
                     "\\begin{tabular}{ll" + "r" * len(models) + "}", "\\toprule",
                     "task & metric & " + " & ".join(_tex(m) for m in models) + " \\\\", "\\midrule"]
             for r in rows:
@@ -611,7 +605,7 @@ class Leaderboard:
                 arrow = {"higher": " $\\uparrow$", "lower": " $\\downarrow$"}.get(r.direction, "")
                 out.append(f"{_tex(label)} & {_tex(r.metric)}{arrow} & " + " & ".join(cells) + " \\\\")
             out += ["\\bottomrule", "\\end{tabular}", "\\end{table}", ""]
-        return "\n".join(out)
+        return out
 
     def write(self, out_dir: str | Path, *, title: str = "latentbench leaderboard", header: str | None = None) -> list[Path]:
         """Write ``leaderboard.md``, ``leaderboard.json`` and ``leaderboard.csv`` into ``out_dir``."""

@@ -58,6 +58,9 @@ def _colors(models: Sequence[str]) -> dict[str, Any]:
 
 
 def _save(fig: Any, out: Path, name: str, caption: str) -> PlotFile:
+    from ..progress import log
+
+    log(f"report: plot {name}")
     out.mkdir(parents=True, exist_ok=True)
     png, svg = out / f"{name}.png", out / f"{name}.svg"
     fig.savefig(png, dpi=110, bbox_inches="tight", metadata={"Software": None})
@@ -263,7 +266,7 @@ def projection_figure(sample: dict[str, Any], *, methods: Sequence[str] = ("pca"
     return fig
 
 
-def traversal_figure(grid: np.ndarray, *, title: str, anchor: int = 0) -> Any:
+def traversal_figure(grid: np.ndarray, *, title: str, anchor: int = 0, row_labels: Sequence[str] | None = None) -> Any:
     """One anchor's latent traversal grid: a row per latent dimension, a column per step.
 
     Parameters
@@ -272,6 +275,8 @@ def traversal_figure(grid: np.ndarray, *, title: str, anchor: int = 0) -> Any:
         As the ``traversals`` task stores it (artifact ``traversal_grid``).
     title : str
     anchor : int, default=0
+    row_labels : sequence of str, optional
+        One label per latent dimension (default ``z0``, ``z1``, ...): what the row changes, which factor it carries.
 
     Returns
     -------
@@ -286,10 +291,11 @@ def traversal_figure(grid: np.ndarray, *, title: str, anchor: int = 0) -> Any:
         g = g / 255.0
     d, steps, c, h, w = g.shape
     mosaic = g.transpose(0, 3, 1, 4, 2).reshape(d * h, steps * w, c)
-    fig, ax = plt.subplots(figsize=(min(1.0 * steps, 9), min(1.0 * d, 12)))
+    labels = list(row_labels) if row_labels is not None and len(row_labels) == d else [f"z{i}" for i in range(d)]
+    fig, ax = plt.subplots(figsize=(min(1.0 * steps, 9) + 1.2, min(0.8 * d, 10)))
     ax.imshow(mosaic[..., 0] if c == 1 else mosaic, cmap="gray" if c == 1 else None, vmin=0, vmax=1, interpolation="nearest")
-    ax.set_yticks([h * (i + 0.5) for i in range(d)], [f"z{i}" for i in range(d)], fontsize=7)
-    ax.set_xticks([])
+    ax.set_yticks([h * (i + 0.5) for i in range(d)], labels, fontsize=6)
+    ax.set_xticks([w * (j + 0.5) for j in (0, steps - 1)], ["2nd pct", "98th pct"], fontsize=6)
     ax.set_title(title, fontsize=9)
     fig.tight_layout()
     return fig
@@ -422,6 +428,73 @@ def persistence_panels(data: ReportData) -> dict[str, list[dict[str, Any]]]:
     return {t: sorted(ps, key=lambda p: p["model"]) for t, ps in sorted(by_task.items())}
 
 
+def _traversal_labels(grid: np.ndarray, change: np.ndarray | None, importance: np.ndarray | None) -> list[str] | None:
+    d = np.asarray(grid).shape[0]
+    labels = []
+    for i in range(d):
+        s = f"z{i}"
+        if change is not None and i < len(change):
+            s += f"  Δ {fmt(float(change[i]), 2)}"
+        if importance is not None and importance.ndim == 2 and i < importance.shape[0] and importance[i].max() > 0:
+            k = int(np.argmax(importance[i]))
+            share = float(importance[i, k] / importance[i].sum())
+            s += f"  → f{k} ({share:.0%})"
+        labels.append(s)
+    return labels
+
+
+def diagnostic_plots(data: ReportData, shown: set[str], out: Path) -> tuple[list[PlotFile], list[str]]:
+    """KL per dimension, DCI importance heatmaps, MIG per factor and scale curves, from the stored artifacts."""
+    from .diagnostics import importance_heatmaps, kl_per_dim_figure, mig_per_factor_figure, scale_curve_figure
+
+    plots: list[PlotFile] = []
+    notes: list[str] = []
+
+    def by_task(name: str) -> dict[str, list[dict[str, Any]]]:
+        acc: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for a in data.artifacts_named(name):
+            if a["model"] in shown:
+                acc[a["task"]].append(a)
+        return acc
+
+    for task, items in sorted(by_task("kl_per_dim").items()):
+        fig = kl_per_dim_figure(items, task=task)
+        if fig is not None:
+            plots.append(_save(fig, out, f"kl-per-dim-{_slug(task)}",
+                               f"{task}: the KL divergence of each latent dimension from the prior (nats, one panel per model). "
+                               "Grey bars below the dotted line (0.01 nats) are collapsed dimensions that carry no information; "
+                               "a healthy VAE spends its KL on a few dimensions, a β-VAE on fewer."))
+    for task, items in sorted(by_task("importance_matrix").items()):
+        fig, more = importance_heatmaps(items, task=task)
+        notes += more
+        if fig is not None:
+            plots.append(_save(fig, out, f"importance-{_slug(task)}",
+                               f"{task}: the DCI importance matrix of each model (rows: latent dimensions, columns: ground-truth "
+                               "factors; darker: more important; each panel scaled to its own maximum). A disentangled code has one "
+                               "dark cell per row (disentanglement) and per column (completeness), as in Locatello et al. (2019)."))
+    for task, items in sorted(by_task("mig_per_factor").items()):
+        fig = mig_per_factor_figure(items, task=task)
+        if fig is not None:
+            plots.append(_save(fig, out, f"mig-per-factor-{_slug(task)}",
+                               f"{task}: the mutual-information gap of each factor (the gap between the two latents most informative "
+                               "about it, over the factor's entropy). A factor with a high bar is captured by one latent; the overall "
+                               "MIG is their mean. Hatched bars: null baselines."))
+    radius, dim = by_task("scale_curve/radius"), by_task("scale_curve/dimension")
+    for task in sorted(set(radius) & set(dim)):
+        dims = {a["model"]: a["array"] for a in dim[task]}
+        curves = [{"model": a["model"], "radius": a["array"], "dimension": dims[a["model"]]} for a in radius[task] if a["model"] in dims]
+        fig = scale_curve_figure(curves, task=task)
+        if fig is not None:
+            plots.append(_save(fig, out, f"scale-curve-{_slug(task)}",
+                               f"{task}: the intrinsic-dimension estimate at growing neighbourhood radii, one line per model (dashed: "
+                               "null baselines). A plateau is a dimension that holds across scales; a curve that keeps rising is "
+                               "noise read as dimension at small scales or curvature at large ones."))
+    notes.append("Reconstruction grids (inputs above outputs), prior samples and per-factor projection panels are not drawn: "
+                 "the store holds no input or decoded images and no factor values of the latent samples (the tasks would have "
+                 "to store them as artifacts; the report never decodes or samples a model).")
+    return plots, notes
+
+
 def _slug(s: str) -> str:
     return "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in s).strip("-")
 
@@ -467,17 +540,31 @@ def make_plots(board: Leaderboard, data: ReportData | None, out_dir: str | Path,
     else:
         notes.append(caption)
     shown = set(board.models)  # plots follow the table's columns
+    if data is not None:
+        drawn, more = diagnostic_plots(data, shown, out)
+        plots += drawn
+        notes += more
+    importance = {(t["model"], t["dataset"]): np.asarray(t["array"]) for t in
+                  (data.artifacts_named("importance_matrix") if data is not None else []) if str(t["task"]).startswith("dci/")}
     for t in (data.artifacts_named("traversal_grid") if data is not None else []):
         if t["model"] not in shown:
             continue
+        if t["model"] == "null:identity":
+            notes.append(f"No traversal of null:identity on {t['task']}: its latent dimensions are pixels, so a sweep only brightens "
+                         "one pixel.")
+            continue
+        change = {c["model"]: np.asarray(c["array"]) for c in data.artifacts_named("traversal_change") if c["task"] == t["task"]}
+        labels = _traversal_labels(t["array"], change.get(t["model"]), importance.get((t["model"], t["dataset"])))
         try:
-            fig = traversal_figure(t["array"], title=f"{t['model']}: {t['task']} (first anchor)")
+            fig = traversal_figure(t["array"], title=f"{t['model']}: {t['task']} (first anchor)", row_labels=labels)
         except ValueError as exc:
             notes.append(f"Traversal grid of {t['model']} on {t['task']} not drawn: {exc}.")
             continue
         plots.append(_save(fig, out, f"traversal-{_slug(t['model'])}-{_slug(t['task'])}",
                            f"{t['model']} on {t['task']}: latent traversals stored by the task (one row per latent dimension, "
-                           "swept from its 2nd to its 98th percentile around the first anchor)."))
+                           "swept from its 2nd to its 98th percentile around the first anchor). Each row is labelled with the mean "
+                           "absolute pixel change of its sweep (Δ) and, where the DCI task stored an importance matrix, the factor "
+                           "it matters most for: look for rows that change one thing each, and rows with Δ = 0 (unused latents)."))
     for task, panels in (persistence_panels(data) if data is not None else {}).items():
         panels = [p for p in panels if p["model"] in shown]
         if not panels:

@@ -105,7 +105,7 @@ class SeedBandTable:
         if not self.primary_rows:
             return ""
         e = html.escape
-        out = ["<h2>Reference bands over training seeds</h2>", f'<p class="header">{e(self.explanation())}</p>',
+        out = ['<h2 id="bands">Reference bands over training seeds</h2>', f'<p class="header">{e(self.explanation())}</p>',
                '<div class="wrap"><table class="plain" id="bands"><tr><th>task</th><th>metric</th>'
                + "".join(f"<th>{e(ref)}</th>" for ref in self.references) + "</tr>"]
         for r in self.primary_rows:

@@ -142,6 +142,31 @@ class LatentCache:
         """Posterior mean and log-variance of the split's rows."""
         return self._get("posterior", split)
 
+    def latents_covered(self, split: str) -> tuple[np.ndarray, np.ndarray]:
+        """Which of the split's rows the model can encode (boolean, one per row) and the codes of those
+        rows only, ``(n_covered, latent_dim)``; rows already encoded (by any split) are not encoded again."""
+        key = ("z-covered", split)
+        if key not in self._splits:
+            t0 = time.perf_counter()
+            try:
+                rows = np.asarray(self.dataset.split(split), dtype=np.int64)
+                ok = np.asarray(self.adapter.coverage(self.dataset, rows), dtype=bool)
+                covered = rows[ok]
+                if not len(covered):
+                    self._splits[key] = (ok, np.zeros((0, self.adapter.latent_dim or 0)))
+                else:
+                    todo = self._missing("z", covered)
+                    if len(todo):
+                        self._encode("z", todo)
+                    self._splits[key] = (ok, self._stored["z"][0][self._pos["z"][covered]])
+            except Exception as exc:  # remember the failure, as for every split
+                self._splits[key] = exc
+            self.seconds += time.perf_counter() - t0
+        value = self._splits[key]
+        if isinstance(value, Exception):
+            raise value
+        return value
+
 
 class RunContext:
     """What a task gets besides the adapter and the dataset.
@@ -200,6 +225,12 @@ class RunContext:
     def posterior_of(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The cached posterior (mean, log-variance) of any of the dataset's rows (encoded once per row)."""
         return self._cache.posterior_of(rows)
+
+    def latents_covered(self, split: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """``(covered, z)``: which of the split's rows the model can encode (a boolean per row) and the
+        cached codes of the covered rows only. For tasks that handle coverage (a word model has no
+        vector for a word outside its vocabulary); :meth:`latents` needs every row's code."""
+        return self._cache.latents_covered(split or self.split)
 
     def subsample(self, n: int, limit: int) -> np.ndarray:
         """Sorted positions of a seeded subsample of at most ``limit`` of ``n`` rows, without replacement

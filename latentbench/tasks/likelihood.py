@@ -14,6 +14,25 @@ from .base import Score, ScoreSpec, Task, TaskOutput
 from .context import RunContext
 
 
+__all__ = ["Likelihood", "log_weights"]
+
+
+def log_weights(adapter: Adapter, x: np.ndarray, mean: np.ndarray, logvar: np.ndarray, k: int, *,
+                rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Log importance weights ``log p(x|z_k) + log p(z_k) - log q(z_k|x)`` of ``k`` samples
+    ``z_k ~ q(z|x)``, shape ``(k, n)``, and the ``log p(x|z_k)`` part of each (shared by the
+    likelihood family and the anomaly family's ELBO and IWAE scores)."""
+    n = len(x)
+    log_w = np.empty((k, n))
+    log_px = np.empty((k, n))
+    std = np.exp(0.5 * logvar)
+    for i in range(k):
+        z = mean + std * rng.standard_normal(mean.shape)
+        log_px[i] = adapter.log_likelihood(x, z)
+        log_w[i] = log_px[i] + adapter.log_prior(z) - diag_gaussian_log_prob(z, mean, logvar)
+    return log_w, log_px
+
+
 class Likelihood(Task):
     """ELBO (with its reconstruction and KL terms) and IWAE_K on held-out data, in nats per example and bits per dimension.
 
@@ -51,16 +70,7 @@ class Likelihood(Task):
 
     def log_weights(self, adapter, x: np.ndarray, mean: np.ndarray, logvar: np.ndarray, rng: np.random.Generator):  # type: ignore[no-untyped-def]
         """Log importance weights ``(K, n)`` and the likelihood and KL parts of each."""
-        k = self.params["k"]
-        n = len(x)
-        log_w = np.empty((k, n))
-        log_px = np.empty((k, n))
-        std = np.exp(0.5 * logvar)
-        for i in range(k):
-            z = mean + std * rng.standard_normal(mean.shape)
-            log_px[i] = adapter.log_likelihood(x, z)
-            log_w[i] = log_px[i] + adapter.log_prior(z) - diag_gaussian_log_prob(z, mean, logvar)
-        return log_w, log_px
+        return log_weights(adapter, x, mean, logvar, self.params["k"], rng=rng)
 
     def run(self, adapter: Adapter, data: Dataset, ctx: RunContext) -> TaskOutput:
         rows = ctx.rows()

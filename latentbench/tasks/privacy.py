@@ -26,6 +26,8 @@ from .context import RunContext
 __all__ = ["PrivacyAudit", "attach_auxiliary"]
 
 SIGNALS = ("reconstruction", "elbo", "latent_distance")
+#: Audited inputs stored with their reconstructions (artifacts ``inversion/originals`` and ``inversion/inverted``) for the report.
+N_SHOWN_INVERSIONS = 8
 
 #: Most rows of each audited set (``max_aux``, ``max_test``, ``max_members``): the nearest-neighbour
 #: baseline and the latent-distance signal compare every row of one set with every row of another.
@@ -178,16 +180,22 @@ class PrivacyAudit(Task):
                                 "data_range": 1.0 if bounded else float(pairs.x_aux.max() - pairs.x_aux.min()) or 1.0,
                                 "lower_bound": "every attack here is a lower bound on what a stronger attacker could do"}
         recon = self._inversion(data, ctx, pairs, W, scores, info)
+        # for the report: the first audited inputs above the best attacker's reconstructions (nothing is scored on them)
+        k = min(len(pairs.x_te), N_SHOWN_INVERSIONS)
+        artifacts: dict[str, np.ndarray] = {
+            "inversion/originals": pairs.x_te[:k].astype(np.float32),
+            "inversion/inverted": recon[info["inversion"]["best_attacker"]][:k].astype(np.float32),
+            "inversion/obs_shape": np.asarray(data.obs_shape, dtype=np.int64)}
         self._attribute(data, ctx, pairs, recon, W, scores, info)
         for key in ("membership_risk", "membership_auroc", "membership_tpr_at_low_fpr", "membership_low_fpr",
                     *(f"membership_auroc_{s}" for s in SIGNALS)):
             scores[key] = Score.undefined()
         if p["membership"] and {"member", "non_member"} <= set(data.splits):
-            info["membership"] = self._membership(adapter, data, ctx, scores, pairs.z_aux, thresholds, conf)
+            info["membership"] = self._membership(adapter, data, ctx, scores, pairs.z_aux, thresholds, conf, artifacts)
         else:
             info["membership"] = {"verdict": "not tested", "why": "the dataset has no member/non_member splits"
                                   if p["membership"] else "turned off (membership = false)"}
-        return TaskOutput(scores, info=info)
+        return TaskOutput(scores, artifacts=artifacts, info=info)
 
     def _inversion(self, data: Any, ctx: Any, pairs: _AuditRows, W: np.ndarray, scores: dict[str, Score],
                    info: dict[str, Any]) -> dict[str, np.ndarray]:
@@ -284,7 +292,7 @@ class PrivacyAudit(Task):
                              "verdict": risk_verdict(scores["attribute_risk"].ci_low, tuple(p["thresholds"]))}
 
     def _membership(self, adapter: Any, data: Any, ctx: Any, scores: dict[str, Score], z_aux: np.ndarray,
-                    thresholds: tuple[float, ...], conf: float) -> dict[str, Any]:
+                    thresholds: tuple[float, ...], conf: float, artifacts: dict[str, np.ndarray] | None = None) -> dict[str, Any]:
         p = self.params
         limit = int(p["max_members"])
         rows_m, pos_m = self._sub(ctx, "member", limit)
@@ -337,6 +345,9 @@ class PrivacyAudit(Task):
             return out
         best = max(per, key=lambda k: per[k]["auroc"])
         sm, sn = signals[best]
+        if artifacts is not None:  # the best signal's scores, for the report's ROC curve
+            artifacts["membership/members"] = np.asarray(sm, dtype=np.float64)
+            artifacts["membership/non_members"] = np.asarray(sn, dtype=np.float64)
         auc_b = boots[best]
         scores["membership_auroc"] = scores[f"membership_auroc_{best}"]
         risk_b = np.clip(2 * auc_b - 1, 0, 1)

@@ -43,6 +43,9 @@ BUILTIN_TASK_CLASSES: dict[str, str] = {
     "kl-decomposition": "latentbench.tasks.collapse:KLDecomposition",
     "fairness": "latentbench.tasks.fairness:BiasAudit",
     "privacy": "latentbench.tasks.privacy:PrivacyAudit",
+    "anomaly": "latentbench.tasks.anomaly:AnomalyDetection",
+    "anomaly-one-vs-rest": "latentbench.tasks.anomaly:OneVsRestAnomaly",
+    "anomaly-pyod": "latentbench.tasks.anomaly:PyODDetection",
     "mig": "latentbench.tasks.disentanglement:MIG",
     "mig-sampled": "latentbench.tasks.disentanglement:MIGSampled",
     "dci": "latentbench.tasks.disentanglement:DCI",
@@ -54,6 +57,12 @@ BUILTIN_TASK_CLASSES: dict[str, str] = {
     "intrinsic-dimension": "latentbench.tasks.geometry:IntrinsicDimension",
     "neighbourhood": "latentbench.tasks.geometry:NeighbourhoodPreservation",
     "topology": "latentbench.tasks.geometry:TopologyPreservation",
+    "factor-analogy": "latentbench.tasks.factor_semantics:FactorAnalogy",
+    "factor-distance": "latentbench.tasks.factor_semantics:FactorDistanceSimilarity",
+    "weat": "latentbench.tasks.weat:WEAT",
+    "analogy": "latentbench.tasks.semantics:WordAnalogy",
+    "similarity": "latentbench.tasks.semantics:WordSimilarity",
+    "domain-shift": "latentbench.tasks.transfer:DomainShift",
 }
 
 TASK_CLASSES: Registry[type[Task]] = Registry("task class", hint="Run `latentbench list tasks` to see the registered tasks.")

@@ -1,0 +1,80 @@
+"""The plots drawn from stored per-dimension artifacts (KL per dimension, DCI importance, MIG per
+factor, scale curves, labelled traversals), the 0 that prints as 0, and the report's progress lines
+(silenced by ``--quiet``)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from test_report_leaderboard import N, add_job
+
+from latentbench.cli import main
+from latentbench.report.build import write_report
+from latentbench.report.data import ReportData
+from latentbench.report.leaderboard import fmt
+from latentbench.report.plots import _traversal_labels
+from latentbench.store import ResultStore
+
+pytest.importorskip("matplotlib")
+
+
+def _store_with_artifacts(tmp_path) -> ResultStore:
+    rng = np.random.default_rng(5)
+    store = ResultStore(tmp_path / "r.db")
+    store.add_run("run-1", argv="latentbench run", device="cpu", versions={"numpy": "9.9"}, git_commit="abc", host="h")
+    for m in ("ref:vae", "ref:ae", "null:identity"):
+        base = add_job(store, m, rng.uniform(0, 1, N), task="collapse/shapes", family="collapse")
+        store.write_job(store.job_rows(base), {"per_example/mse": store.artifact(base, "per_example/mse"),
+                                               "kl_per_dim": np.array([2.0, 0.0, 1.5])})
+        base = add_job(store, m, rng.uniform(0, 1, N), task="dci/shapes", family="disentanglement")
+        rows = 4096 if m == "null:identity" else 3
+        store.write_job(store.job_rows(base), {"per_example/mse": store.artifact(base, "per_example/mse"),
+                                               "importance_matrix": np.eye(rows, 2) + 0.01,
+                                               "mig_per_factor": np.array([0.5, 0.1])})
+        base = add_job(store, m, rng.uniform(0, 1, N), task="traversals/shapes", family="disentanglement")
+        store.write_job(store.job_rows(base), {"per_example/mse": store.artifact(base, "per_example/mse"),
+                                               "traversal_grid": (rng.uniform(0, 1, (3, 2, 5, 1, 8, 8)) * 255).astype(np.uint8),
+                                               "traversal_change": np.array([0.02, 0.0, 0.01], dtype=np.float32)})
+        base = add_job(store, m, rng.uniform(0, 1, N), task="intrinsic-dimension/shapes", family="dimension")
+        store.write_job(store.job_rows(base), {"per_example/mse": store.artifact(base, "per_example/mse"),
+                                               "scale_curve/radius": np.array([1.0, 2.0, 4.0]),
+                                               "scale_curve/dimension": np.array([3.0, 2.5, 2.4])})
+    return store
+
+
+def test_diagnostic_plots_are_drawn_from_the_stored_artifacts(tmp_path):
+    store = _store_with_artifacts(tmp_path)
+    result = write_report(ReportData(store), tmp_path / "rep", title="t", n_resamples=100)
+    names = {p.name for p in (tmp_path / "rep" / "plots").glob("*.png")}
+    assert {"kl-per-dim-collapse-shapes.png", "importance-dci-shapes.png", "mig-per-factor-dci-shapes.png",
+            "scale-curve-intrinsic-dimension-shapes.png", "traversal-ref-vae-traversals-shapes.png"} <= names
+    assert not any(n.startswith("traversal-null-identity") for n in names)  # pixel dimensions: no traversal
+    notes = " ".join(result.plot_notes)
+    assert "null:identity" in notes and "4096 latent rows" in notes
+    page = (tmp_path / "rep" / "leaderboard.html").read_text()
+    assert 'href="#plot-kl-per-dim-collapse-shapes"' in page and 'id="plot-kl-per-dim-collapse-shapes"' in page  # linked from the contents
+    assert "collapsed dimensions" in page  # each plot has a caption that says what to look for
+
+
+def test_traversal_rows_carry_their_change_and_main_factor():
+    grid = np.zeros((3, 1, 4, 1, 2, 2), dtype=np.uint8)
+    importance = np.array([[0.9, 0.1], [0.0, 0.0], [0.2, 0.6]])
+    labels = _traversal_labels(grid, np.array([0.02, 0.0, 0.5]), importance)
+    assert labels == ["z0  Δ 0.020  → f0 (90%)", "z1  Δ 0", "z2  Δ 0.50  → f1 (75%)"]
+
+
+def test_a_zero_prints_as_zero():
+    assert fmt(0.0) == "0" and fmt(1.384e-308) == "0" and fmt(-5e-324) == "0"
+    assert fmt(1e-12) == "1.000e-12" and fmt(0.5) == "0.5000"
+
+
+def test_report_prints_progress_unless_quiet(tmp_path, capsys):
+    store = ResultStore(tmp_path / "r.db")
+    add_job(store, "ref:a", np.random.default_rng(0).uniform(0, 1, N))
+    store.close()
+    assert main(["report", "--store", str(tmp_path / "r.db"), "--out", str(tmp_path / "a"), "--resamples", "50", "--no-plots"]) == 0
+    err = capsys.readouterr().err
+    assert "report: 1 stored rows" in err and "report: writing the HTML page" in err
+    assert main(["report", "--store", str(tmp_path / "r.db"), "--out", str(tmp_path / "b"), "--resamples", "50", "--no-plots",
+                 "--quiet"]) == 0
+    assert capsys.readouterr().err == ""
