@@ -29,14 +29,16 @@ from .exceptions import (
     TaskFailedError, UndefinedMetricWarning,
 )
 from .identity import IDENTITY_SCHEME
+from .models.baselines import BASELINES
 from .progress import log, progress
 from .provenance import git_commit, hostname, library_versions
 from .results import Results
 from .stats import interval_excludes
-from .store import ResultStore
+from .store import JOB_KEY, ResultStore
 from .validation import check_run_options, is_tensor
 from .tasks.base import Task, TaskOutput
 from .tasks.context import LatentCache, RunContext, derive_seed
+from .tasks.dataside import DatasetSideCache
 from .tasks.registry import resolve_tasks, retarget_task
 
 __all__ = ["Evaluator", "LatentCache", "RunContext", "derive_seed", "evaluate"]
@@ -130,6 +132,9 @@ class Evaluator:
         self.run_id = uuid.uuid4().hex[:12]
         self._run_recorded = False
         self._latent_samples: set[tuple[str, str, str]] = set()
+        # the dataset's side of the tasks, once for every model: on disk beside a store on disk, else in memory
+        self.dataside = DatasetSideCache.default() if self.store.path not in (None, ":memory:") else DatasetSideCache()
+        self._versions: dict[str, str] | None = None
 
     def _record_run(self) -> None:
         if not self._run_recorded:
@@ -315,8 +320,15 @@ class Evaluator:
             rows = [self._status_row(base, task, "skipped", reason, 0.0)]
             self.store.write_job(rows)
             return rows
+        shared = self._shared_job_key(adapter, base)
+        if shared is not None and not self.force:  # a null baseline's job: the dataset fixes it, so any earlier run's rows are its rows
+            got = self.dataside.peek("baseline-job", shared)
+            if got is not None:
+                rows = [{**r, "run_id": self.run_id} for r in got["rows"]]
+                self.store.write_job(rows, got["artifacts"])
+                return [{**r, "cached": True} for r in rows]
         ctx = RunContext(cache=cache, task=task, seed=seed, device=self.device, n_bootstrap=self.n_bootstrap,
-                         time_limit=self.time_limit)
+                         time_limit=self.time_limit, dataside=self.dataside)
         encode_before = cache.seconds
         t0 = time.perf_counter()
         try:
@@ -346,7 +358,19 @@ class Evaluator:
                 artifacts[f"per_example/{name}"] = score.per_example
         artifacts.update(self._latent_sample(model_fp, cache, task.split))
         self.store.write_job(rows, artifacts)
+        if shared is not None:
+            self.dataside.put("baseline-job", shared, {"rows": rows, "artifacts": artifacts})
         return rows
+
+    def _shared_job_key(self, adapter: Adapter, base: dict[str, Any]) -> dict[str, Any] | None:
+        """For a null baseline (its recipe and the dataset fix its codes), the content address of a
+        job's rows in the dataset-side cache: the store's job key, the library versions that can
+        change a number and the device; ``None`` for any other model."""
+        if type(adapter) not in BASELINES.values():
+            return None
+        if self._versions is None:
+            self._versions = {**library_versions(), "latentbench": _latentbench_version()}
+        return {**{k: base[k] for k in JOB_KEY}, "key_scheme": IDENTITY_SCHEME, "versions": self._versions, "device": self.device}
 
     def _latent_sample(self, model_fp: str, cache: LatentCache, split: str) -> dict[str, np.ndarray]:
         """A small fixed sample of codes, stored once per model, dataset and split, for the report's
@@ -480,6 +504,15 @@ def evaluate(model: Any, tasks: str | Task | Sequence[str | Task] | None = None,
 
 
 # ---------------------------------------------------------------------------------------- helpers
+def _latentbench_version() -> str:
+    from importlib import metadata
+
+    try:
+        return metadata.version("latentbench")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
 _LATENT_KEY_BASES = ("z", "mean", "logvar")
 
 

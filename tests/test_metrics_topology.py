@@ -186,3 +186,45 @@ def test_guards():
         compare_topology(rng.normal(size=(30, 2)), rng.normal(size=(31, 2)), rng=0)
     with pytest.raises(InputValidationError, match="same max_dim"):
         diagram_distances([np.empty((0, 2))], [np.empty((0, 2))] * 2)
+
+
+# ------------------------------------------------------------ the landmark helpers: same numbers, no temporaries
+def _fps_reference(x, m, start):
+    """The max-min sampling written out with NumPy (one (n, d) temporary per landmark)."""
+    idx, dmin = [start], np.sqrt(((x - x[start]) ** 2).sum(axis=1))
+    while len(idx) < m:
+        i = int(np.argmax(dmin))
+        if not dmin[i] > 0:
+            break
+        idx.append(i)
+        dmin = np.minimum(dmin, np.sqrt(((x - x[i]) ** 2).sum(axis=1)))
+    return np.array(idx), float(dmin.max())
+
+
+@pytest.mark.parametrize("kind", ["gaussian", "binary-with-ties", "float32"])
+def test_landmark_helpers_equal_the_numpy_formulas_and_scipy(kind):
+    """farthest_point_sampling picks the landmarks of the plain NumPy formulation (ties: the lowest
+    index, which binary images have in numbers) and covering_radius equals scipy's
+    cdist(x, x[landmarks]).min(axis=1).max()."""
+    from scipy.spatial.distance import cdist
+
+    r = np.random.default_rng(3)
+    x = {"gaussian": lambda: r.normal(size=(600, 300)),
+         "binary-with-ties": lambda: (r.random((600, 256)) < 0.2).astype(np.float64),
+         "float32": lambda: r.normal(size=(600, 50)).astype(np.float32)}[kind]()
+    idx, radius = farthest_point_sampling(x, 60, start=11)
+    ref_idx, ref_radius = _fps_reference(np.asarray(x, dtype=np.float64), 60, 11)
+    np.testing.assert_array_equal(idx, ref_idx)
+    assert radius == pytest.approx(ref_radius, rel=1e-12)
+    x64 = np.asarray(x, dtype=np.float64)
+    assert covering_radius(x, idx[:30]) == cdist(x64, x64[idx[:30]]).min(axis=1).max()
+
+
+def test_farthest_point_sampling_equals_gudhi_without_ties():
+    """On points without distance ties, gudhi's choose_n_farthest_points picks the same points
+    (gudhi breaks ties differently, so binary images are compared with the NumPy formulation above)."""
+    gudhi = pytest.importorskip("gudhi")
+    x = np.random.default_rng(4).normal(size=(500, 40))
+    idx, _ = farthest_point_sampling(x, 50, start=9)
+    theirs = np.asarray(gudhi.subsampling.choose_n_farthest_points(points=x, nb_points=50, starting_point=9))
+    np.testing.assert_array_equal(x[idx], theirs)

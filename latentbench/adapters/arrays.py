@@ -157,6 +157,12 @@ class TorchAdapter(Adapter):
                 self.capabilities = self.capabilities | {Capability.POSTERIOR}
         return self
 
+    @property  # type: ignore[override]
+    def codes_are_posterior_mean(self) -> bool:
+        """True when one call gives codes and posterior: ``encode`` returns ``(mean, logvar)`` (known
+        once bound), or the model has ``posterior`` and no ``encode``; never at a named layer."""
+        return self.layer is None and ("encode" not in self._methods or self._encode_returns_posterior is True)
+
     def _encode_batch(self, x: np.ndarray) -> Any:
         if self.layer is not None:
             return self._run_layer(x)
@@ -169,7 +175,7 @@ class TorchAdapter(Adapter):
         return out
 
     def _posterior_batch(self, x: np.ndarray) -> Any:
-        if "posterior" in self._methods:
+        if "posterior" in self._methods and not ("encode" in self._methods and self._encode_returns_posterior):
             return self._run("posterior", x)
         out = self._run("encode", x)
         if not isinstance(out, (tuple, list)):
@@ -321,6 +327,12 @@ class CallableAdapter(Adapter):
             if _is_pair(out):
                 self.capabilities = self.capabilities | {Capability.POSTERIOR}
         return self
+
+    @property  # type: ignore[override]
+    def codes_are_posterior_mean(self) -> bool:
+        """True when the model has a posterior function only, or an ``encode`` returning
+        ``(mean, logvar)`` and no separate posterior function."""
+        return self._fns["encode"] is None or (self._fns["posterior"] is None and Capability.POSTERIOR in self.capabilities)
 
     def _encode_batch(self, x: np.ndarray) -> Any:
         if self._fns["encode"] is None:

@@ -155,6 +155,11 @@ class Adapter:
     """
 
     kind: str = "base"
+    #: Whether the codes are the posterior mean, so one call (:meth:`posterior_rows`) gives both the
+    #: codes and the posterior and the runner's cache encodes each row once. Adapters set it where
+    #: they know (an ``encode`` returning ``(mean, logvar)``, a model with ``posterior`` only); a
+    #: user's adapter may declare it. ``False``: ``encode`` and ``posterior`` are called separately.
+    codes_are_posterior_mean: bool = False
     #: The kinds of rows the adapter encodes (see the module docstring): ``"arrays"`` and/or ``"items"``.
     inputs: frozenset[str] = frozenset({"arrays"})
 

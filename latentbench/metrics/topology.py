@@ -53,10 +53,11 @@ expansion) raises a ResourceLimitError instead of starting an expansion that wou
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
+from scipy.spatial.distance import cdist
 
 from ..exceptions import InputValidationError, ResourceLimitError, UndefinedMetricWarning
 from ..stats import percentile_interval
@@ -152,9 +153,10 @@ def farthest_point_sampling(x: Any, n_landmarks: int = 300, *, start: int = 0) -
     if e:
         x = np.ldexp(x, -e)
     m = min(n_landmarks, n)
+    x = np.ascontiguousarray(x, dtype=np.float64)  # once, so no call below copies the input
     idx = np.empty(m, dtype=np.int64)
     idx[0] = start
-    dmin = np.sqrt(((x - x[start]) ** 2).sum(axis=1))
+    dmin = _distances_to(x, start)
     last_radius = 0.0
     t = 1
     while t < m:
@@ -164,7 +166,7 @@ def farthest_point_sampling(x: Any, n_landmarks: int = 300, *, start: int = 0) -
         last_radius = float(dmin[i])
         idx[t] = i
         t += 1
-        np.minimum(dmin, np.sqrt(((x - x[i]) ** 2).sum(axis=1)), out=dmin)
+        np.minimum(dmin, _distances_to(x, i), out=dmin)
     radius = float(dmin.max())
     if not radius > 0:
         radius = last_radius
@@ -194,12 +196,21 @@ def covering_radius(x: Any, landmarks: Any) -> float:
     if lm.dtype.kind not in "iu" or (lm.size and (lm.min() < 0 or lm.max() >= len(x))):
         raise InputValidationError(f"landmarks must be row indices of x in [0, {len(x)}), got {lm[:5].tolist()}...")
     lm = lm.astype(np.int64)
-    best = np.full(len(x), np.inf)
-    chunk = max(1, _CHUNK_VALUES // max(len(x) * x.shape[1], 1))
-    for s in range(0, len(lm), chunk):
-        diff = x[None, :, :] - x[lm[s : s + chunk], None, :]
-        np.minimum(best, np.sqrt((diff * diff).sum(axis=2)).min(axis=0), out=best)
-    return float(np.ldexp(best.max(), e))
+    if not len(lm):
+        return float("inf")
+    x = np.ascontiguousarray(x, dtype=np.float64)
+    pts = x[lm]
+    radius = 0.0
+    rows = max(1, _CHUNK_VALUES // max(len(lm), 1))  # a (rows, m) block of distances at a time
+    for s in range(0, len(x), rows):
+        radius = max(radius, float(cdist(x[s : s + rows], pts).min(axis=1).max()))
+    return float(np.ldexp(radius, e))
+
+
+def _distances_to(x: np.ndarray, i: int) -> np.ndarray:
+    """Euclidean distances from row ``i`` of ``x`` (float64, C-contiguous) to every row, ``(n,)``:
+    scipy's ``cdist`` loop, with no ``(n, n_features)`` temporary."""
+    return cdist(x, x[i : i + 1]).ravel()
 
 
 def _scale(points: np.ndarray, normalize: str | None) -> float:
@@ -623,6 +634,20 @@ def landmark_persistence(x: Any, *, landmarks: Any = None, n_landmarks: int = 30
     }
 
 
+def _same_points(x: np.ndarray, z: np.ndarray) -> bool:
+    """Whether ``z`` is ``x`` value for value (then its diagrams are ``x``'s, computed once)."""
+    return z.shape == x.shape and np.array_equal(z, x)
+
+
+def _jsonable(value: Any) -> Any:
+    """A parameter as a JSON value (tuples as lists, numpy numbers as Python numbers) for a memo key."""
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
 def _nan_persistence(max_dim: int, landmarks: np.ndarray) -> dict[str, Any]:
     """The result of :func:`landmark_persistence` for a degenerate point cloud."""
     nan = float("nan")
@@ -634,7 +659,9 @@ def _nan_persistence(max_dim: int, landmarks: np.ndarray) -> dict[str, Any]:
 def compare_topology(x: Any, z: Any, *, n_landmarks: int = 300, max_dim: int = 1, n_draws: int = 5,
                      complex: str = "rips", normalize: str | None = "median", max_edge_length: float | None = 1.0,
                      threshold_factor: float | Sequence[float] = BETTI_FACTORS, confidence: float = 0.95,
-                     rng: Any, backend: str = "auto") -> dict[str, Any]:
+                     rng: Any, backend: str = "auto",
+                     input_side: Callable[[dict[str, Any], Callable[[], dict[str, Any]]], dict[str, Any]] | None = None,
+                     ) -> dict[str, Any]:
     """Compare the persistent homology of input space and latent space on shared landmarks.
 
     For each of ``n_draws`` draws: farthest-point landmarks in ``x`` from a random start; the same
@@ -663,6 +690,11 @@ def compare_topology(x: Any, z: Any, *, n_landmarks: int = 300, max_dim: int = 1
         Source of the starting points (keyword-only, required).
     backend : {"auto", "gudhi", "ripser"}, default="auto"
         Rips engine (see :func:`persistence_diagrams`); reported as ``backend``.
+    input_side : callable, optional
+        A memo for the input space's share of the work (its landmarks, diagrams and Betti numbers,
+        the same for every ``z`` on the same ``x``): called as ``input_side(key, compute)`` with the
+        draws and parameters in ``key``, it returns ``compute()`` or a value an earlier identical
+        call returned (a runner shares it across models). ``None`` computes it here.
 
     Returns
     -------
@@ -692,23 +724,43 @@ def compare_topology(x: Any, z: Any, *, n_landmarks: int = 300, max_dim: int = 1
     check_param(max_dim, "max_dim", low=0, high=3, integer=True)
     gen = check_rng(rng)
     starts = gen.choice(len(x), size=min(n_draws, len(x)), replace=False)
-    rx_all, rz_all = rescale(x, "x"), rescale(z, "z")  # exact powers of two: every number is unchanged
-    constant = [name for name, r in (("x", rx_all), ("z", rz_all)) if r.degenerate]
+    kw = dict(max_dim=max_dim, complex=complex, normalize=normalize, max_edge_length=max_edge_length,
+              threshold_factor=threshold_factor, backend=backend)
+
+    def compute_input_side() -> dict[str, Any]:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", UndefinedMetricWarning)
+            rx_all = rescale(x, "x")  # exact powers of two: every number is unchanged
+            runs_x = []
+            if not rx_all.degenerate:
+                for s in starts:
+                    lm, _ = farthest_point_sampling(rx_all.x, n_landmarks, start=int(s))
+                    runs_x.append(landmark_persistence(x, landmarks=lm, **kw))
+        return {"degenerate": rx_all.degenerate or None, "runs": runs_x,
+                "warnings": [str(w.message) for w in caught if issubclass(w.category, UndefinedMetricWarning)]}
+
+    side_key = {"starts": [int(s) for s in starts], "n_landmarks": int(n_landmarks), **{k: _jsonable(v) for k, v in kw.items()}}
+    rz_all = rescale(z, "z")
+    if rz_all.degenerate:  # nothing is compared: the input side's landmarks and diagrams are not needed
+        side = {"degenerate": rescale(x, "x").degenerate or None, "runs": [], "warnings": []}
+    else:
+        side = input_side(side_key, compute_input_side) if input_side is not None else compute_input_side()
+    constant = {name: why for name, why in (("x", side["degenerate"]), ("z", rz_all.degenerate)) if why}
     if constant:
-        undefined("compare_topology", " and ".join(f"{name} is {rx_all.degenerate if name == 'x' else rz_all.degenerate}"
-                                                   for name in constant) + " after rescaling")
+        undefined("compare_topology", " and ".join(f"{name} is {why}" for name, why in constant.items()) + " after rescaling")
+    else:
+        for message in side["warnings"]:  # the input side's warnings, also when it was computed for another model
+            warnings.warn(message, UndefinedMetricWarning, stacklevel=2)
+    same = _same_points(x, z)  # codes equal to the inputs (the identity): one computation
     runs = []
-    for s in starts:
+    for i, s in enumerate(starts):
         if constant:
             nan_run = _nan_persistence(max_dim, np.empty(0, dtype=np.int64))
             dist = {"bottleneck": [np.nan] * (max_dim + 1), "wasserstein": [np.nan] * (max_dim + 1)}
             runs.append((nan_run, nan_run, dist))
             continue
-        lm, _ = farthest_point_sampling(rx_all.x, n_landmarks, start=int(s))
-        kw = dict(landmarks=lm, max_dim=max_dim, complex=complex, normalize=normalize,
-                  max_edge_length=max_edge_length, threshold_factor=threshold_factor, backend=backend)
-        rx = landmark_persistence(x, **kw)
-        rz = landmark_persistence(z, **kw)
+        rx = side["runs"][i]
+        rz = rx if same else landmark_persistence(z, landmarks=rx["landmarks"], **kw)
         if np.isnan(rx["covering_radius"]) or np.isnan(rz["covering_radius"]):  # a degenerate space
             dist = {"bottleneck": [np.nan] * (max_dim + 1), "wasserstein": [np.nan] * (max_dim + 1)}
         else:

@@ -21,7 +21,7 @@ from ..metrics import topology as topo
 from ..metrics.dimension import GP_MAX_SAMPLES
 from ..metrics.neighborhood import NEIGHBOR_MAX_SAMPLES
 from ..metrics.topology import MAX_LANDMARKS
-from ..metrics.neighbors import drop_duplicates, knn_graph
+from ..metrics.neighbors import KNNGraph, drop_duplicates, knn_graph
 from ..stats import subsample_ci
 from .base import Score, ScoreSpec, Task, TaskOutput
 from .context import RunContext
@@ -34,8 +34,9 @@ __all__ = ["IntrinsicDimension", "NeighbourhoodPreservation", "TopologyPreservat
 MAX_GEOMETRY_SAMPLES = NEIGHBOR_MAX_SAMPLES
 
 
-def _paired_sample(task: Task, data, ctx) -> tuple[np.ndarray, np.ndarray]:  # type: ignore[no-untyped-def]
-    """Inputs (flattened, float64) and codes of at most ``max_samples`` rows of the task's split,
+def _paired_sample(task: Task, data, ctx) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # type: ignore[no-untyped-def]
+    """Inputs (flattened, float64) and codes of at most ``max_samples`` rows of the task's split, and
+    those rows' dataset indices (the key of the input side's share, :meth:`RunContext.dataset_side`),
     refused before any of the superlinear work when that is more than :data:`MAX_GEOMETRY_SAMPLES`."""
     rows = ctx.rows()
     ctx.guard_size(min(len(rows), task.params["max_samples"]), MAX_GEOMETRY_SAMPLES,
@@ -43,7 +44,18 @@ def _paired_sample(task: Task, data, ctx) -> tuple[np.ndarray, np.ndarray]:  # t
     z = ctx.latents()
     pos = ctx.subsample(len(rows), task.params["max_samples"])
     x = data.get_x(rows[pos], flat=True).astype(np.float64)
-    return x, z[pos]
+    return x, z[pos], rows[pos]
+
+
+def _same(x: np.ndarray, z: np.ndarray) -> bool:
+    """Codes equal to the inputs (the identity baseline): the latent side is the input side, exactly."""
+    return x.shape == z.shape and np.array_equal(x, z)
+
+
+def _input_knn(ctx: RunContext, x: np.ndarray, used: np.ndarray, k: int) -> Any:
+    """The inputs' kNN graph, computed once per dataset, rows and ``k`` for every model."""
+    d, i = ctx.dataset_side("knn-input", used, {"k": k}, lambda: tuple(knn_graph(x, k)))
+    return KNNGraph(d, i)
 
 
 class IntrinsicDimension(Task):
@@ -81,10 +93,11 @@ class IntrinsicDimension(Task):
     def run(self, adapter: Adapter, data: Dataset, ctx: RunContext) -> TaskOutput:
         ctx.guard_size(min(len(ctx.rows()), self.params["corrdim_max_samples"]), GP_MAX_SAMPLES,
                        "the correlation dimension's pairwise distances", "corrdim_max_samples")
-        x, z = _paired_sample(self, data, ctx)
+        x, z, used = _paired_sample(self, data, ctx)
         k = self.params["k"]
         ids = lambda a: dim.intrinsic_dimension(a, k=k)  # noqa: E731
-        lat, inp = ids(z), ids(x)
+        inp = ctx.dataset_side("id-input", used, {"k": k}, lambda: ids(x))
+        lat = dict(inp) if _same(x, z) else ids(z)
         ci = subsample_ci(lambda a: {e: ids(a)[e] for e in ("twonn", "mle")}, z, rng=ctx.rng,
                           n_rounds=self.params["ci_rounds"], estimate={"twonn": lat["twonn"], "mle": lat["mle"]})
         cd = dim.correlation_dimension(z, n_max=self.params["corrdim_max_samples"], rng=ctx.rng)
@@ -127,8 +140,9 @@ class NeighbourhoodPreservation(Task):
     param_ranges = {"max_samples": f"[41, {MAX_GEOMETRY_SAMPLES}]", "n_pairs": "[1, 10000000]"}
 
     def run(self, adapter: Adapter, data: Dataset, ctx: RunContext) -> TaskOutput:
-        x, z = _paired_sample(self, data, ctx)
-        knn_x, knn_z = knn_graph(x, 21), knn_graph(z, 21)
+        x, z, used = _paired_sample(self, data, ctx)
+        knn_x = _input_knn(ctx, x, used, 21)
+        knn_z = knn_x if _same(x, z) else knn_graph(z, 21)
         tc = nb.trustworthiness_continuity(x, z, (5, 10, 20), knn_x=knn_x, knn_z=knn_z)
         recall = nb.knn_recall(x, z, 10, knn_x=knn_x, knn_z=knn_z)
         dist = nb.distortion(x, z, n_pairs=self.params["n_pairs"], rng=ctx.rng)
@@ -170,10 +184,11 @@ class TopologyPreservation(Task):
 
     def run(self, adapter: Adapter, data: Dataset, ctx: RunContext) -> TaskOutput:
         ctx.guard_size(self.params["n_landmarks"], MAX_LANDMARKS, "the Rips complexes' landmarks", "n_landmarks")
-        x, z = _paired_sample(self, data, ctx)
+        x, z, used = _paired_sample(self, data, ctx)
         res = topo.compare_topology(x, z, n_landmarks=min(self.params["n_landmarks"], len(z)), max_dim=1,
                                     n_draws=self.params["n_draws"], max_edge_length=self.params["max_edge_length"],
-                                    rng=ctx.rng)
+                                    rng=ctx.rng,
+                                    input_side=lambda key, compute: ctx.dataset_side("topology-input", used, key, compute))
         m = res["n_landmarks"]
         dist = lambda kind, d: Score(res[kind][d]["mean"], res[kind][d]["ci_low"], res[kind][d]["ci_high"], "landmark-draws", n=m)  # noqa: E731
         nan2 = (float("nan"), float("nan"))  # a degenerate space (warned) has no Betti numbers

@@ -361,10 +361,11 @@ class PrivacyAudit(Task):
         """Monte-Carlo ELBO per row: mean over samples of log p(x|z) + log p(z) - log q(z|x)."""
         k = int(self.params["elbo_samples"])
         out = np.zeros(len(rows))
+        mean_all, logvar_all = ctx.posterior_of(rows)  # the run's one encoder pass over these rows
         for s in range(0, len(rows), adapter.batch_size):
             r = rows[s:s + adapter.batch_size]
             x = data.get_x(r)
-            mean, logvar = adapter.posterior(x)
+            mean, logvar = mean_all[s:s + len(r)], logvar_all[s:s + len(r)]
             acc = np.zeros(len(r))
             for _ in range(k):
                 eps = ctx.rng.standard_normal(mean.shape)
