@@ -198,7 +198,7 @@ def _parser() -> argparse.ArgumentParser:
     p = _Parser(prog="latentbench", description="Benchmark and audit latent spaces.",
                 epilog="Exit status: 0 success; 1 a job failed (unless --allow-failures) or an internal error; "
                        "2 a usage error (bad flag, unknown task or model, unreadable file); 3 nothing was measured "
-                       "(every job skipped, or `check` ran no task); 130 interrupted.")
+                       "(every job skipped, `check` ran no task, or `report` found no results); 130 interrupted.")
     p.add_argument("--version", action="version", version=f"latentbench {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -310,6 +310,8 @@ def _parser() -> argparse.ArgumentParser:
     au.add_argument("--force", action="store_true", help="recompute results the store already has")
     _add_iters(au, "bootstrap resamples for intervals", "MAX_BOOTSTRAP", 1000, "--bootstrap")
     au.add_argument("--seed", type=_seed, default=0, help="evaluation seed in [0, 2**32)")
+    au.add_argument("--allow-failures", action="store_true",
+                    help="exit 0 even when an audit task failed (the failures stay in the store and the report)")
     _add_common(au)
     return p
 
@@ -626,8 +628,10 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
     tasks = list(get_suite(args.suite).tasks) if args.suite else None
     data = load_report_data(args.store, models=args.models, tasks=tasks)
-    if not data.rows:
-        raise SystemExit(f"latentbench: error: the store {data.source} has no results" + (" for those models/tasks" if args.models or tasks else ""))
+    if not data.rows:  # nothing to report: exit 3, as a run that measured nothing does
+        print(f"latentbench: error: the store {data.source} has no results" + (" for those models/tasks" if args.models or tasks else ""),
+              file=sys.stderr)
+        return EXIT_NOTHING_MEASURED
     plots = not args.no_plots
     if plots and importlib.util.find_spec("matplotlib") is None:
         plots = False
@@ -713,10 +717,13 @@ def _cmd_audit(args: argparse.Namespace) -> int:
     from .audit import audit
     from .store import ResultStore
 
-    report, _ = audit(args.model, dataset=args.dataset, auxiliary=args.auxiliary, out=args.out, device=args.device,
-                      store=ResultStore(args.store), force=args.force, n_bootstrap=args.bootstrap_iters, seed=args.seed)
+    report, results = audit(args.model, dataset=args.dataset, auxiliary=args.auxiliary, out=args.out, device=args.device,
+                            store=ResultStore(args.store), force=args.force, n_bootstrap=args.bootstrap_iters, seed=args.seed)
     print(report.to_markdown())
-    return 0
+    # the same exit statuses as `run`: 3 if no audit task measured anything, 1 if one failed (unless --allow-failures)
+    rows = list(results.rows)
+    failed = sorted({(r["task"], str(r["model"])) for r in rows if r["status"] == "failed"})
+    return _run_status(rows, sorted({str(r["model"]) for r in rows}), failed, allow_failures=args.allow_failures)
 
 
 COMMANDS = {"list": _cmd_list, "run": _cmd_run, "train": _cmd_train, "check": _cmd_check, "report": _cmd_report,

@@ -356,8 +356,31 @@ def test_report_writes_files_from_the_store_without_recomputing(tmp_path, capsys
 
 def test_report_on_an_empty_store(tmp_path, capsys):
     ResultStore(tmp_path / "empty.db").close()  # a store that exists but holds nothing (a missing one: test_store_open.py)
-    with pytest.raises(SystemExit) as info:
-        main(["report", "--store", str(tmp_path / "empty.db"), "--out", str(tmp_path / "out")])
-    assert info.value.code != 0
-    assert "has no results" in str(info.value.code)
+    assert main(["report", "--store", str(tmp_path / "empty.db"), "--out", str(tmp_path / "out")]) == 3  # nothing to report
+    assert "has no results" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("statuses, flags, expected", [
+    (["ok", "ok"], [], 0),
+    (["ok", "failed"], [], 1),
+    (["ok", "failed"], ["--allow-failures"], 0),
+    (["skipped", "skipped"], [], 3),
+])
+def test_audit_exit_status_follows_run(statuses, flags, expected, tmp_path, monkeypatch, capsys):
+    import latentbench.audit as audit_module
+    from latentbench.results import Results
+
+    class _Report:
+        def to_markdown(self):
+            return "# audit"
+
+    rows = [{"task": f"privacy/t{i}", "model": "m", "status": st, "message": "why", "metric": "x", "is_primary": True}
+            for i, st in enumerate(statuses)]
+    monkeypatch.setattr(audit_module, "audit", lambda *a, **k: (_Report(), Results(rows)))
+    assert main(["audit", "null:random", "--store", str(tmp_path / "s.db"), "--quiet", *flags]) == expected
+    err = capsys.readouterr().err
+    if expected == 1:
+        assert "--allow-failures" in err
+    if expected == 3:
+        assert "nothing was measured" in err
