@@ -311,8 +311,11 @@ def test_cli_audit_writes_markdown_and_html(tmp_path, capsys):
 
 
 def test_cli_audit_of_a_model_on_data_it_was_not_trained_for_says_so(tmp_path, capsys):
-    assert main(["audit", "ref:pca", "--dataset", "fair-census", "--store", str(tmp_path / "r.db"), "--quiet"]) == 0
-    text = capsys.readouterr().out
+    # the report is still written and printed, and the exit status says nothing was measured (as `run` does)
+    assert main(["audit", "ref:pca", "--dataset", "fair-census", "--store", str(tmp_path / "r.db"), "--quiet"]) == 3
+    captured = capsys.readouterr()
+    text = captured.out
+    assert "nothing was measured on ref:pca" in captured.err
     assert "was skipped: ref:pca was trained on 'digits'; this task uses 'fair-census'" in text
     assert "None: no audit task ran" in text
 
