@@ -62,6 +62,18 @@ def _count(flag: str, high_name: str) -> Any:
     return parse
 
 
+def _positive(flag: str, *, zero: bool = False) -> Any:
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            value = float("nan")
+        if not (value >= 0 if zero else value > 0) or value != value or value == float("inf"):
+            raise _arg_error(flag, f"must be a finite number {'>= 0' if zero else '> 0'}, got {text!r}")
+        return value
+    return parse
+
+
 def _seconds(text: str) -> float:
     try:
         value = float(text)
@@ -235,6 +247,16 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--dry-run", action="store_true",
                      help="print the jobs (model x task x seed), which the store already has, which will be skipped and why, "
                           "and an estimate of the time; run nothing, train nothing, write nothing")
+    run.add_argument("--executor", choices=["local", "ray"], default="local",
+                     help="where the jobs run: local (this process, one model after another; the default) or ray (one Ray task "
+                          "per model and dataset, on a local Ray or the cluster at --address; needs the ray extra). The store "
+                          "is written by this process only, each job as it finishes, and the numbers are the same")
+    run.add_argument("--address", default=None, metavar="ADDR",
+                     help="with --executor ray: a running Ray cluster (auto, host:port or ray://host:port); default: start a local Ray")
+    run.add_argument("--cpus-per-unit", type=_positive("--cpus-per-unit"), default=1.0, metavar="N",
+                     help="with --executor ray: CPUs requested per (model, dataset) unit (default 1)")
+    run.add_argument("--gpus-per-unit", type=_positive("--gpus-per-unit", zero=True), default=None, metavar="F",
+                     help="with --executor ray: GPUs requested per unit (default 1 with --device cuda, else 0; fractions share a GPU)")
     run.add_argument("--allow-failures", action="store_true",
                      help="exit 0 even when a job failed (the failures stay in the store and the table)")
     _add_common(run)
@@ -464,14 +486,25 @@ def _cmd_run(args: argparse.Namespace) -> int:
         names += [b for b in _baselines() if b not in names]
     if args.dry_run:
         return _dry_run(args, tasks, names, device)
+    executor = _executor(args, device)
     store = ResultStore(args.store)
     command = _command_line()
     evaluator = Evaluator(tasks, dataset=args.dataset, seeds=args.seeds, device=device, store=store, force=args.force,
                           n_bootstrap=args.bootstrap_iters, time_limit=args.time_limit, command=command,
-                          batch_size=args.batch_size, limit=args.limit)
+                          batch_size=args.batch_size, limit=args.limit, executor=executor)
     t0 = time.perf_counter()
     rows = []
     labels = []
+    if executor != "local":  # every model at once, each loaded on its worker
+        from .runner import ModelSpec
+
+        specs = {}
+        for name in names:
+            margs = args.model_args if args.model_args and not name.startswith(("ref:", "null:")) else None
+            specs[_model_label(name, margs)] = ModelSpec(name, margs, args.dataset)
+        labels = list(specs)
+        rows = evaluator.run(specs).rows
+        names = []
     for name in names:  # one model at a time: a model that cannot load does not stop the others' stored results
         margs = args.model_args if args.model_args and not name.startswith(("ref:", "null:")) else None
         label = _model_label(name, margs)
@@ -494,6 +527,21 @@ def _cmd_run(args: argparse.Namespace) -> int:
     log(f"{len(rows)} results ({n_cached} from the store) in {time.perf_counter() - t0:.1f} s; "
         f"{len(failed)} failed, {len({(r['task'], r['model']) for r in results.skipped})} skipped")
     return _run_status(rows, labels, failed, allow_failures=args.allow_failures)
+
+
+def _executor(args: argparse.Namespace, device: str) -> Any:
+    """``local``, or a RayExecutor from ``--executor ray --address --cpus-per-unit --gpus-per-unit``."""
+    from .exceptions import SpecError
+
+    if args.executor == "local":
+        extra = [f for f, v in (("--address", args.address), ("--gpus-per-unit", args.gpus_per_unit)) if v is not None]
+        if extra or args.cpus_per_unit != 1.0:
+            raise SpecError(f"{', '.join(extra) or '--cpus-per-unit'} applies to --executor ray only; add --executor ray")
+        return "local"
+    from .executors import RayExecutor, import_ray
+
+    import_ray()  # says which command installs it, before anything is loaded
+    return RayExecutor(args.address, cpus_per_unit=args.cpus_per_unit, gpus_per_unit=args.gpus_per_unit, device=device)
 
 
 def _run_status(rows: list[dict[str, Any]], names: list[str], failed: list[tuple[str, str]], *, allow_failures: bool) -> int:
