@@ -102,6 +102,8 @@ class RayExecutor:
         if ray.is_initialized():
             return False
         env = {k: os.environ[k] for k in ("LATENTBENCH_HOME", "OMP_NUM_THREADS", "MKL_NUM_THREADS") if k in os.environ}
+        if self.address:
+            _check_reachable(self.address)
         try:
             if self.address:
                 ray.init(address=self.address, include_dashboard=False, log_to_driver=False,
@@ -150,6 +152,23 @@ class RayExecutor:
                     pass
             if started:
                 ray.shutdown()
+
+
+def _check_reachable(address: str, timeout: float = 5.0) -> None:
+    """A ``host:port`` or ``ray://host:port`` that does not answer: one line at once (Ray itself retries for minutes)."""
+    import socket
+
+    if address == "auto":
+        return
+    hostport = address.removeprefix("ray://")
+    host, _, port = hostport.rpartition(":")
+    if not host or not port.isdigit():
+        raise InputValidationError(f"--address must be auto, host:port or ray://host:port, got {address!r}")
+    try:
+        socket.create_connection((host, int(port)), timeout=timeout).close()
+    except OSError as exc:
+        raise InputValidationError(f"cannot reach a Ray cluster at {address!r} ({exc.strerror or exc}); start one with "
+                                   "`ray start --head` and pass its address, or leave out --address for a local Ray") from exc
 
 
 def _check_serialisable(ray: Any, unit: Any) -> None:

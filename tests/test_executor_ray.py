@@ -167,3 +167,51 @@ def test_plan_groups_jobs_into_units_of_one_model_and_one_dataset():
     assert all(u.evaluator.store is None for u in units)  # workers never get the store
     assert np.all([u.stored == frozenset() for u in units])
     assert JOB_KEY[0] == "model_fp"
+
+
+def test_an_unreachable_address_is_one_line_at_once():
+    from latentbench.executors import _check_reachable
+
+    with pytest.raises(InputValidationError, match="cannot reach a Ray cluster at '127.0.0.1:1'"):
+        _check_reachable("127.0.0.1:1")
+    with pytest.raises(InputValidationError, match="--address must be"):
+        _check_reachable("nowhere")
+
+
+@pytest.mark.slow
+def test_a_driver_killed_with_sigkill_mid_run_resumes_with_only_the_rest(ray_local, tmp_path):
+    """A `latentbench run --executor ray` (its own local Ray) killed with SIGKILL once a job is
+    stored; the rerun reads every stored job and computes only the others."""
+    import signal
+    import sqlite3
+    import subprocess
+    import time
+
+    db = tmp_path / "k.db"
+    models, tasks, seeds = ["null:random", "null:identity"], "intrinsic-dimension/digits,neighbourhood/digits", ["0", "1", "2"]
+    cmd = [sys.executable, "-m", "latentbench.cli", "run", *models, "--tasks", tasks, "--seeds", *seeds, "--no-baselines",
+           "--bootstrap-iters", "50", "--store", str(db), "--device", "cpu", "--executor", "ray", "--quiet"]
+    proc = subprocess.Popen(cmd, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    count = "SELECT COUNT(DISTINCT model_fp || task || seed) FROM results WHERE status='ok'"
+    t0, n = time.time(), 0
+    while n == 0 and time.time() - t0 < 120 and proc.poll() is None:
+        time.sleep(0.2)
+        try:
+            n = sqlite3.connect(db).execute(count).fetchone()[0]
+        except sqlite3.Error:
+            n = 0
+    os.killpg(proc.pid, signal.SIGKILL)  # the driver and the Ray it started, nothing else
+    proc.wait()
+    with sqlite3.connect(db) as conn:
+        stored = conn.execute(count).fetchone()[0]
+    assert 1 <= stored < 12, "the run should be stopped mid-way"
+    res = evaluate({m: m for m in models}, tasks=tasks.split(","), seeds=[0, 1, 2], device="cpu", n_bootstrap=50,
+                   store=str(db), executor="ray", progress=False)
+    with ResultStore(db, create=False) as s:
+        killed_run = s.runs()[0]["run_id"]
+    jobs = {(r["model"], r["task"], r["seed"]) for r in res.rows}
+    # read back from the store: the killed run's rows (the null baselines' other jobs may come from the
+    # dataset-side cache, where the killed run's workers left them, under the new run's id)
+    from_store = {(r["model"], r["task"], r["seed"]) for r in res.rows if r.get("cached") and r["run_id"] == killed_run}
+    assert len(jobs) == 12 and len(from_store) == stored
+    assert {r["status"] for r in res.rows} == {"ok"}
