@@ -267,6 +267,14 @@ def _parser() -> argparse.ArgumentParser:
                     help="training seeds in [0, 2**32), one checkpoint each (default: the spec's seed; --seeds is a deprecated spelling)")
     tr.add_argument("--device", default="auto", help="auto, cpu or cuda")
     tr.add_argument("--force", action="store_true", help="retrain even if a checkpoint is cached")
+    tr.add_argument("--executor", choices=["local", "ray"], default="local",
+                    help="local (one after another, the default) or ray: each model and seed a Ray task; checkpoints "
+                         "come back to this machine's cache with their fingerprints (needs the ray extra)")
+    tr.add_argument("--address", default=None, metavar="ADDR", help="with --executor ray: a running Ray cluster (default: a local Ray)")
+    tr.add_argument("--cpus-per-unit", type=_positive("--cpus-per-unit"), default=1.0, metavar="N",
+                    help="with --executor ray: CPUs per training (default 1)")
+    tr.add_argument("--gpus-per-unit", type=_positive("--gpus-per-unit", zero=True), default=None, metavar="F",
+                    help="with --executor ray: GPUs per training (default 1 with --device cuda, else 0)")
     _add_common(tr)
 
     ck = sub.add_parser("check", help="check that a model's adapter is sound before a long run")
@@ -617,6 +625,9 @@ def _cmd_train(args: argparse.Namespace) -> int:
         else:
             refs.append(r)
     rows = []
+    executor = _executor(args, device)
+    if executor != "local":
+        return _train_on(executor, refs, args, device)
     for name in refs:
         for seed in args.seeds or [None]:
             _, meta = train_reference(name, seed=seed, device=device, force=args.force)
@@ -625,6 +636,32 @@ def _cmd_train(args: argparse.Namespace) -> int:
                          ", ".join(f"{k}={v:.4g}" for k, v in final.items() if k != "epoch"), meta["fingerprint"]))
     _table(["model", "seed", "device", "seconds", "final", "fingerprint"], rows)
     return 0
+
+
+def _train_on(executor: Any, refs: list[str], args: argparse.Namespace, device: str) -> int:
+    """``train --executor ray``: every (model, seed) a unit; each checkpoint is written into this
+    machine's cache as it arrives; a failed one is reported and the others go on (exit 1)."""
+    from .executors import unit_failure_reason
+    from .models.zoo import get_reference_spec, keep_trained, train_unit
+    from .paths import latentbench_home
+
+    for name in refs:
+        get_reference_spec(name)  # an unknown name is one line before anything starts
+    jobs = [(name, seed, device, bool(args.force), str(latentbench_home())) for name in refs for seed in (args.seeds or [None])]
+    rows, failed = [], 0
+    for i, got in executor.map_units(train_unit, jobs):
+        name, seed = jobs[i][0], jobs[i][1]
+        if isinstance(got, BaseException):
+            failed += 1
+            rows.append((name, str(seed if seed is not None else "default"), device, "-", f"FAILED: {unit_failure_reason(got)}", "-"))
+            continue
+        keep_trained(got)
+        meta = got["meta"]
+        final = meta.get("final", {})
+        rows.append((name, str(meta["seed"]), meta["device"], f"{meta['train_seconds']:.1f}",
+                     ", ".join(f"{k}={v:.4g}" for k, v in final.items() if k != "epoch"), meta["fingerprint"]))
+    _table(["model", "seed", "device", "seconds", "final", "fingerprint"], rows)
+    return 1 if failed else 0
 
 
 def _cmd_check(args: argparse.Namespace) -> int:

@@ -174,8 +174,8 @@ def _check_reachable(address: str, timeout: float = 5.0) -> None:
 def _check_serialisable(ray: Any, unit: Any) -> None:
     """A model Ray cannot ship to a worker: one line naming it and the fix (a spec string)."""
     try:
-        ray.cloudpickle.dumps(unit.model)
+        ray.cloudpickle.dumps(getattr(unit, "model", unit))
     except Exception as exc:  # noqa: BLE001 - any pickling error
         raise InputValidationError(
-            f"model {unit.label!r} cannot be sent to Ray workers ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}); "
+            f"model {getattr(unit, 'label', unit)!r} cannot be sent to Ray workers ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}); "
             "pass it as a spec string instead ('package.module:factory', 'ref:NAME', 'latents.npz')") from exc

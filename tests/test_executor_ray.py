@@ -215,3 +215,29 @@ def test_a_driver_killed_with_sigkill_mid_run_resumes_with_only_the_rest(ray_loc
     from_store = {(r["model"], r["task"], r["seed"]) for r in res.rows if r.get("cached") and r["run_id"] == killed_run}
     assert len(jobs) == 12 and len(from_store) == stored
     assert {r["status"] for r in res.rows} == {"ok"}
+
+
+def test_train_on_ray_writes_each_checkpoint_with_the_fingerprint_of_a_local_training(ray_local, tmp_path, monkeypatch, capsys):
+    from latentbench.models.zoo import cached_metadata, get_reference_spec, train_reference
+
+    spec = get_reference_spec("pca")
+    assert main(["train", "pca", "--seeds", "0", "1", "--executor", "ray", "--quiet"]) == 0
+    on_ray = {m["seed"]: m["fingerprint"] for m in cached_metadata(spec)}
+    assert set(on_ray) == {0, 1}
+    monkeypatch.setenv("LATENTBENCH_HOME", str(tmp_path / "local-home"))
+    assert {s: train_reference("pca", seed=s)[1]["fingerprint"] for s in (0, 1)} == on_ray
+    assert main(["train", "no-such-reference", "--executor", "ray", "--quiet"]) == 2
+
+
+def test_keep_trained_copies_a_checkpoint_trained_elsewhere_byte_for_byte(tmp_path):
+    from latentbench.models.zoo import cached_metadata, get_reference_spec, keep_trained, load_reference, train_unit
+
+    (got,) = list(train_unit(("pca", 0, "cpu", False, str(tmp_path / "worker-home"))))
+    spec = get_reference_spec("pca")
+    assert cached_metadata(spec) == []  # the driver's cache (this test's LATENTBENCH_HOME) has nothing yet
+    keep_trained(got)
+    (meta,) = cached_metadata(spec)
+    assert meta["fingerprint"] == got["meta"]["fingerprint"]
+    keep_trained(got)  # again: the same bytes are left alone
+    _, loaded = load_reference("pca", train=False)  # read from the driver's cache, nothing trained here
+    assert loaded["fingerprint"] == got["meta"]["fingerprint"]
