@@ -443,6 +443,8 @@ class Evaluator:
             unit = units[i]
             if isinstance(event, BaseException):  # the unit stopped: every job it had not finished is failed
                 reason = unit_failure_reason(event)
+                if self.on_error == "raise":
+                    raise TaskFailedError(f"model {unit.label!r} failed on dataset {unit.tasks[0].dataset!r}: {reason}") from event
                 log(f"  unit {unit.label} on {unit.tasks[0].dataset} failed: {reason}")
                 for task in unit.tasks:
                     for seed in unit.seeds:

@@ -241,3 +241,11 @@ def test_keep_trained_copies_a_checkpoint_trained_elsewhere_byte_for_byte(tmp_pa
     keep_trained(got)  # again: the same bytes are left alone
     _, loaded = load_reference("pca", train=False)  # read from the driver's cache, nothing trained here
     assert loaded["fingerprint"] == got["meta"]["fingerprint"]
+
+
+def test_on_error_raise_stops_a_ray_run_at_the_first_failed_unit(ray_local):
+    from latentbench.exceptions import TaskFailedError
+
+    with pytest.raises(TaskFailedError, match="no_such_package_xyz"):
+        evaluate({"broken": "no_such_package_xyz.models:factory"}, tasks=TASKS[:1], device="cpu", limit=LIMIT,
+                 executor="ray", on_error="raise", progress=False)
