@@ -62,6 +62,18 @@ def _count(flag: str, high_name: str) -> Any:
     return parse
 
 
+def _positive(flag: str, *, zero: bool = False) -> Any:
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            value = float("nan")
+        if not (value >= 0 if zero else value > 0) or value != value or value == float("inf"):
+            raise _arg_error(flag, f"must be a finite number {'>= 0' if zero else '> 0'}, got {text!r}")
+        return value
+    return parse
+
+
 def _seconds(text: str) -> float:
     try:
         value = float(text)
@@ -235,6 +247,16 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--dry-run", action="store_true",
                      help="print the jobs (model x task x seed), which the store already has, which will be skipped and why, "
                           "and an estimate of the time; run nothing, train nothing, write nothing")
+    run.add_argument("--executor", choices=["local", "ray"], default="local",
+                     help="where the jobs run: local (this process, one model after another; the default) or ray (one Ray task "
+                          "per model and dataset, on a local Ray or the cluster at --address; needs the ray extra). The store "
+                          "is written by this process only, each job as it finishes, and the numbers are the same")
+    run.add_argument("--address", default=None, metavar="ADDR",
+                     help="with --executor ray: a running Ray cluster (auto, host:port or ray://host:port); default: start a local Ray")
+    run.add_argument("--cpus-per-unit", type=_positive("--cpus-per-unit"), default=1.0, metavar="N",
+                     help="with --executor ray: CPUs requested per (model, dataset) unit (default 1)")
+    run.add_argument("--gpus-per-unit", type=_positive("--gpus-per-unit", zero=True), default=None, metavar="F",
+                     help="with --executor ray: GPUs requested per unit (default 1 with --device cuda, else 0; fractions share a GPU)")
     run.add_argument("--allow-failures", action="store_true",
                      help="exit 0 even when a job failed (the failures stay in the store and the table)")
     _add_common(run)
@@ -245,6 +267,14 @@ def _parser() -> argparse.ArgumentParser:
                     help="training seeds in [0, 2**32), one checkpoint each (default: the spec's seed; --seeds is a deprecated spelling)")
     tr.add_argument("--device", default="auto", help="auto, cpu or cuda")
     tr.add_argument("--force", action="store_true", help="retrain even if a checkpoint is cached")
+    tr.add_argument("--executor", choices=["local", "ray"], default="local",
+                    help="local (one after another, the default) or ray: each model and seed a Ray task; checkpoints "
+                         "come back to this machine's cache with their fingerprints (needs the ray extra)")
+    tr.add_argument("--address", default=None, metavar="ADDR", help="with --executor ray: a running Ray cluster (default: a local Ray)")
+    tr.add_argument("--cpus-per-unit", type=_positive("--cpus-per-unit"), default=1.0, metavar="N",
+                    help="with --executor ray: CPUs per training (default 1)")
+    tr.add_argument("--gpus-per-unit", type=_positive("--gpus-per-unit", zero=True), default=None, metavar="F",
+                    help="with --executor ray: GPUs per training (default 1 with --device cuda, else 0)")
     _add_common(tr)
 
     ck = sub.add_parser("check", help="check that a model's adapter is sound before a long run")
@@ -466,14 +496,25 @@ def _cmd_run(args: argparse.Namespace) -> int:
         names += [b for b in _baselines() if b not in names]
     if args.dry_run:
         return _dry_run(args, tasks, names, device)
+    executor = _executor(args, device)
     store = ResultStore(args.store)
     command = _command_line()
     evaluator = Evaluator(tasks, dataset=args.dataset, seeds=args.seeds, device=device, store=store, force=args.force,
                           n_bootstrap=args.bootstrap_iters, time_limit=args.time_limit, command=command,
-                          batch_size=args.batch_size, limit=args.limit)
+                          batch_size=args.batch_size, limit=args.limit, executor=executor)
     t0 = time.perf_counter()
     rows = []
     labels = []
+    if executor != "local":  # every model at once, each loaded on its worker
+        from .runner import ModelSpec
+
+        specs = {}
+        for name in names:
+            margs = args.model_args if args.model_args and not name.startswith(("ref:", "null:")) else None
+            specs[_model_label(name, margs)] = ModelSpec(name, margs, args.dataset)
+        labels = list(specs)
+        rows = evaluator.run(specs).rows
+        names = []
     for name in names:  # one model at a time: a model that cannot load does not stop the others' stored results
         margs = args.model_args if args.model_args and not name.startswith(("ref:", "null:")) else None
         label = _model_label(name, margs)
@@ -496,6 +537,21 @@ def _cmd_run(args: argparse.Namespace) -> int:
     log(f"{len(rows)} results ({n_cached} from the store) in {time.perf_counter() - t0:.1f} s; "
         f"{len(failed)} failed, {len({(r['task'], r['model']) for r in results.skipped})} skipped")
     return _run_status(rows, labels, failed, allow_failures=args.allow_failures)
+
+
+def _executor(args: argparse.Namespace, device: str) -> Any:
+    """``local``, or a RayExecutor from ``--executor ray --address --cpus-per-unit --gpus-per-unit``."""
+    from .exceptions import SpecError
+
+    if args.executor == "local":
+        extra = [f for f, v in (("--address", args.address), ("--gpus-per-unit", args.gpus_per_unit)) if v is not None]
+        if extra or args.cpus_per_unit != 1.0:
+            raise SpecError(f"{', '.join(extra) or '--cpus-per-unit'} applies to --executor ray only; add --executor ray")
+        return "local"
+    from .executors import RayExecutor, import_ray
+
+    import_ray()  # says which command installs it, before anything is loaded
+    return RayExecutor(args.address, cpus_per_unit=args.cpus_per_unit, gpus_per_unit=args.gpus_per_unit, device=device)
 
 
 def _run_status(rows: list[dict[str, Any]], names: list[str], failed: list[tuple[str, str]], *, allow_failures: bool) -> int:
@@ -571,6 +627,9 @@ def _cmd_train(args: argparse.Namespace) -> int:
         else:
             refs.append(r)
     rows = []
+    executor = _executor(args, device)
+    if executor != "local":
+        return _train_on(executor, refs, args, device)
     for name in refs:
         for seed in args.seeds or [None]:
             _, meta = train_reference(name, seed=seed, device=device, force=args.force)
@@ -579,6 +638,32 @@ def _cmd_train(args: argparse.Namespace) -> int:
                          ", ".join(f"{k}={v:.4g}" for k, v in final.items() if k != "epoch"), meta["fingerprint"]))
     _table(["model", "seed", "device", "seconds", "final", "fingerprint"], rows)
     return 0
+
+
+def _train_on(executor: Any, refs: list[str], args: argparse.Namespace, device: str) -> int:
+    """``train --executor ray``: every (model, seed) a unit; each checkpoint is written into this
+    machine's cache as it arrives; a failed one is reported and the others go on (exit 1)."""
+    from .executors import unit_failure_reason
+    from .models.zoo import get_reference_spec, keep_trained, train_unit
+    from .paths import latentbench_home
+
+    for name in refs:
+        get_reference_spec(name)  # an unknown name is one line before anything starts
+    jobs = [(name, seed, device, bool(args.force), str(latentbench_home())) for name in refs for seed in (args.seeds or [None])]
+    rows, failed = [], 0
+    for i, got in executor.map_units(train_unit, jobs):
+        name, seed = jobs[i][0], jobs[i][1]
+        if isinstance(got, BaseException):
+            failed += 1
+            rows.append((name, str(seed if seed is not None else "default"), device, "-", f"FAILED: {unit_failure_reason(got)}", "-"))
+            continue
+        keep_trained(got)
+        meta = got["meta"]
+        final = meta.get("final", {})
+        rows.append((name, str(meta["seed"]), meta["device"], f"{meta['train_seconds']:.1f}",
+                     ", ".join(f"{k}={v:.4g}" for k, v in final.items() if k != "epoch"), meta["fingerprint"]))
+    _table(["model", "seed", "device", "seconds", "final", "fingerprint"], rows)
+    return 1 if failed else 0
 
 
 def _cmd_check(args: argparse.Namespace) -> int:

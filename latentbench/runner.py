@@ -13,7 +13,8 @@ import time
 import traceback
 import uuid
 import warnings
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -24,12 +25,14 @@ from .artifacts import latent_sample_artifacts
 from .data import load_dataset
 from .data.base import Dataset, hash_json
 from .data.binding import binding_problem
+from .executors import Executor, make_executor, unit_failure_reason
 from .exceptions import (
     AdapterError, CapabilityError, InputValidationError, LatentBenchError, MissingOptionalDependencyError, NotApplicableError,
     TaskFailedError, UndefinedMetricWarning,
 )
 from .identity import IDENTITY_SCHEME
 from .models.baselines import BASELINES
+from .paths import latentbench_home
 from .progress import log, progress
 from .provenance import git_commit, hostname, library_versions
 from .results import Results
@@ -41,7 +44,7 @@ from .tasks.context import LatentCache, RunContext, derive_seed
 from .tasks.dataside import DatasetSideCache
 from .tasks.registry import resolve_tasks, retarget_task
 
-__all__ = ["Evaluator", "LatentCache", "RunContext", "derive_seed", "evaluate"]
+__all__ = ["Evaluator", "LatentCache", "ModelSpec", "RunContext", "Unit", "compute_unit", "derive_seed", "evaluate"]
 
 
 class _BindFailure(str):
@@ -95,12 +98,18 @@ class Evaluator:
         ``<task>[limit=N]`` and its dataset has another fingerprint.
     progress : bool, default=True
         Show a progress bar of the jobs (on stderr; nothing when messages are silenced).
+    executor : {"local", "ray"} or RayExecutor, default="local"
+        Where jobs run: ``"local"`` in this process, one model after another; ``"ray"`` (or a
+        :class:`~latentbench.executors.RayExecutor` with an address and resources) as one Ray task per
+        (model, dataset) unit. The driver alone writes the store, each job as it arrives, and the
+        numbers are the same (see :func:`compute_unit`).
     """
 
     def __init__(self, tasks: Sequence[Task], *, dataset: str | Dataset | None = None, seeds: Iterable[int] = (0,), device: str = "auto",
                  store: ResultStore | str | None = None, force: bool = False, n_bootstrap: int = 1000,
                  on_error: str = "record", time_limit: float | None = None, command: str | None = None,
-                 batch_size: int | None = None, limit: int | None = None, progress: bool = True) -> None:
+                 batch_size: int | None = None, limit: int | None = None, progress: bool = True,
+                 executor: str | Executor = "local") -> None:
         if on_error not in ("record", "raise"):
             raise InputValidationError(f"'on_error' must be 'record' or 'raise', got {on_error!r}")
         seeds = list(seeds) if not isinstance(seeds, (int, np.integer)) else [seeds]
@@ -135,6 +144,12 @@ class Evaluator:
         # the dataset's side of the tasks, once for every model: on disk beside a store on disk, else in memory
         self.dataside = DatasetSideCache.default() if self.store.path not in (None, ":memory:") else DatasetSideCache()
         self._versions: dict[str, str] | None = None
+        self.executor = make_executor(executor)
+        if self.executor is not None and getattr(self.executor, "device", "") is None:
+            self.executor.device = self.device  # a GPU per unit when the run is on cuda
+        # set on a worker's copy only (see compute_unit): events instead of store writes, and what is stored already
+        self._events: list[tuple[Any, ...]] | None = None
+        self._stored: frozenset[tuple[Any, ...]] = frozenset()
 
     def _record_run(self) -> None:
         if not self._run_recorded:
@@ -154,6 +169,8 @@ class Evaluator:
         return self._limited[dataset.fingerprint]
 
     def _adapter(self, name: str, model: Any) -> Adapter:
+        if isinstance(model, ModelSpec):
+            model = model.load(self.device)
         adapter = adapt(model, name=name, device=self.device)
         adapter.to(self.device)
         if self.batch_size is not None:
@@ -168,6 +185,8 @@ class Evaluator:
         """
         models = _as_model_mapping(models)
         self._record_run()
+        if self.executor is not None:
+            return self._run_units(models)
         rows: list[dict[str, Any]] = []
         n_jobs = len(models) * len(self.tasks) * len(self.seeds)
         bar = progress(range(n_jobs), total=n_jobs, desc="jobs", unit="job") if self.show_progress else iter(range(n_jobs))
@@ -218,6 +237,13 @@ class Evaluator:
 
     def _run_model(self, adapter: Adapter, bar: Any) -> list[dict[str, Any]]:
         rows: list[dict[str, Any]] = []
+        for job_rows in self._jobs(adapter):
+            next(bar, None)
+            rows += job_rows
+        return rows
+
+    def _jobs(self, adapter: Adapter) -> Iterator[list[dict[str, Any]]]:
+        """Each job's rows (task x seed, in order) of one model, as each finishes."""
         state = adapter.fingerprint()  # once per run: a model whose weights changed since the last run gets a new one
         caches: dict[str, LatentCache] = {}
         identities: dict[str, tuple[str, str | None]] = {}
@@ -225,7 +251,8 @@ class Evaluator:
             try:
                 dataset = self._dataset_for(task)
             except MissingOptionalDependencyError as exc:  # the text datasets without the text extra: a skip
-                rows += self._unavailable(adapter, state, task, str(exc), bar)
+                for seed in self.seeds:
+                    yield self._unavailable(adapter, state, task, seed, str(exc))
                 continue
             if dataset.fingerprint not in caches:
                 caches[dataset.fingerprint] = LatentCache(adapter, dataset)
@@ -235,11 +262,9 @@ class Evaluator:
                 identities[dataset.fingerprint] = self._identify(adapter, dataset, state, bind_error)
             model_fp, identity_error = identities[dataset.fingerprint]
             for seed in self.seeds:
-                next(bar, None)
-                rows += self._run_job(adapter, model_fp, state, task, dataset, cache, seed, bind_error or identity_error)
-        return rows
+                yield self._run_job(adapter, model_fp, state, task, dataset, cache, seed, bind_error or identity_error)
 
-    def _unavailable(self, adapter: Adapter, state: str, task: Task, reason: str, bar: Any) -> list[dict[str, Any]]:
+    def _unavailable(self, adapter: Adapter, state: str, task: Task, seed: int, reason: str) -> list[dict[str, Any]]:
         """Skipped rows for a task whose dataset cannot be loaded without an optional extra (the message
         names the install command); keyed on the dataset's name and parameters, as there is no data
         to fingerprint."""
@@ -248,16 +273,12 @@ class Evaluator:
         dataset_fp = "unavailable-" + hash_json({"dataset": task.dataset, "params": task.dataset_params})[:4]
         model_fp = combine_digests(state, dataset_fp, "unavailable")
         params = {"estimator": task.estimator(adapter), "dataset_params": task.dataset_params}
-        rows = []
-        for seed in self.seeds:
-            next(bar, None)
-            base = {"model_fp": model_fp, "task": task.name, "task_version": task.version, "params_hash": hash_json(params)[:16],
-                    "split_fp": dataset_fp, "seed": seed, "model": adapter.name, "family": task.family, "dataset": task.dataset,
-                    "dataset_fp": dataset_fp, "split": task.split, "params": params, "run_id": self.run_id,
-                    "model_id": state, "key_scheme": IDENTITY_SCHEME}
-            row = self._status_row(base, task, "skipped", reason, 0.0)
-            self.store.write_job([row])
-            rows.append(row)
+        base = {"model_fp": model_fp, "task": task.name, "task_version": task.version, "params_hash": hash_json(params)[:16],
+                "split_fp": dataset_fp, "seed": seed, "model": adapter.name, "family": task.family, "dataset": task.dataset,
+                "dataset_fp": dataset_fp, "split": task.split, "params": params, "run_id": self.run_id,
+                "model_id": state, "key_scheme": IDENTITY_SCHEME}
+        rows = [self._status_row(base, task, "skipped", reason, 0.0)]
+        self._write(rows)
         return rows
 
     def _identify(self, adapter: Adapter, dataset: Dataset, state: str, bind_error: str | None) -> tuple[str, str | None]:
@@ -272,7 +293,7 @@ class Evaluator:
         except (AdapterError, CapabilityError) as exc:
             return (combine_digests(state, dataset.fingerprint, "probe-failed"),
                     _BindFailure(f"cannot run {adapter.name!r} on the probe rows of {dataset.name!r}: {exc}"))
-        self.store.add_model(model_fp, adapter.name, adapter.kind, {
+        self._add_model(model_fp, adapter.name, adapter.kind, {
             **adapter.describe(fingerprint=state), "dataset": dataset.name, "dataset_fp": dataset.fingerprint,
             "probe": probe, "key_scheme": IDENTITY_SCHEME})
         return model_fp, None
@@ -309,23 +330,26 @@ class Evaluator:
     def _run_job(self, adapter: Adapter, model_fp: str, state: str, task: Task, dataset: Dataset, cache: LatentCache,
                  seed: int, bind_error: str | None) -> list[dict[str, Any]]:
         base = self._job_base(adapter, model_fp, state, task, dataset, seed)
-        if not self.force and self.store.job_status(base) == "ok":
+        if not self.force and self._is_stored(base):
+            if self._events is not None:  # on a worker: the driver reads the stored rows
+                self._events.append(("cached", {k: base[k] for k in JOB_KEY}, adapter.name))
+                return [{**base, "cached": True}]
             return [{**r, "model": adapter.name, "cached": True} for r in self.store.job_rows(base)]
         if isinstance(bind_error, _BindFailure):
             rows = [self._status_row(base, task, "failed", str(bind_error), 0.0)]
-            self.store.write_job(rows)
+            self._write(rows)
             return rows
         reason = bind_error or task.skip_reason(adapter, dataset)
         if reason:
             rows = [self._status_row(base, task, "skipped", reason, 0.0)]
-            self.store.write_job(rows)
+            self._write(rows)
             return rows
         shared = self._shared_job_key(adapter, base)
         if shared is not None and not self.force:  # a null baseline's job: the dataset fixes it, so any earlier run's rows are its rows
             got = self.dataside.peek("baseline-job", shared)
             if got is not None:
                 rows = [{**r, "run_id": self.run_id} for r in got["rows"]]
-                self.store.write_job(rows, got["artifacts"])
+                self._write([{**r, "cached": True} for r in rows] if self._events is not None else rows, got["artifacts"])
                 return [{**r, "cached": True} for r in rows]
         ctx = RunContext(cache=cache, task=task, seed=seed, device=self.device, n_bootstrap=self.n_bootstrap,
                          time_limit=self.time_limit, dataside=self.dataside)
@@ -341,7 +365,7 @@ class Evaluator:
             raise
         except NotApplicableError as exc:  # found while running (no input arrays, words out of vocabulary): a skip
             rows = [self._status_row(base, task, "skipped", str(exc), time.perf_counter() - t0)]
-            self.store.write_job(rows)
+            self._write(rows)
             return rows
         except Exception as exc:
             seconds = time.perf_counter() - t0
@@ -350,17 +374,119 @@ class Evaluator:
             detail = "" if isinstance(exc, LatentBenchError) else _where(exc)
             rows = [self._status_row(base, task, "failed", _one_line(exc) + detail, seconds)]
             log(f"  {task.name} failed on {adapter.name}: {_one_line(exc)}")
-            self.store.write_job(rows)
+            self._write(rows)
             return rows
         artifacts = dict(output.artifacts)
         for name, score in output.scores.items():
             if score.per_example is not None:
                 artifacts[f"per_example/{name}"] = score.per_example
         artifacts.update(self._latent_sample(model_fp, cache, task.split))
-        self.store.write_job(rows, artifacts)
+        self._write(rows, artifacts)
         if shared is not None:
             self.dataside.put("baseline-job", shared, {"rows": rows, "artifacts": artifacts})
         return rows
+
+    # ------------------------------------------------------------------ where results go: store or driver
+    def _write(self, rows: list[dict[str, Any]], artifacts: Mapping[str, np.ndarray] | None = None) -> None:
+        """A finished job: written to the store at once, or (on a worker) handed to the driver."""
+        if self._events is not None:
+            self._events.append(("job", rows, dict(artifacts or {})))
+        else:
+            self.store.write_job(rows, artifacts)
+
+    def _add_model(self, model_fp: str, name: str, kind: str, description: Mapping[str, Any]) -> None:
+        if self._events is not None:
+            self._events.append(("model", model_fp, name, kind, dict(description)))
+        else:
+            self.store.add_model(model_fp, name, kind, description)
+
+    def _is_stored(self, base: Mapping[str, Any]) -> bool:
+        if self._events is not None:
+            return tuple(base[k] for k in JOB_KEY) in self._stored
+        return self.store.job_status(base) == "ok"
+
+    # ------------------------------------------------------------------ plan / compute / persist
+    def _plan_units(self, models: Mapping[Any, Any]) -> list[Unit]:
+        """Plan (driver): one unit per (model, dataset), the tasks that share its encoding pass, and the
+        keys of the jobs the store already has (the worker skips those and the driver reads them)."""
+        groups: dict[str, list[Task]] = {}
+        for task in self.tasks:
+            groups.setdefault(hash_json({"dataset": task.dataset, "params": task.dataset_params}), []).append(task)
+        units = []
+        for label, model in models.items():
+            name = label if label is not None else (model.spec if isinstance(model, ModelSpec) else None)
+            for tasks in groups.values():
+                stored = frozenset() if self.force else self.store.ok_job_keys(t.name for t in tasks)
+                units.append(Unit(label=name, model=model, tasks=tuple(tasks), seeds=tuple(self.seeds), stored=stored,
+                                  evaluator=self._worker_copy(tasks)))
+        return units
+
+    def _worker_copy(self, tasks: Sequence[Task]) -> Evaluator:
+        """What a worker needs of this evaluator: its options and these tasks; no store, no executor."""
+        import copy
+
+        w = copy.copy(self)
+        w.tasks, w.store, w.executor, w._limited, w._latent_samples = list(tasks), None, None, {}, set()
+        w._dataside_folder = None if self.dataside.folder is None else str(self.dataside.folder)
+        w._home = str(latentbench_home())
+        w.dataside = None
+        return w
+
+    def _run_units(self, models: Mapping[Any, Any]) -> Results:
+        """Persist (driver): run the planned units on the executor and write each job as it arrives."""
+        units = self._plan_units(models)
+        n_jobs = sum(len(u.tasks) * len(u.seeds) for u in units)
+        bar = progress(range(n_jobs), total=n_jobs, desc="jobs", unit="job") if self.show_progress else iter(range(n_jobs))
+        done: list[set[tuple[str, int]]] = [set() for _ in units]
+        rows: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+        for i, event in self.executor.map_units(compute_unit, units):
+            unit = units[i]
+            if isinstance(event, BaseException):  # the unit stopped: every job it had not finished is failed
+                reason = unit_failure_reason(event)
+                if self.on_error == "raise":
+                    raise TaskFailedError(f"model {unit.label!r} failed on dataset {unit.tasks[0].dataset!r}: {reason}") from event
+                log(f"  unit {unit.label} on {unit.tasks[0].dataset} failed: {reason}")
+                for task in unit.tasks:
+                    for seed in unit.seeds:
+                        if (task.name, seed) not in done[i]:
+                            got = self._unit_failed_rows(unit, task, seed, reason)
+                            self.store.write_job(got)
+                            rows[tuple(got[0][k] for k in JOB_KEY)] = got
+                            done[i].add((task.name, seed))
+                            next(bar, None)
+                continue
+            kind = event[0]
+            if kind == "model":
+                self.store.add_model(*event[1:])
+                continue
+            if kind == "cached":
+                key = event[1]
+                got = [{**r, "model": event[2], "cached": True} for r in self.store.job_rows(key)]
+            else:
+                got, artifacts = event[1], event[2]
+                self.store.write_job([{k: v for k, v in r.items() if k != "cached"} for r in got], artifacts)
+                key = {k: got[0][k] for k in JOB_KEY}
+                if any(r.get("cached") for r in got):  # a null baseline's rows reused from the dataset-side cache
+                    got = [{**r, "cached": True} for r in got]
+            done[i].add((key["task"], int(key["seed"])))
+            rows[tuple(key[k] for k in JOB_KEY)] = got
+            next(bar, None)
+        for _ in bar:  # drain the bar
+            pass
+        return Results([r for got in rows.values() for r in got], store_path=self.store.path)
+
+    def _unit_failed_rows(self, unit: Unit, task: Task, seed: int, reason: str) -> list[dict[str, Any]]:
+        """A failed row for a job of a unit that stopped before it (the model did not load, the worker
+        died twice): keyed on the model's name and the dataset's reference, as no identity is known."""
+        from .identity import combine_digests
+
+        dataset_fp = "unit-" + hash_json({"dataset": task.dataset, "params": task.dataset_params})[:8]
+        params = {"dataset_params": task.dataset_params, "unit_failed": True}
+        base = {"model_fp": combine_digests(str(unit.label), dataset_fp, "unit-failed"), "task": task.name,
+                "task_version": task.version, "params_hash": hash_json(params)[:16], "split_fp": dataset_fp, "seed": seed,
+                "model": unit.label, "family": task.family, "dataset": task.dataset, "dataset_fp": dataset_fp,
+                "split": task.split, "params": params, "run_id": self.run_id, "model_id": None, "key_scheme": IDENTITY_SCHEME}
+        return [self._status_row(base, task, "failed", reason, 0.0)]
 
     def _shared_job_key(self, adapter: Adapter, base: dict[str, Any]) -> dict[str, Any] | None:
         """For a null baseline (its recipe and the dataset fix its codes), the content address of a
@@ -432,7 +558,7 @@ def evaluate(model: Any, tasks: str | Task | Sequence[str | Task] | None = None,
              dataset: str | Dataset | None = None, seeds: Iterable[int] = (0,), device: str = "auto",
              store: ResultStore | str | None = None, force: bool = False, name: str | None = None,
              n_bootstrap: int = 1000, on_error: str = "record", batch_size: int | None = None,
-             limit: int | None = None, progress: bool = True) -> Results:
+             limit: int | None = None, progress: bool = True, executor: str | Executor = "local") -> Results:
     """Evaluate a model (or several) on tasks and return the results.
 
     Parameters
@@ -468,6 +594,10 @@ def evaluate(model: Any, tasks: str | Task | Sequence[str | Task] | None = None,
         ``<task>[limit=N]`` and never mixed with full runs).
     progress : bool, default=True
         Show a progress bar of the jobs on stderr.
+    executor : {"local", "ray"} or RayExecutor, default="local"
+        ``"ray"`` runs each (model, dataset) unit as a Ray task (local Ray, or a cluster through
+        ``RayExecutor(address=...)``); model spec strings are then loaded on the workers. The
+        stored numbers are the same as with ``"local"``.
 
     Returns
     -------
@@ -492,15 +622,86 @@ def evaluate(model: Any, tasks: str | Task | Sequence[str | Task] | None = None,
     task_list = resolve_tasks(tasks, suite=suite)
     dev = resolve_device(device)
     ref = dataset.name if isinstance(dataset, Dataset) else dataset
+    remote = make_executor(executor) is not None
+
+    def load(spec: str) -> Any:  # on a worker for a remote executor, here for the local one
+        return ModelSpec(spec, dataset=ref) if remote else load_model(spec, device=dev, dataset=ref)
+
     if isinstance(model, Mapping) and not _is_npz_file(model):
         model = _as_model_mapping(model)
-        models = {k: load_model(v, device=dev, dataset=ref) if isinstance(v, str) else v for k, v in model.items()}
+        models = {k: load(v) if isinstance(v, str) else v for k, v in model.items()}
     else:
-        obj = load_model(model, device=dev, dataset=ref) if isinstance(model, str) else model
+        obj = load(model) if isinstance(model, str) else model
         models = {name or (model if isinstance(model, str) else None): obj}
     return Evaluator(task_list, dataset=dataset, seeds=seeds, device=dev, store=store, force=force,
                      n_bootstrap=n_bootstrap, on_error=on_error, batch_size=batch_size, limit=limit,
-                     progress=progress).run(models)
+                     progress=progress, executor=executor).run(models)
+
+
+# ---------------------------------------------------------------------------------------- units
+@dataclass(frozen=True)
+class ModelSpec:
+    """A model by its spec string (``ref:vae@1``, ``pkg.mod:factory``, ``latents.npz``), loaded where it runs.
+
+    Parameters
+    ----------
+    spec : str
+        What :func:`latentbench.models.loader.load_model` reads.
+    model_args : dict, optional
+        Keyword arguments of a ``package.module:factory``.
+    dataset : str, optional
+        The run's ``--dataset`` (a reference model is drawn for it).
+    """
+
+    spec: str
+    model_args: Mapping[str, Any] | None = None
+    dataset: str | None = None
+
+    def load(self, device: str) -> Any:
+        from .models.loader import load_model
+
+        return load_model(self.spec, device=device, dataset=self.dataset, model_args=dict(self.model_args) if self.model_args else None)
+
+
+@dataclass
+class Unit:
+    """The jobs of one model on one dataset: they share one encoding pass, so they run together."""
+
+    label: Any
+    model: Any
+    tasks: tuple[Task, ...]
+    seeds: tuple[int, ...]
+    stored: frozenset[tuple[Any, ...]]
+    evaluator: Evaluator = field(repr=False)
+
+
+def compute_unit(unit: Unit) -> Iterator[tuple[Any, ...]]:
+    """Compute (anywhere): run a unit's jobs and yield, as each finishes, what the driver stores.
+
+    Yields ``("model", model_fp, name, kind, description)`` once the model's identity on the dataset
+    is known, then per job ``("job", rows, artifacts)`` or ``("cached", job_key)`` (the store had it:
+    the driver reads it). Never opens the store; the dataset-side cache is the one under
+    ``$LATENTBENCH_HOME`` when the driver's store is on disk (else one in memory for the unit).
+    """
+    import copy
+    import os
+
+    w = copy.copy(unit.evaluator)
+    w.dataside = DatasetSideCache(w._dataside_folder) if w._dataside_folder else DatasetSideCache()
+    w._events, w._stored, w._latent_samples, w._limited = [], unit.stored, set(), {}
+    before = os.environ.get("LATENTBENCH_HOME")
+    os.environ["LATENTBENCH_HOME"] = w._home  # the driver's checkpoints and caches (a shared path on a cluster)
+    try:
+        adapter = w._adapter(unit.label, unit.model)
+        for _ in w._jobs(adapter):
+            events, w._events = w._events, []
+            for event in events:  # not `yield from`: Ray resumes its generators with send()
+                yield event
+    finally:
+        if before is None:
+            os.environ.pop("LATENTBENCH_HOME", None)
+        else:
+            os.environ["LATENTBENCH_HOME"] = before
 
 
 # ---------------------------------------------------------------------------------------- helpers

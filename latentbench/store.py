@@ -302,6 +302,17 @@ class ResultStore:
         ).fetchone()
         return None if row is None else row["status"]
 
+    def ok_job_keys(self, tasks: Iterable[str]) -> frozenset[tuple[Any, ...]]:
+        """The keys (``JOB_KEY`` tuples) of every finished job of these tasks (current identity scheme):
+        what a run on workers, which never open the store, is told is stored already."""
+        tasks = list(tasks)
+        if not tasks:
+            return frozenset()
+        cur = self._conn.execute(
+            f"SELECT DISTINCT {', '.join(JOB_KEY)} FROM results WHERE status='ok' AND key_scheme=? "
+            f"AND task IN ({', '.join('?' * len(tasks))})", (IDENTITY_SCHEME, *tasks))
+        return frozenset(tuple(r) for r in cur)
+
     def job_rows(self, key: Mapping[str, Any]) -> list[dict[str, Any]]:
         """The stored rows of one job (current identity scheme only)."""
         cur = self._conn.execute(f"SELECT * FROM results WHERE {' AND '.join(f'{k}=?' for k in JOB_KEY)} AND key_scheme=?",

@@ -24,7 +24,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("models",),
     ("tasks",),
     ("store", "results"),
-    ("runner", "comparison", "report"),
+    ("runner", "executors", "comparison", "report"),
     ("audit", "conformance", "reference_results"),
     ("cli", "_api", "__init__", "__main__"),
 )

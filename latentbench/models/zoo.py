@@ -52,7 +52,7 @@ import math
 import os
 import platform
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -72,8 +72,8 @@ from .text import WORD2VEC_MODEL_KEYS
 
 __all__ = [
     "ARCHITECTURES", "FORMATS", "CheckpointFormat", "ReferenceSpec", "cached_metadata", "checkpoint_dir", "checkpoint_format",
-    "get_reference_spec", "history_lines", "list_reference_models", "load_reference", "model_fingerprint", "objective_of",
-    "reference_dataset_name", "train_reference",
+    "get_reference_spec", "history_lines", "keep_trained", "list_reference_models", "load_reference", "model_fingerprint", "objective_of",
+    "reference_dataset_name", "train_reference", "train_unit",
 ]
 
 TIERS = ("quick", "full", "text", "anomaly", "transfer")
@@ -842,4 +842,39 @@ def cached_metadata(spec: ReferenceSpec) -> list[dict[str, Any]]:
             out.append(meta)
     return out
 
+
+def train_unit(job: tuple[str, int | None, str, bool, str]) -> Iterator[dict[str, Any]]:
+    """Train one reference model and seed where it runs (a Ray worker): yields once its metadata and
+    its files' bytes, ``{"meta": ..., "files": {file name: bytes}}``, for :func:`keep_trained` on the
+    driver. ``job`` is ``(name, seed, device, force, home)``, ``home`` the driver's ``LATENTBENCH_HOME``."""
+    name, seed, device, force, home = job
+    before = os.environ.get("LATENTBENCH_HOME")
+    os.environ["LATENTBENCH_HOME"] = home
+    try:
+        spec = get_reference_spec(name)
+        _, meta = train_reference(spec, seed=seed, device=device, force=force)
+        files = {p.name: p.read_bytes() for p in _paths(spec, meta["seed"]) if p is not None and p.exists()}
+    finally:
+        if before is None:
+            os.environ.pop("LATENTBENCH_HOME", None)
+        else:
+            os.environ["LATENTBENCH_HOME"] = before
+    yield {"name": spec.name, "meta": meta, "files": files}
+
+
+def keep_trained(result: Mapping[str, Any]) -> None:
+    """Write a checkpoint trained elsewhere (:func:`train_unit`) into this machine's cache, byte for
+    byte (the fingerprint in its sidecar is the one computed where it was trained); files already
+    there with the same bytes (one machine, one cache) are left alone."""
+    spec = get_reference_spec(result["name"])
+    for path in _paths(spec, result["meta"]["seed"]):
+        if path is None or path.name not in result["files"]:
+            continue
+        data = result["files"][path.name]
+        if path.exists() and path.read_bytes() == data:
+            continue
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".part")
+        tmp.write_bytes(data)
+        tmp.replace(path)
 
