@@ -17,7 +17,7 @@ from .exceptions import InputValidationError, MissingOptionalDependencyError
 __all__ = ["EXECUTORS", "Executor", "RayExecutor", "make_executor", "unit_failure_reason"]
 
 EXECUTORS = ("local", "ray")
-RAY_INSTALL = "pip install 'latentbench[ray]'"
+RAY_INSTALL = "pip install 'latentbench[distributed]'"
 
 
 class Executor(Protocol):

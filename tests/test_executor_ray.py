@@ -26,7 +26,7 @@ LIMIT = 300  # rows of each split: small and fast, the same for both executors
 
 @pytest.fixture(scope="module")
 def ray_local(tmp_path_factory):
-    ray = pytest.importorskip("ray", reason="the ray extra is not installed: pip install 'latentbench[ray]'")
+    ray = pytest.importorskip("ray", reason="the ray extra is not installed: pip install 'latentbench[distributed]'")
     import ray.cloudpickle
 
     ray.cloudpickle.register_pickle_by_value(sys.modules[__name__])  # the test's model classes travel by value
@@ -145,10 +145,10 @@ def test_a_model_ray_cannot_serialise_is_one_line_naming_spec_strings(ray_local,
 
 def test_without_ray_the_executor_names_the_install_command(monkeypatch, capsys):
     monkeypatch.setitem(sys.modules, "ray", None)
-    with pytest.raises(MissingOptionalDependencyError, match=r"latentbench\[ray\]"):
+    with pytest.raises(MissingOptionalDependencyError, match=r"latentbench\[distributed\]"):
         evaluate("null:random", tasks=TASKS[:1], device="cpu", executor="ray", progress=False)
     assert main(["run", "null:random", "--tasks", TASKS[0], "--executor", "ray", "--quiet"]) == 2
-    assert "pip install 'latentbench[ray]'" in capsys.readouterr().err
+    assert "pip install 'latentbench[distributed]'" in capsys.readouterr().err
 
 
 def test_executor_and_model_spec_arguments_are_checked():
