@@ -204,6 +204,20 @@ def _add_iters(p: argparse.ArgumentParser, what: str, high_name: str, default: i
                    default=default, metavar="N", help=f"{what}, 1 to {high:,} (default {default}; {old} is a deprecated spelling)")
 
 
+def _add_executor(parser: argparse.ArgumentParser) -> None:
+    """``--executor``, ``--address``, ``--cpus-per-unit`` and ``--gpus-per-unit`` (run and audit)."""
+    parser.add_argument("--executor", choices=["local", "ray"], default="local",
+                     help="where the jobs run: local (this process, one model after another; the default) or ray (one Ray task "
+                          "per model and dataset, on a local Ray or the cluster at --address; needs the distributed extra). The store "
+                          "is written by this process only, each job as it finishes, and the numbers are the same")
+    parser.add_argument("--address", default=None, metavar="ADDR",
+                     help="with --executor ray: a running Ray cluster (auto, host:port or ray://host:port); default: start a local Ray")
+    parser.add_argument("--cpus-per-unit", type=_positive("--cpus-per-unit"), default=1.0, metavar="N",
+                     help="with --executor ray: CPUs requested per (model, dataset) unit (default 1)")
+    parser.add_argument("--gpus-per-unit", type=_positive("--gpus-per-unit", zero=True), default=None, metavar="F",
+                     help="with --executor ray: GPUs requested per unit (default 1 with --device cuda, else 0; fractions share a GPU)")
+
+
 def _parser() -> argparse.ArgumentParser:
     from . import __version__
 
@@ -247,16 +261,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--dry-run", action="store_true",
                      help="print the jobs (model x task x seed), which the store already has, which will be skipped and why, "
                           "and an estimate of the time; run nothing, train nothing, write nothing")
-    run.add_argument("--executor", choices=["local", "ray"], default="local",
-                     help="where the jobs run: local (this process, one model after another; the default) or ray (one Ray task "
-                          "per model and dataset, on a local Ray or the cluster at --address; needs the ray extra). The store "
-                          "is written by this process only, each job as it finishes, and the numbers are the same")
-    run.add_argument("--address", default=None, metavar="ADDR",
-                     help="with --executor ray: a running Ray cluster (auto, host:port or ray://host:port); default: start a local Ray")
-    run.add_argument("--cpus-per-unit", type=_positive("--cpus-per-unit"), default=1.0, metavar="N",
-                     help="with --executor ray: CPUs requested per (model, dataset) unit (default 1)")
-    run.add_argument("--gpus-per-unit", type=_positive("--gpus-per-unit", zero=True), default=None, metavar="F",
-                     help="with --executor ray: GPUs requested per unit (default 1 with --device cuda, else 0; fractions share a GPU)")
+    _add_executor(run)
     run.add_argument("--allow-failures", action="store_true",
                      help="exit 0 even when a job failed (the failures stay in the store and the table)")
     _add_common(run)
@@ -340,6 +345,7 @@ def _parser() -> argparse.ArgumentParser:
     au.add_argument("--force", action="store_true", help="recompute results the store already has")
     _add_iters(au, "bootstrap resamples for intervals", "MAX_BOOTSTRAP", 1000, "--bootstrap")
     au.add_argument("--seed", type=_seed, default=0, help="evaluation seed in [0, 2**32)")
+    _add_executor(au)
     au.add_argument("--allow-failures", action="store_true",
                     help="exit 0 even when an audit task failed (the failures stay in the store and the report)")
     _add_common(au)
@@ -802,8 +808,12 @@ def _cmd_audit(args: argparse.Namespace) -> int:
     from .audit import audit
     from .store import ResultStore
 
+    from .adapters import resolve_device
+
+    executor = _executor(args, resolve_device(args.device))
     report, results = audit(args.model, dataset=args.dataset, auxiliary=args.auxiliary, out=args.out, device=args.device,
-                            store=ResultStore(args.store), force=args.force, n_bootstrap=args.bootstrap_iters, seed=args.seed)
+                            store=ResultStore(args.store), force=args.force, n_bootstrap=args.bootstrap_iters, seed=args.seed,
+                            executor=executor)
     print(report.to_markdown())
     # the same exit statuses as `run`: 3 if no audit task measured anything, 1 if one failed (unless --allow-failures)
     rows = list(results.rows)

@@ -249,3 +249,18 @@ def test_on_error_raise_stops_a_ray_run_at_the_first_failed_unit(ray_local):
     with pytest.raises(TaskFailedError, match="no_such_package_xyz"):
         evaluate({"broken": "no_such_package_xyz.models:factory"}, tasks=TASKS[:1], device="cpu", limit=LIMIT,
                  executor="ray", on_error="raise", progress=False)
+
+
+def test_audit_on_ray_stores_the_same_numbers_as_a_local_audit(ray_local, tmp_path):
+    from latentbench.audit import audit
+
+    kw = dict(dataset=None, device="cpu", n_bootstrap=20, seed=0)
+    _, local = audit("null:random", store=str(tmp_path / "local.db"), **kw)
+    _, remote = audit("null:random", store=str(tmp_path / "ray.db"), executor="ray", **kw)
+
+    def values(res):
+        return {(r["task"], r["metric"]): (r["status"], r["value"]) for r in res.rows}
+
+    assert values(local) == values(remote) and any(s == "ok" for s, _ in values(local).values())
+    assert main(["audit", "null:random", "--executor", "ray", "--cpus-per-unit", "1", "--bootstrap-iters", "20",
+                 "--store", str(tmp_path / "ray.db"), "--quiet"]) == 0  # the CLI path, every job already stored
