@@ -78,3 +78,47 @@ def test_report_prints_progress_unless_quiet(tmp_path, capsys):
     assert main(["report", "--store", str(tmp_path / "r.db"), "--out", str(tmp_path / "b"), "--bootstrap-iters", "50", "--no-plots",
                  "--quiet"]) == 0
     assert capsys.readouterr().err == ""
+
+
+def test_reconstruction_grids_prior_samples_and_factor_panels_are_drawn_from_the_stored_artifacts(tmp_path):
+    """Inputs above outputs, prior samples and one projection panel per factor: each plot is written,
+    captioned and linked from the contents; the grid's top row is the stored inputs."""
+    from latentbench.artifacts import latent_sample_artifacts
+    from latentbench.data import load_dataset
+    from latentbench.report.images import reconstruction_grid_figure
+
+    rng = np.random.default_rng(2)
+    shapes = load_dataset("shapes")
+    test = shapes.split("test")
+    inputs = (rng.uniform(0, 1, (8, 1, 8, 8)) * 255).astype(np.uint8)
+    store = ResultStore(tmp_path / "r.db")
+    store.add_run("run-1", argv="latentbench run", device="cpu", versions={"numpy": "9.9"}, git_commit="abc", host="h")
+    for m in ("ref:vae", "ref:ae"):
+        base = add_job(store, m, rng.uniform(0, 1, N), task="reconstruction/shapes")
+        arts = {"per_example/mse": store.artifact(base, "per_example/mse"), "recon/inputs": inputs,
+                "recon/outputs": (rng.uniform(0, 1, (8, 1, 8, 8)) * 255).astype(np.uint8),
+                **latent_sample_artifacts(shapes, "test", rng.normal(size=(len(test), 3)), max_points=120)}
+        if m == "ref:vae":
+            arts["prior/samples"] = (rng.uniform(0, 1, (8, 1, 8, 8)) * 255).astype(np.uint8)
+        store.write_job(store.job_rows(base), arts)
+    data = ReportData(store)
+    sample = data.latent_samples()[0]
+    assert sample["factors"].shape == (120, len(shapes.factor_names)) and sample["factor_names"] == list(shapes.factor_names)
+    rows = sorted(store.artifact(base, "latents/rows"))
+    np.testing.assert_array_equal(sample["factors"], shapes.factors[rows])  # the factor values of the projected rows
+    result = write_report(data, tmp_path / "rep", title="t", n_resamples=100)
+    names = {p.name for p in (tmp_path / "rep" / "plots").glob("*.png")}
+    assert {"reconstructions-reconstruction-shapes.png", "prior-samples-reconstruction-shapes.png",
+            "latents-by-factor-ref-vae-shapes.png", "latents-by-factor-ref-ae-shapes.png"} <= names
+    page = (tmp_path / "rep" / "leaderboard.html").read_text()
+    for name in ("reconstructions-reconstruction-shapes", "prior-samples-reconstruction-shapes", "latents-by-factor-ref-vae-shapes"):
+        assert f'href="#plot-{name}"' in page and f'id="plot-{name}"' in page
+    assert "fixed test inputs (top row" in page and "one small panel per ground-truth factor" in page
+    assert not any("No reconstruction grids" in n for n in result.plot_notes)
+    # the figure's top row is the stored inputs, then one row per model
+    fig = reconstruction_grid_figure([{"model": "a", "array": inputs}, {"model": "b", "array": inputs}],
+                                     [{"model": "a", "array": inputs}, {"model": "b", "array": inputs[::-1]}], task="t")
+    labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert labels == ["input", "a", "b"]
+    mosaic = fig.axes[0].images[0].get_array()
+    np.testing.assert_allclose(mosaic[1:9, 1:9], inputs[0, 0] / 255.0)

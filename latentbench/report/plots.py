@@ -21,14 +21,15 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..artifacts import PRIOR_SAMPLES, RECON_INPUTS, RECON_OUTPUTS
 from .leaderboard import ARROWS, Leaderboard, LeaderboardRow, fmt, is_baseline
 
 if TYPE_CHECKING:
     from .data import ReportData
     from .seed_bands import SeedBandTable
 
-__all__ = ["PlotFile", "family_bars", "make_plots", "normalized_family_scores", "persistence_figure", "persistence_panels",
-           "projection_figure", "radar", "seed_band_figure", "traversal_figure"]
+__all__ = ["PlotFile", "factor_projection_figure", "family_bars", "make_plots", "normalized_family_scores", "persistence_figure",
+           "persistence_panels", "projection_figure", "radar", "seed_band_figure", "traversal_figure"]
 
 
 @dataclass(frozen=True)
@@ -266,6 +267,51 @@ def projection_figure(sample: dict[str, Any], *, methods: Sequence[str] = ("pca"
     return fig
 
 
+def factor_projection_figure(sample: dict[str, Any], *, method: str = "pca", ncols: int = 5) -> Any | None:
+    """One small 2-D projection panel per ground-truth factor, each coloured by that factor's value.
+
+    Parameters
+    ----------
+    sample : dict
+        As :meth:`ReportData.latent_samples` gives it: ``z`` (n, d), ``factors`` (n, n_factors) and
+        ``factor_names``.
+    method : {"pca", "t-sne", "umap"}, default="pca"
+        One projection, shared by every panel (only the colours change).
+    ncols : int, default=5
+
+    Returns
+    -------
+    matplotlib.figure.Figure or None
+        ``None`` when the sample has no factors.
+    """
+    f = sample.get("factors")
+    if f is None or np.ndim(f) != 2 or not np.shape(f)[1]:
+        return None
+    plt = _plt()
+    f = np.asarray(f)
+    names = list(sample.get("factor_names") or [])
+    names = names if len(names) == f.shape[1] else [f"factor{i}" for i in range(f.shape[1])]
+    xy = _embed(sample["z"], method)
+    n = f.shape[1]
+    ncols = min(ncols, n)
+    nrows = math.ceil(n / ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(2.3 * ncols, 2.3 * nrows), squeeze=False)
+    for ax, k in zip(axes.flat, range(n)):
+        uniq = np.unique(f[:, k])
+        ax.scatter(xy[:, 0], xy[:, 1], s=4, c=np.searchsorted(uniq, f[:, k]), cmap="viridis",
+                   vmin=0, vmax=max(1, len(uniq) - 1))
+        ax.set_title(f"{names[k]} ({len(uniq)} values)", fontsize=8)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    for ax in list(axes.flat)[n:]:
+        ax.axis("off")
+    label = {"pca": "PCA", "t-sne": "t-SNE", "umap": "UMAP"}.get(method, method)
+    fig.suptitle(f"{sample['model']} on {sample['dataset']}: {label} of {len(xy)} stored latents, coloured by each factor "
+                 "(dark: low, yellow: high)", fontsize=9)
+    fig.tight_layout(rect=(0, 0, 1, 0.95))
+    return fig
+
+
 def traversal_figure(grid: np.ndarray, *, title: str, anchor: int = 0, row_labels: Sequence[str] | None = None) -> Any:
     """One anchor's latent traversal grid: a row per latent dimension, a column per step.
 
@@ -444,8 +490,10 @@ def _traversal_labels(grid: np.ndarray, change: np.ndarray | None, importance: n
 
 
 def diagnostic_plots(data: ReportData, shown: set[str], out: Path) -> tuple[list[PlotFile], list[str]]:
-    """KL per dimension, DCI importance heatmaps, MIG per factor and scale curves, from the stored artifacts."""
+    """KL per dimension, DCI importance heatmaps, MIG per factor, scale curves, reconstruction grids and
+    prior samples, from the stored artifacts."""
     from .diagnostics import importance_heatmaps, kl_per_dim_figure, mig_per_factor_figure, scale_curve_figure
+    from .images import prior_samples_figure, reconstruction_grid_figure
 
     plots: list[PlotFile] = []
     notes: list[str] = []
@@ -489,9 +537,25 @@ def diagnostic_plots(data: ReportData, shown: set[str], out: Path) -> tuple[list
                                f"{task}: the intrinsic-dimension estimate at growing neighbourhood radii, one line per model (dashed: "
                                "null baselines). A plateau is a dimension that holds across scales; a curve that keeps rising is "
                                "noise read as dimension at small scales or curvature at large ones."))
-    notes.append("Reconstruction grids (inputs above outputs), prior samples and per-factor projection panels are not drawn: "
-                 "the store holds no input or decoded images and no factor values of the latent samples (the tasks would have "
-                 "to store them as artifacts; the report never decodes or samples a model).")
+    inputs, outputs = by_task(RECON_INPUTS), by_task(RECON_OUTPUTS)
+    for task in sorted(set(inputs) & set(outputs)):
+        fig = reconstruction_grid_figure(inputs[task], outputs[task], task=task)
+        if fig is not None:
+            plots.append(_save(fig, out, f"reconstructions-{_slug(task)}",
+                               f"{task}: {len(inputs[task][0]['array'])} fixed test inputs (top row, the same for every model "
+                               "and seed) and each model's reconstruction decode(encode(x)) of them, one row per model. Look for "
+                               "blur, lost strokes or shapes, and reconstructions that all look alike (a decoder that ignores its code)."))
+    for task, items in sorted(by_task(PRIOR_SAMPLES).items()):
+        fig = prior_samples_figure(items, task=task)
+        if fig is not None:
+            plots.append(_save(fig, out, f"prior-samples-{_slug(task)}",
+                               f"{task}: decode(z) for draws z ~ p(z) from each model's prior, one row per model (seeded by the "
+                               "job's seed). A generative model's samples look like data; blurred or broken samples mean the "
+                               "aggregate posterior does not fill the prior (regions the decoder never saw)."))
+    if not inputs and not by_task(PRIOR_SAMPLES):
+        notes.append("No reconstruction grids or prior samples: the store holds no `recon/inputs` or `prior/samples` artifacts "
+                     "(the reconstruction task stores them on image data since it stored per-example errors only; rerun it to "
+                     "add them; the report never decodes or samples a model).")
     return plots, notes
 
 
@@ -591,4 +655,11 @@ def make_plots(board: Leaderboard, data: ReportData | None, out_dir: str | Path,
         plots.append(_save(fig, out, f"latents-{_slug(s['model'])}-{_slug(s['dataset'])}",
                            f"{s['model']} on {s['dataset']}: {len(s['z'])} stored latent codes projected to 2-D "
                            f"({', '.join(methods)}), coloured by {s.get('label_name', 'label')}."))
+        fig = factor_projection_figure(s)
+        if fig is not None:
+            plots.append(_save(fig, out, f"latents-by-factor-{_slug(s['model'])}-{_slug(s['dataset'])}",
+                               f"{s['model']} on {s['dataset']}: the PCA projection of the same stored codes, one small panel "
+                               "per ground-truth factor, coloured by its value. A factor the code captures shows a smooth gradient "
+                               "in some panel; speckled colours mean the factor is mixed with others or not captured (PCA shows "
+                               "the two directions of largest variance only)."))
     return plots, notes
