@@ -34,7 +34,12 @@ def _store_with_artifacts(tmp_path) -> ResultStore:
         base = add_job(store, m, rng.uniform(0, 1, N), task="traversals/shapes", family="disentanglement")
         store.write_job(store.job_rows(base), {"per_example/mse": store.artifact(base, "per_example/mse"),
                                                "traversal_grid": (rng.uniform(0, 1, (3, 2, 5, 1, 8, 8)) * 255).astype(np.uint8),
-                                               "traversal_change": np.array([0.02, 0.0, 0.01], dtype=np.float32)})
+                                               "traversal_change": np.array([0.02, 0.0, 0.01], dtype=np.float32),
+                                               "traversal_anchor": (rng.uniform(0, 1, (2, 1, 8, 8)) * 255).astype(np.uint8),
+                                               "traversal_anchor_factors": np.array([[1, 4], [0, 2]], dtype=np.int32),
+                                               "traversal_factor_names": np.array(["shape", "scale"]),
+                                               "traversal_mutual_info": np.array([[0.5, 0.1], [0.0, 0.0], [0.1, 0.9]], dtype=np.float32),
+                                               "traversal_factor_entropy": np.array([1.0, 1.8], dtype=np.float32)})
         base = add_job(store, m, rng.uniform(0, 1, N), task="intrinsic-dimension/shapes", family="dimension")
         store.write_job(store.job_rows(base), {"per_example/mse": store.artifact(base, "per_example/mse"),
                                                "scale_curve/radius": np.array([1.0, 2.0, 4.0]),
@@ -61,6 +66,24 @@ def test_traversal_rows_carry_their_change_and_main_factor():
     importance = np.array([[0.9, 0.1], [0.0, 0.0], [0.2, 0.6]])
     labels = _traversal_labels(grid, np.array([0.02, 0.0, 0.5]), importance)
     assert labels == ["z0  Δ 0.020  → f0 (90%)", "z1  Δ 0", "z2  Δ 0.50  → f1 (75%)"]
+    # the task's own mutual information, over each factor's entropy, with the factors' names, wins over DCI's importance
+    mi = np.array([[0.5, 0.1], [0.0, 0.0], [0.1, 0.9]])
+    labels = _traversal_labels(grid, None, importance, mi, np.array([1.0, 1.8]), ["shape", "scale"])
+    assert labels == ["z0  → shape (50% of H)", "z1", "z2  → scale (50% of H)"]
+
+
+def test_the_traversal_plot_shows_the_anchor_and_its_factor_values(tmp_path):
+    from latentbench.report.plots import _anchor_note, traversal_figure
+
+    grid = np.zeros((2, 1, 3, 1, 4, 4), dtype=np.uint8)
+    anchor = np.full((1, 4, 4), 255, dtype=np.uint8)
+    note = _anchor_note(np.array([[1, 4]]), ["shape", "scale"])
+    assert note == "shape = 1\nscale = 4"
+    fig = traversal_figure(grid, title="t", anchor_image=anchor, anchor_note=note)
+    ax_anchor = fig.axes[0]
+    assert ax_anchor.get_title() == "anchor (input)" and ax_anchor.get_xlabel() == note
+    np.testing.assert_array_equal(ax_anchor.images[0].get_array(), np.ones((4, 4)))
+    assert len(traversal_figure(grid, title="t").axes) == 1  # no anchor stored: the grid alone
 
 
 def test_a_zero_prints_as_zero():
