@@ -67,3 +67,70 @@ def test_a_bad_data_range_is_an_error_naming_it():
     register_dataset(data.name, lambda **kw: data, replace=True)
     res = latentbench.evaluate(PCA(2).fit(data.get_x(flat=True)), tasks=Reconstruction(dataset=data.name), n_bootstrap=20)
     assert res.failed and "data_range" in res.failed[0]["message"]
+
+
+def _run_with_artifacts(adapter, dataset, seed=0):
+    from latentbench.tasks.context import LatentCache, RunContext
+
+    task = Reconstruction(name=f"reconstruction/{dataset.name}", dataset=dataset.name, params={"max_samples": 300})
+    ctx = RunContext(cache=LatentCache(adapter, dataset), task=task, seed=seed, device="cpu", n_bootstrap=20)
+    return task.run(adapter, dataset, ctx)
+
+
+def test_reconstruction_stores_fixed_inputs_above_their_reconstructions_and_prior_samples():
+    """The grid's inputs are the dataset's rows (the same for every model and seed), its outputs
+    decode(encode(x)) of those rows, and a model with a prior stores decoded prior draws; the scores
+    do not move when the artifacts are drawn."""
+    import torch
+
+    from latentbench.adapters import SklearnAdapter, TorchAdapter
+    from latentbench.artifacts import PRIOR_SAMPLES, RECON_INPUTS, RECON_OUTPUTS, fixed_rows
+    from latentbench.models.ppca import ProbabilisticPCA
+
+    d = load_dataset("digits")
+    model = ProbabilisticPCA.fit(d.get_x(d.split("train"), flat=True).astype(np.float64), 6, obs_shape=d.obs_shape)
+    adapter = TorchAdapter(model, name="ppca")
+    out = _run_with_artifacts(adapter, d)
+    rows = fixed_rows(d, "test", 8)
+    assert len(rows) == 8 and set(rows) <= set(d.split("test"))
+    inputs, outputs = out.artifacts[RECON_INPUTS], out.artifacts[RECON_OUTPUTS]
+    assert inputs.shape == outputs.shape == (8, *d.obs_shape) and inputs.dtype == outputs.dtype == np.uint8
+    x = d.get_x(rows)
+    np.testing.assert_array_equal(inputs, np.round(np.clip(x, 0, 1) * 255).astype(np.uint8))
+    with torch.no_grad():
+        mean, _ = model.posterior(torch.as_tensor(d.get_x(rows, flat=True), dtype=torch.float64))
+        x_hat = model.decode(mean).numpy().reshape(8, *d.obs_shape)
+    np.testing.assert_allclose(outputs, np.round(np.clip(x_hat, 0, 1) * 255), atol=1)
+    samples = out.artifacts[PRIOR_SAMPLES]
+    assert samples.shape == (8, *d.obs_shape) and samples.dtype == np.uint8 and samples.std() > 0
+    again = _run_with_artifacts(adapter, d, seed=0)  # deterministic
+    np.testing.assert_array_equal(again.artifacts[PRIOR_SAMPLES], samples)
+    assert again.scores["mse"].value == out.scores["mse"].value
+    # another model gets the same input rows; one without a prior stores no prior samples
+    pca = _run_with_artifacts(SklearnAdapter(PCA(4).fit(d.get_x(d.split("train"), flat=True))), d, seed=3)
+    np.testing.assert_array_equal(pca.artifacts[RECON_INPUTS], inputs)
+    assert PRIOR_SAMPLES not in pca.artifacts and pca.artifacts[RECON_OUTPUTS].shape == inputs.shape
+
+
+def test_reconstruction_scores_do_not_depend_on_the_image_artifacts(monkeypatch):
+    """Drawing the grid uses its own random stream: with it switched off, every score is the same."""
+    d = load_dataset("digits")
+    x = d.get_x(d.split("train"), flat=True)
+    model = PCA(5).fit(x)
+    with_images = {r["metric"]: r["value"] for r in latentbench.evaluate(model, tasks="reconstruction/digits", n_bootstrap=50).rows}
+    monkeypatch.setattr(Reconstruction, "_image_artifacts", lambda self, *a: {})
+    without = {r["metric"]: r["value"] for r in latentbench.evaluate(model, tasks="reconstruction/digits", n_bootstrap=50).rows}
+    assert with_images == without
+
+
+def test_tabular_data_store_no_image_grid():
+    from latentbench.adapters import SklearnAdapter
+    from latentbench.artifacts import RECON_INPUTS, as_images
+    from latentbench.exceptions import UndefinedMetricWarning
+
+    data = _table("std-table-images")
+    register_dataset(data.name, lambda **kw: data, replace=True)
+    assert as_images(data.get_x(data.split("test")[:4], flat=True), data.obs_shape, data.kind) is None
+    with pytest.warns(UndefinedMetricWarning, match="declares no data range"):  # PSNR of a real table without a range
+        out = _run_with_artifacts(SklearnAdapter(PCA(2).fit(data.get_x(data.split("train"), flat=True))), data)
+    assert RECON_INPUTS not in out.artifacts and "per_sample_mse" in out.artifacts

@@ -174,10 +174,12 @@ class ReportData:
         return [out[k] for k in sorted(out)]
 
     def latent_samples(self) -> list[dict[str, Any]]:
-        """Stored latent samples, one per (model, dataset): ``model``, ``dataset``, ``z``, ``labels``, ``label_name``.
+        """Stored latent samples, one per (model, dataset): ``model``, ``dataset``, ``z``, ``labels``, ``label_name``,
+        ``factors`` (``(n, n_factors)`` or None) and ``factor_names``.
 
         The runner stores them as artifacts ``latents/z`` (and ``latents/labels``,
-        ``latents/label_name``) of one job per model and dataset; none are computed here.
+        ``latents/label_name``, ``latents/factors``, ``latents/factor_names``) of one job per model
+        and dataset; none are computed here.
         """
         out: dict[tuple[str, str], dict[str, Any]] = {}
         seen: set[tuple[Any, ...]] = set()
@@ -191,7 +193,11 @@ class ReportData:
                 continue
             labels = self.artifact(r, "latents/labels")
             name = self.artifact(r, "latents/label_name")
+            factors = self.artifact(r, "latents/factors")
+            factor_names = self.artifact(r, "latents/factor_names")
             out[(r["model"], r["dataset"])] = {
+                "factors": None if factors is None or np.ndim(factors) != 2 or len(factors) != len(z) else np.asarray(factors),
+                "factor_names": [] if factor_names is None else [str(f) for f in np.atleast_1d(factor_names)],
                 "model": r["model"], "dataset": r["dataset"], "z": np.asarray(z, dtype=np.float64),
                 "labels": None if labels is None else np.asarray(labels),
                 "label_name": str(name) if name is not None and np.ndim(name) == 0 else "label",

@@ -21,14 +21,15 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..artifacts import PRIOR_SAMPLES, RECON_INPUTS, RECON_OUTPUTS
 from .leaderboard import ARROWS, Leaderboard, LeaderboardRow, fmt, is_baseline
 
 if TYPE_CHECKING:
     from .data import ReportData
     from .seed_bands import SeedBandTable
 
-__all__ = ["PlotFile", "family_bars", "make_plots", "normalized_family_scores", "persistence_figure", "persistence_panels",
-           "projection_figure", "radar", "seed_band_figure", "traversal_figure"]
+__all__ = ["PlotFile", "factor_projection_figure", "family_bars", "make_plots", "normalized_family_scores", "persistence_figure",
+           "persistence_panels", "projection_figure", "radar", "seed_band_figure", "traversal_figure"]
 
 
 @dataclass(frozen=True)
@@ -266,7 +267,53 @@ def projection_figure(sample: dict[str, Any], *, methods: Sequence[str] = ("pca"
     return fig
 
 
-def traversal_figure(grid: np.ndarray, *, title: str, anchor: int = 0, row_labels: Sequence[str] | None = None) -> Any:
+def factor_projection_figure(sample: dict[str, Any], *, method: str = "pca", ncols: int = 5) -> Any | None:
+    """One small 2-D projection panel per ground-truth factor, each coloured by that factor's value.
+
+    Parameters
+    ----------
+    sample : dict
+        As :meth:`ReportData.latent_samples` gives it: ``z`` (n, d), ``factors`` (n, n_factors) and
+        ``factor_names``.
+    method : {"pca", "t-sne", "umap"}, default="pca"
+        One projection, shared by every panel (only the colours change).
+    ncols : int, default=5
+
+    Returns
+    -------
+    matplotlib.figure.Figure or None
+        ``None`` when the sample has no factors.
+    """
+    f = sample.get("factors")
+    if f is None or np.ndim(f) != 2 or not np.shape(f)[1]:
+        return None
+    plt = _plt()
+    f = np.asarray(f)
+    names = list(sample.get("factor_names") or [])
+    names = names if len(names) == f.shape[1] else [f"factor{i}" for i in range(f.shape[1])]
+    xy = _embed(sample["z"], method)
+    n = f.shape[1]
+    ncols = min(ncols, n)
+    nrows = math.ceil(n / ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(2.3 * ncols, 2.3 * nrows), squeeze=False)
+    for ax, k in zip(axes.flat, range(n)):
+        uniq = np.unique(f[:, k])
+        ax.scatter(xy[:, 0], xy[:, 1], s=4, c=np.searchsorted(uniq, f[:, k]), cmap="viridis",
+                   vmin=0, vmax=max(1, len(uniq) - 1))
+        ax.set_title(f"{names[k]} ({len(uniq)} values)", fontsize=8)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    for ax in list(axes.flat)[n:]:
+        ax.axis("off")
+    label = {"pca": "PCA", "t-sne": "t-SNE", "umap": "UMAP"}.get(method, method)
+    fig.suptitle(f"{sample['model']} on {sample['dataset']}: {label} of {len(xy)} stored latents, coloured by each factor "
+                 "(dark: low, yellow: high)", fontsize=9)
+    fig.tight_layout(rect=(0, 0, 1, 0.95))
+    return fig
+
+
+def traversal_figure(grid: np.ndarray, *, title: str, anchor: int = 0, row_labels: Sequence[str] | None = None,
+                     anchor_image: np.ndarray | None = None, anchor_note: str | None = None) -> Any:
     """One anchor's latent traversal grid: a row per latent dimension, a column per step.
 
     Parameters
@@ -277,6 +324,10 @@ def traversal_figure(grid: np.ndarray, *, title: str, anchor: int = 0, row_label
     anchor : int, default=0
     row_labels : sequence of str, optional
         One label per latent dimension (default ``z0``, ``z1``, ...): what the row changes, which factor it carries.
+    anchor_image : ndarray of shape (c, h, w), optional
+        The anchor's input image (artifact ``traversal_anchor``), drawn on the left.
+    anchor_note : str, optional
+        Printed under the anchor image (its factor values).
 
     Returns
     -------
@@ -292,7 +343,23 @@ def traversal_figure(grid: np.ndarray, *, title: str, anchor: int = 0, row_label
     d, steps, c, h, w = g.shape
     mosaic = g.transpose(0, 3, 1, 4, 2).reshape(d * h, steps * w, c)
     labels = list(row_labels) if row_labels is not None and len(row_labels) == d else [f"z{i}" for i in range(d)]
-    fig, ax = plt.subplots(figsize=(min(1.0 * steps, 9) + 1.2, min(0.8 * d, 10)))
+    img = None if anchor_image is None else np.asarray(anchor_image)
+    if img is not None and img.shape != (c, h, w):
+        img = None
+    width = min(1.0 * steps, 9) + 1.2
+    if img is None:
+        fig, ax = plt.subplots(figsize=(width, min(0.8 * d, 10)))
+    else:
+        fig, (ax_a, ax) = plt.subplots(1, 2, figsize=(width + 1.6, min(0.8 * d, 10)),
+                                       gridspec_kw={"width_ratios": [1.4, steps]})
+        a = img.astype(np.float64) / (255.0 if img.dtype == np.uint8 else 1.0)
+        ax_a.imshow(a[0] if c == 1 else a.transpose(1, 2, 0), cmap="gray" if c == 1 else None, vmin=0, vmax=1,
+                    interpolation="nearest")
+        ax_a.set_xticks([])
+        ax_a.set_yticks([])
+        ax_a.set_title("anchor (input)", fontsize=7)
+        if anchor_note:
+            ax_a.set_xlabel(anchor_note, fontsize=6)
     ax.imshow(mosaic[..., 0] if c == 1 else mosaic, cmap="gray" if c == 1 else None, vmin=0, vmax=1, interpolation="nearest")
     ax.set_yticks([h * (i + 0.5) for i in range(d)], labels, fontsize=6)
     ax.set_xticks([w * (j + 0.5) for j in (0, steps - 1)], ["2nd pct", "98th pct"], fontsize=6)
@@ -428,24 +495,50 @@ def persistence_panels(data: ReportData) -> dict[str, list[dict[str, Any]]]:
     return {t: sorted(ps, key=lambda p: p["model"]) for t, ps in sorted(by_task.items())}
 
 
-def _traversal_labels(grid: np.ndarray, change: np.ndarray | None, importance: np.ndarray | None) -> list[str] | None:
+def _traversal_labels(grid: np.ndarray, change: np.ndarray | None, importance: np.ndarray | None,
+                      mutual_info: np.ndarray | None = None, entropy: np.ndarray | None = None,
+                      factor_names: Sequence[str] | None = None) -> list[str] | None:
+    """Row labels: the sweep's mean pixel change and the factor the latent matters most for.
+
+    The traversal task's own mutual information (over the factor's entropy) is used when stored;
+    else the DCI importance matrix (share of the row's importance)."""
     d = np.asarray(grid).shape[0]
+    mi = None if mutual_info is None else np.asarray(mutual_info, dtype=np.float64)
+    if mi is not None and (mi.ndim != 2 or mi.shape[0] < d):
+        mi = None
+    names = list(factor_names) if factor_names is not None else []
     labels = []
     for i in range(d):
         s = f"z{i}"
         if change is not None and i < len(change):
             s += f"  Δ {fmt(float(change[i]), 2)}"
-        if importance is not None and importance.ndim == 2 and i < importance.shape[0] and importance[i].max() > 0:
+        if mi is not None:
+            ent = np.asarray(entropy, dtype=np.float64) if entropy is not None and len(entropy) == mi.shape[1] else np.ones(mi.shape[1])
+            share = np.divide(mi[i], ent, out=np.zeros(mi.shape[1]), where=ent > 0)
+            if share.max() > 0:
+                k = int(np.argmax(share))
+                s += f"  → {names[k] if k < len(names) else f'f{k}'} ({share[k]:.0%} of H)"
+        elif importance is not None and importance.ndim == 2 and i < importance.shape[0] and importance[i].max() > 0:
             k = int(np.argmax(importance[i]))
             share = float(importance[i, k] / importance[i].sum())
-            s += f"  → f{k} ({share:.0%})"
+            s += f"  → {names[k] if k < len(names) else f'f{k}'} ({share:.0%})"
         labels.append(s)
     return labels
 
 
+def _anchor_note(factors: np.ndarray | None, names: Sequence[str]) -> str | None:
+    if factors is None or np.ndim(factors) != 2 or not len(factors):
+        return None
+    f = np.asarray(factors)[0]
+    names = list(names) if len(names) == len(f) else [f"f{k}" for k in range(len(f))]
+    return "\n".join(f"{n} = {int(v)}" for n, v in zip(names, f))
+
+
 def diagnostic_plots(data: ReportData, shown: set[str], out: Path) -> tuple[list[PlotFile], list[str]]:
-    """KL per dimension, DCI importance heatmaps, MIG per factor and scale curves, from the stored artifacts."""
+    """KL per dimension, DCI importance heatmaps, MIG per factor, scale curves, reconstruction grids and
+    prior samples, from the stored artifacts."""
     from .diagnostics import importance_heatmaps, kl_per_dim_figure, mig_per_factor_figure, scale_curve_figure
+    from .images import prior_samples_figure, reconstruction_grid_figure
 
     plots: list[PlotFile] = []
     notes: list[str] = []
@@ -489,9 +582,25 @@ def diagnostic_plots(data: ReportData, shown: set[str], out: Path) -> tuple[list
                                f"{task}: the intrinsic-dimension estimate at growing neighbourhood radii, one line per model (dashed: "
                                "null baselines). A plateau is a dimension that holds across scales; a curve that keeps rising is "
                                "noise read as dimension at small scales or curvature at large ones."))
-    notes.append("Reconstruction grids (inputs above outputs), prior samples and per-factor projection panels are not drawn: "
-                 "the store holds no input or decoded images and no factor values of the latent samples (the tasks would have "
-                 "to store them as artifacts; the report never decodes or samples a model).")
+    inputs, outputs = by_task(RECON_INPUTS), by_task(RECON_OUTPUTS)
+    for task in sorted(set(inputs) & set(outputs)):
+        fig = reconstruction_grid_figure(inputs[task], outputs[task], task=task)
+        if fig is not None:
+            plots.append(_save(fig, out, f"reconstructions-{_slug(task)}",
+                               f"{task}: {len(inputs[task][0]['array'])} fixed test inputs (top row, the same for every model "
+                               "and seed) and each model's reconstruction decode(encode(x)) of them, one row per model. Look for "
+                               "blur, lost strokes or shapes, and reconstructions that all look alike (a decoder that ignores its code)."))
+    for task, items in sorted(by_task(PRIOR_SAMPLES).items()):
+        fig = prior_samples_figure(items, task=task)
+        if fig is not None:
+            plots.append(_save(fig, out, f"prior-samples-{_slug(task)}",
+                               f"{task}: decode(z) for draws z ~ p(z) from each model's prior, one row per model (seeded by the "
+                               "job's seed). A generative model's samples look like data; blurred or broken samples mean the "
+                               "aggregate posterior does not fill the prior (regions the decoder never saw)."))
+    if not inputs and not by_task(PRIOR_SAMPLES):
+        notes.append("No reconstruction grids or prior samples: the store holds no `recon/inputs` or `prior/samples` artifacts "
+                     "(the reconstruction task stores them on image data since it stored per-example errors only; rerun it to "
+                     "add them; the report never decodes or samples a model).")
     return plots, notes
 
 
@@ -546,6 +655,9 @@ def make_plots(board: Leaderboard, data: ReportData | None, out_dir: str | Path,
         notes += more
     importance = {(t["model"], t["dataset"]): np.asarray(t["array"]) for t in
                   (data.artifacts_named("importance_matrix") if data is not None else []) if str(t["task"]).startswith("dci/")}
+    stored = {name: {(c["model"], c["task"]): np.asarray(c["array"]) for c in (data.artifacts_named(name) if data is not None else [])}
+              for name in ("traversal_change", "traversal_anchor", "traversal_anchor_factors", "traversal_factor_names",
+                           "traversal_mutual_info", "traversal_factor_entropy")}
     for t in (data.artifacts_named("traversal_grid") if data is not None else []):
         if t["model"] not in shown:
             continue
@@ -553,18 +665,26 @@ def make_plots(board: Leaderboard, data: ReportData | None, out_dir: str | Path,
             notes.append(f"No traversal of null:identity on {t['task']}: its latent dimensions are pixels, so a sweep only brightens "
                          "one pixel.")
             continue
-        change = {c["model"]: np.asarray(c["array"]) for c in data.artifacts_named("traversal_change") if c["task"] == t["task"]}
-        labels = _traversal_labels(t["array"], change.get(t["model"]), importance.get((t["model"], t["dataset"])))
+        m = t["model"]
+        extra = {name: {mm: a for (mm, task), a in by_name.items() if task == t["task"]} for name, by_name in stored.items()}
+        names = [str(n) for n in np.atleast_1d(extra["traversal_factor_names"].get(m, np.array([], dtype=str)))]
+        labels = _traversal_labels(t["array"], extra["traversal_change"].get(m), importance.get((m, t["dataset"])),
+                                   extra["traversal_mutual_info"].get(m), extra["traversal_factor_entropy"].get(m), names)
+        anchors = extra["traversal_anchor"].get(m)
         try:
-            fig = traversal_figure(t["array"], title=f"{t['model']}: {t['task']} (first anchor)", row_labels=labels)
+            fig = traversal_figure(t["array"], title=f"{m}: {t['task']} (first anchor)", row_labels=labels,
+                                   anchor_image=None if anchors is None or not len(anchors) else anchors[0],
+                                   anchor_note=_anchor_note(extra["traversal_anchor_factors"].get(m), names))
         except ValueError as exc:
-            notes.append(f"Traversal grid of {t['model']} on {t['task']} not drawn: {exc}.")
+            notes.append(f"Traversal grid of {m} on {t['task']} not drawn: {exc}.")
             continue
-        plots.append(_save(fig, out, f"traversal-{_slug(t['model'])}-{_slug(t['task'])}",
-                           f"{t['model']} on {t['task']}: latent traversals stored by the task (one row per latent dimension, "
-                           "swept from its 2nd to its 98th percentile around the first anchor). Each row is labelled with the mean "
-                           "absolute pixel change of its sweep (Δ) and, where the DCI task stored an importance matrix, the factor "
-                           "it matters most for: look for rows that change one thing each, and rows with Δ = 0 (unused latents)."))
+        plots.append(_save(fig, out, f"traversal-{_slug(m)}-{_slug(t['task'])}",
+                           f"{m} on {t['task']}: latent traversals stored by the task (one row per latent dimension, "
+                           "swept from its 2nd to its 98th percentile around the first anchor, whose input image and factor "
+                           "values are on the left where stored). Each row is labelled with the mean absolute pixel change of "
+                           "its sweep (Δ) and the factor it matters most for (its mutual information over the factor's entropy, "
+                           "stored by the task; else the DCI importance share): look for rows that change one thing each, and "
+                           "rows with Δ = 0 (unused latents)."))
     for task, panels in (persistence_panels(data) if data is not None else {}).items():
         panels = [p for p in panels if p["model"] in shown]
         if not panels:
@@ -591,4 +711,11 @@ def make_plots(board: Leaderboard, data: ReportData | None, out_dir: str | Path,
         plots.append(_save(fig, out, f"latents-{_slug(s['model'])}-{_slug(s['dataset'])}",
                            f"{s['model']} on {s['dataset']}: {len(s['z'])} stored latent codes projected to 2-D "
                            f"({', '.join(methods)}), coloured by {s.get('label_name', 'label')}."))
+        fig = factor_projection_figure(s)
+        if fig is not None:
+            plots.append(_save(fig, out, f"latents-by-factor-{_slug(s['model'])}-{_slug(s['dataset'])}",
+                               f"{s['model']} on {s['dataset']}: the PCA projection of the same stored codes, one small panel "
+                               "per ground-truth factor, coloured by its value. A factor the code captures shows a smooth gradient "
+                               "in some panel; speckled colours mean the factor is mixed with others or not captured (PCA shows "
+                               "the two directions of largest variance only)."))
     return plots, notes

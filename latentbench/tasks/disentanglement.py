@@ -10,11 +10,14 @@ as ``shapes`` makes that exact), so precomputed latents work too.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from ..adapters import Adapter, Capability
 from ..data.base import Dataset
-from ..exceptions import ResourceLimitError
+from ..artifacts import as_images
+from ..exceptions import ResourceLimitError, UndefinedMetricWarning
 from ..metrics import disentanglement as dm
 from ..stats import subsample_ci
 from .base import Score, ScoreSpec, Task, TaskOutput
@@ -271,6 +274,13 @@ class Traversals(Task):
     The grid (dimensions x steps x anchors, as images) is saved as an artifact for the report. The
     score counts dimensions whose sweep changes the decoded image by more than ``threshold`` (mean
     absolute change per pixel): a descriptive number, never ranked.
+
+    For the report the task also stores the anchors' input images (``traversal_anchor``, uint8,
+    image data in [0, 1] only) and rows (``traversal_anchor_rows``) and, where the dataset has
+    ground-truth factors, the anchors' factor values (``traversal_anchor_factors``), the factor names
+    (``traversal_factor_names``) and the histogram mutual information of each swept latent with each
+    factor on the split (``traversal_mutual_info``, (dims, factors), nats, MIG's estimator) over the
+    factor's entropy (``traversal_factor_entropy``): the factor each latent matters most for.
     """
 
     family = "disentanglement"
@@ -286,7 +296,8 @@ class Traversals(Task):
         z = ctx.latents()
         p = self.params
         d = min(z.shape[1], p["max_dims"])
-        anchors = z[ctx.subsample(len(z), p["n_anchors"])]
+        pos = ctx.subsample(len(z), p["n_anchors"])
+        anchors = z[pos]
         lo, hi = np.quantile(z, 0.02, axis=0), np.quantile(z, 0.98, axis=0)
         steps = np.linspace(0.0, 1.0, p["n_steps"])
         grid = np.repeat(anchors[None, :, None, :], d, axis=0).repeat(p["n_steps"], axis=2)  # (d, anchors, steps, latent)
@@ -295,5 +306,33 @@ class Traversals(Task):
         decoded = adapter.decode(grid.reshape(-1, z.shape[1])).reshape(d, len(anchors), p["n_steps"], -1)
         change = np.abs(np.diff(decoded, axis=2)).mean(axis=(1, 2, 3))
         images = np.clip(decoded, 0.0, 1.0).reshape(d, len(anchors), p["n_steps"], *data.obs_shape)
+        artifacts = {"traversal_grid": (images * 255).round().astype(np.uint8), "traversal_change": change,
+                     **_anchor_artifacts(data, ctx.rows(), pos, z[:, :d])}
         return TaskOutput({"decoder_active_dims": Score.plain(int((change > p["threshold"]).sum()), len(anchors))},
-                          artifacts={"traversal_grid": (images * 255).round().astype(np.uint8), "traversal_change": change})
+                          artifacts=artifacts)
+
+
+def _anchor_artifacts(data: Dataset, rows: np.ndarray, pos: np.ndarray, z: np.ndarray) -> dict[str, np.ndarray]:
+    """The traversal anchors' images, rows and factor values, and each swept latent's mutual information
+    with each factor (for the report's annotation; no score depends on them)."""
+    if len(z) != len(rows):  # codes for part of the split only: the anchors' rows are not known
+        return {}
+    anchor_rows = np.asarray(rows)[pos].astype(np.int64)
+    out: dict[str, np.ndarray] = {"traversal_anchor_rows": anchor_rows}
+    images = as_images(data.get_x(anchor_rows, flat=True), data.obs_shape, data.kind)
+    if images is not None:
+        out["traversal_anchor"] = images
+    factors = getattr(data, "factors", None)
+    if factors is None:
+        return out
+    f = np.asarray(factors)
+    names = list(data.factor_names) if len(data.factor_names) == f.shape[1] else [f"factor{i}" for i in range(f.shape[1])]
+    out["traversal_anchor_factors"] = f[anchor_rows].astype(np.int32)
+    out["traversal_factor_names"] = np.array(names, dtype=str)
+    if z.shape[1] >= 2:
+        with warnings.catch_warnings():  # constant latents and single-valued factors: their MI is 0, said by the plot
+            warnings.simplefilter("ignore", UndefinedMetricWarning)
+            res = dm.mig_score(z, f[np.asarray(rows)], return_details=True)
+        out["traversal_mutual_info"] = np.asarray(res["mutual_info"], dtype=np.float32)
+        out["traversal_factor_entropy"] = np.asarray(res["factor_entropy"], dtype=np.float32)
+    return out

@@ -9,11 +9,15 @@ from typing import Any
 import numpy as np
 
 from ..adapters import Adapter, Capability
+from ..artifacts import PRIOR_SAMPLES, RECON_INPUTS, RECON_OUTPUTS, as_images, fixed_rows
 from ..data.base import Dataset
 from ..metrics.reconstruction import binary_cross_entropy_per_sample, error_quantiles, per_sample_squared_error, psnr_per_sample
 from ..exceptions import SpecError, UndefinedMetricWarning
 from .base import Score, ScoreSpec, Task, TaskOutput
-from .context import RunContext
+from .context import RunContext, derive_seed
+
+#: Images stored for the report's reconstruction grid and prior samples (uint8: 8 x 28 x 28 is 6 kB).
+N_GRID_IMAGES = 8
 
 
 def declared_data_range(data: Any) -> tuple[float | None, str]:
@@ -51,6 +55,12 @@ class Reconstruction(Task):
     dataset declares one). A ``real`` dataset without one gets PSNR NaN with the reason (an
     :class:`~latentbench.exceptions.UndefinedMetricWarning`), never a number computed as if its
     range were 1 (10 dB on a standardised table).
+
+    For the report, image datasets in [0, 1] also get ``recon/inputs`` and ``recon/outputs``
+    (uint8, ``(8, c, h, w)``): the same fixed test rows for every model and seed
+    (:func:`~latentbench.artifacts.fixed_rows`) and their reconstructions; models that can sample
+    their prior also store ``prior/samples``, 8 decoded draws ``decode(z ~ p(z))``. These use their
+    own random streams, so the scores do not depend on them.
     """
 
     family = "reconstruction"
@@ -101,9 +111,26 @@ class Reconstruction(Task):
             "mse_p90": Score.plain(q["p90"], len(mse)),
             "mse_max": Score.plain(q["max"], len(mse)),
         }
-        return TaskOutput(scores, artifacts={"per_sample_mse": mse.astype(np.float32)},
+        artifacts = {"per_sample_mse": mse.astype(np.float32), **self._image_artifacts(adapter, data, ctx)}
+        return TaskOutput(scores, artifacts=artifacts,
                           info={"decoded_from": "posterior mean" if adapter.has(Capability.POSTERIOR) else "encode",
                                 "psnr_data_range": data_range, "psnr_data_range_from": source})
+
+    def _image_artifacts(self, adapter: Adapter, data: Dataset, ctx: RunContext) -> dict[str, np.ndarray]:
+        """Fixed inputs above their reconstructions, and decoded prior samples, for the report (image data only)."""
+        if as_images(np.zeros((0, data.n_features)), data.obs_shape, data.kind) is None:
+            return {}
+        rows = fixed_rows(data, ctx.split, N_GRID_IMAGES)
+        x = data.get_x(rows, flat=True)
+        split_rows = ctx.rows()
+        order = np.argsort(split_rows, kind="stable")
+        z = ctx.latents()[order[np.searchsorted(split_rows[order], rows)]]  # the cached codes the scores use
+        out = {RECON_INPUTS: as_images(x, data.obs_shape, data.kind),
+               RECON_OUTPUTS: as_images(adapter.decode(z), data.obs_shape, data.kind)}
+        if adapter.has(Capability.PRIOR):
+            rng = np.random.default_rng(derive_seed(ctx.seed, f"{self.name}/prior_samples"))
+            out[PRIOR_SAMPLES] = as_images(adapter.decode(adapter.sample_prior(N_GRID_IMAGES, rng)), data.obs_shape, data.kind)
+        return {k: v for k, v in out.items() if v is not None}
 
     def _data_range(self, data: Any) -> tuple[float | None, str]:
         given = self.params["data_range"]
