@@ -358,7 +358,7 @@ def run_budget(suite: str, model: str, code: Path, home: Path | None, tasks: str
         store = Path(tempfile.mkdtemp(prefix="lb-bench-store-")) / "results.db"
         runs: dict[str, Any] = {}
         for name in ((model,) if state == "cold" else ()) + NULL_BASELINES:
-            runs[name] = _child_run(cli + [name, *what, "--store", str(store), "--no-baselines", "--quiet"], env)
+            runs[name] = _child_run(cli + [name, *what, "--store", str(store), "--no-baselines", "--allow-failures", "--quiet"], env)
             print(f"  {state} {name}: {runs[name]['cpu_s']:.1f} CPU s ({runs[name]['seconds']:.1f} s wall)", flush=True)
         out[state] = runs
     model_s = out["cold"][model]["cpu_s"]
