@@ -415,7 +415,7 @@ def render_readme(results: dict[str, Any]) -> str:
             verdict = " / ".join(f"{t / r['cold'][model]['cpu_s']:.1f}x {'holds' if t <= 2 * r['cold'][model]['cpu_s'] else 'NOT met'}"
                                  for t in tot)
             lines.append(f"| {r.get('label', r['code'])} | {what} | {model}: {r['cold'][model]['cpu_s']:.0f} | " + " | ".join(cells)
-                         + f" | {tot[0]:.0f} / {tot[1]:.0f} | {verdict} |")
+                         + f" | {tot[0]:.0f} / {tot[1]:.0f} | {verdict}{'; ' + _cell(r['note']) if r.get('note') else ''} |")
     lines += ["", END]
     return "\n".join(lines)
 
