@@ -16,6 +16,8 @@ Usage::
         # the whole suite on a fresh store and dataset-side cache: the first model with the null
         # baselines, then a second model in the same store; wall time and peak memory of each, each
         # in its own process (``--code DIR`` runs another checkout, for a before/after)
+    python bench/run.py --suite standard --budget --model ref:vae-conv-shapes
+        # the null baselines' CPU seconds, cold (fresh LATENTBENCH_HOME) and warm, against the model's
 
 The machine may be shared: the JSON records the load average before and after each row, and ratios
 (both sides timed back to back) are steadier than seconds.
@@ -306,7 +308,7 @@ def _child_run(argv: list[str], env: dict[str, str]) -> dict[str, float]:
     err = proc.stderr.read() if proc.stderr else ""
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"{' '.join(argv)} failed:\n{err[-2000:]}")
-    return {"seconds": seconds, "peak_mib": usage.ru_maxrss / 1024}
+    return {"seconds": seconds, "cpu_s": usage.ru_utime + usage.ru_stime, "peak_mib": usage.ru_maxrss / 1024}
 
 
 def run_suite(suite: str, model: str, second: str | None, code: Path, home: Path | None, tasks: str | None = None,
@@ -329,6 +331,42 @@ def run_suite(suite: str, model: str, second: str | None, code: Path, home: Path
         out["second_run"] = _child_run(cli + [second, *what, "--store", str(store), "--no-baselines", "--quiet"], env)
         print(f"  second model, same store:            {out['second_run']['seconds']:.1f} s, peak "
               f"{out['second_run']['peak_mib']:.0f} MiB", flush=True)
+    out["load_after"] = _load()
+    return out
+
+
+#: The null baselines a run adds to every leaderboard (``latentbench.models.baselines.BASELINES``).
+NULL_BASELINES = ("null:random", "null:identity", "null:pca-whiten")
+
+
+def run_budget(suite: str, model: str, code: Path, home: Path | None, tasks: str | None = None) -> dict[str, Any]:
+    """The baselines' budget: CPU seconds of one model on the suite and of each null baseline, cold
+    (a fresh LATENTBENCH_HOME, the model run first so the dataset side is already computed, as in a
+    run) and warm (the same home, a fresh store: the baselines' job rows come from the home).
+
+    The issue-17 budget holds when the baselines together cost at most twice the model. CPU time of
+    each child process (``getrusage``), not wall time: the development machine is shared.
+    """
+    home = home or Path(tempfile.mkdtemp(prefix="lb-bench-home-"))
+    env = {**os.environ, "PYTHONPATH": str(code), "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
+           "LATENTBENCH_HOME": str(home)}
+    cli = [sys.executable, "-c", "import sys; from latentbench.cli import main; sys.exit(main())", "run"]
+    what = ["--tasks", tasks] if tasks else ["--suite", suite]
+    out: dict[str, Any] = {"suite": suite, "tasks": tasks, "code": str(code), "model": model, "home": str(home), "load_before": _load()}
+    print(f"budget of {suite if not tasks else tasks!r}, code {code}, one thread, LATENTBENCH_HOME {home}")
+    for state in ("cold", "warm"):
+        store = Path(tempfile.mkdtemp(prefix="lb-bench-store-")) / "results.db"
+        runs: dict[str, Any] = {}
+        for name in ((model,) if state == "cold" else ()) + NULL_BASELINES:
+            runs[name] = _child_run(cli + [name, *what, "--store", str(store), "--no-baselines", "--allow-failures", "--quiet"], env)
+            print(f"  {state} {name}: {runs[name]['cpu_s']:.1f} CPU s ({runs[name]['seconds']:.1f} s wall)", flush=True)
+        out[state] = runs
+    model_s = out["cold"][model]["cpu_s"]
+    for state in ("cold", "warm"):
+        total = sum(out[state][b]["cpu_s"] for b in NULL_BASELINES)
+        out[f"{state}_ratio"] = total / model_s
+        print(f"  baselines {state}: {total:.1f} CPU s = {total / model_s:.2f}x the model (budget 2x: "
+              f"{'holds' if total <= 2 * model_s else 'NOT met'})")
     out["load_after"] = _load()
     return out
 
@@ -360,6 +398,24 @@ def render_readme(results: dict[str, Any]) -> str:
                          f"{r.get('home_state', 'fresh')} | {first['seconds']:.0f} s, {first['peak_mib']:.0f} MiB"
                          f"{' (+ baselines)' if r.get('baselines', not r.get('tasks')) else ''} | {two} | "
                          f"{r['load_before']:.1f} -> {r['load_after']:.1f}{'; ' + r['note'] if r.get('note') else ''} |")
+    budgets = results.get("budgets", [])
+    if budgets:
+        lines += ["", "The null baselines' budget (`--budget`): CPU seconds of each child process, one thread; cold is a "
+                  "fresh LATENTBENCH_HOME with the model run first (the dataset side already computed), warm the same "
+                  "home with a fresh store (the baselines' job rows come from the home). Budget: the baselines together "
+                  "at most 2x the model.", "",
+                  "| code | tasks | model | " + " | ".join(f"{b} cold / warm" for b in NULL_BASELINES)
+                  + " | baselines cold / warm | budget (2x) cold / warm |",
+                  "|---|---|---|" + "---:|" * len(NULL_BASELINES) + "---:|---|"]
+        for r in budgets:
+            model = r["model"]
+            what = f"`{r['suite']}`" if not r.get("tasks") else f"`{r['tasks']}`"
+            cells = [f"{r['cold'][b]['cpu_s']:.0f} / {r['warm'][b]['cpu_s']:.0f}" for b in NULL_BASELINES]
+            tot = [sum(r[s][b]["cpu_s"] for b in NULL_BASELINES) for s in ("cold", "warm")]
+            verdict = " / ".join(f"{t / r['cold'][model]['cpu_s']:.1f}x {'holds' if t <= 2 * r['cold'][model]['cpu_s'] else 'NOT met'}"
+                                 for t in tot)
+            lines.append(f"| {r.get('label', r['code'])} | {what} | {model}: {r['cold'][model]['cpu_s']:.0f} | " + " | ".join(cells)
+                         + f" | {tot[0]:.0f} / {tot[1]:.0f} | {verdict}{'; ' + _cell(r['note']) if r.get('note') else ''} |")
     lines += ["", END]
     return "\n".join(lines)
 
@@ -392,6 +448,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--home", type=Path, help="LATENTBENCH_HOME for the suite (trained checkpoints); default a fresh folder")
     p.add_argument("--tasks", help="with --suite: these tasks (comma-separated) instead of the suite's")
     p.add_argument("--no-baselines", action="store_true", help="with --suite: the first model without the null baselines")
+    p.add_argument("--budget", action="store_true", help="with --suite: the null baselines' CPU cost, cold and warm, against --model's")
     p.add_argument("--label", help="what the suite row is called in the README (default: the code's path)")
     p.add_argument("--home-state", default="fresh", help="how LATENTBENCH_HOME was before the run, for the README (fresh, warm)")
     args = p.parse_args(argv)
@@ -406,6 +463,13 @@ def main(argv: list[str] | None = None) -> int:
         if not torch.cuda.is_available():
             print(f"--device {args.device}: torch sees no CUDA GPU", file=sys.stderr)
             return 2
+    if args.suite and args.budget:
+        res = run_budget(args.suite, args.model, args.code.resolve(), args.home, args.tasks)
+        res.update(label=args.label or str(args.code))
+        previous = json.loads(args.json.read_text()) if args.json.exists() else {}
+        previous.setdefault("budgets", []).append(res)
+        args.json.write_text(json.dumps(previous, indent=1) + "\n")
+        return 0
     if args.suite:
         res = run_suite(args.suite, args.model, args.second, args.code.resolve(), args.home, args.tasks, not args.no_baselines)
         res.update(label=args.label or str(args.code), home_state=args.home_state)

@@ -12,6 +12,7 @@ from sklearn.metrics import mutual_info_score
 
 from latentbench.exceptions import InputValidationError, UndefinedMetricWarning
 from latentbench.metrics import _discrete as D
+from latentbench.metrics import disentanglement as dm
 from latentbench.metrics.disentanglement import (
     beta_vae_score,
     bootstrap_accuracy,
@@ -452,3 +453,33 @@ def test_dl_sized_runs():
     assert beta_vae_score(z, f, rng=rng, return_details=True)["beta_vae"] > 0.99
     r = dci_score(z[:10_000], f[:10_000], z[10_000:], f[10_000:], rng=rng, return_details=True)
     assert r["disentanglement"] > 0.85  # about 0.90: the noise (0.01) is close to a 40-value step
+
+
+# ------------------------------------------------- the beta-VAE features' exact fast path (issue 17)
+@pytest.mark.parametrize("n_lat", [64, 65, 300, 4096])
+@pytest.mark.parametrize("batch", [1, 2, 64])
+def test_beta_vae_pair_features_equal_the_gather_bit_for_bit(n_lat, batch):
+    """The pair-by-pair accumulation (wide codes) gives exactly np.abs(c[r1] - c[r2]).mean(axis=1)."""
+    rng = np.random.default_rng(n_lat * 7 + batch)
+    c = rng.normal(size=(200, n_lat)) * rng.lognormal(size=n_lat)
+    c[:, ::7] = rng.integers(0, 2, size=(200, len(range(0, n_lat, 7))))  # binary pixels as well
+    for m in (1, 3, 8):
+        r1, r2 = rng.integers(0, 200, size=(m, batch)), rng.integers(0, 200, size=(m, batch))
+        old = np.abs(c[r1] - c[r2]).mean(axis=1)
+        new = dm._mean_abs_pair_diff(c, r1, r2)
+        assert new.shape == old.shape and new.dtype == old.dtype
+        assert np.array_equal(new, old)
+
+
+def test_beta_vae_score_on_wide_codes_is_unchanged_by_the_fast_path(monkeypatch):
+    """The whole score (features, fit, accuracies) equals the one computed with the plain gather."""
+    from latentbench.data import load_dataset
+
+    data = load_dataset("shapes[n=600]")
+    rows = data.split("test")
+    codes = data.get_x(rows, flat=True).astype(np.float64)  # the identity baseline's 4,096-D codes
+    factors = data.field("factors", "test")
+    fast = dm.beta_vae_score(codes, factors, rng=3, n_train=200, n_eval=100, return_details=True)
+    monkeypatch.setattr(dm, "_PAIR_DIFF_ACCUMULATE_FROM", 10**9)
+    plain = dm.beta_vae_score(codes, factors, rng=3, n_train=200, n_eval=100, return_details=True)
+    assert fast == plain

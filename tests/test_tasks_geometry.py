@@ -104,3 +104,24 @@ def test_duplicate_codes_are_dropped_and_counted_not_fatal():
     assert res.value("intrinsic-dimension/torus", "twonn_latent") == pytest.approx(2.0, rel=0.1)
     info = [r["params"]["info"] for r in res.rows if r["metric"] == "twonn_latent"][0]
     assert info["duplicates_dropped_latent"] > 0 and info["duplicates_dropped_input"] == 0
+
+
+# ------------------------------------------- the subsample intervals' one estimator call (issue 17)
+def test_twonn_mle_equals_the_three_estimator_call_bit_for_bit():
+    """The intervals' TwoNN and MLE from one two-estimator call are exactly the three-estimator
+    call's (an exact kNN graph's first k neighbours do not depend on how many were searched)."""
+    import numpy as np
+
+    from latentbench.data import load_dataset
+    from latentbench.metrics import dimension as dim
+    from latentbench.tasks.geometry import twonn_mle
+
+    rng = np.random.default_rng(0)
+    data = load_dataset("shapes[n=600]")
+    pixels = data.get_x(data.split("train")[:250], flat=True).astype(np.float64)  # binary 4,096-D, with duplicates
+    clouds = [pixels, rng.normal(size=(300, 10)), rng.normal(size=(200, 3)) @ rng.normal(size=(3, 40)),
+              np.round(rng.normal(size=(300, 2)), 1)]  # many tied distances
+    for x in clouds:
+        for k in (5, 20):
+            full = dim.intrinsic_dimension(x, k=k)
+            assert twonn_mle(x, k) == {"twonn": full["twonn"], "mle": full["mle"]}
