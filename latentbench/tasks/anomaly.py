@@ -78,11 +78,6 @@ class _Base(Task):
     reference = ("kNN distance (Ramaswamy et al. 2000); Mahalanobis with Ledoit-Wolf shrinkage; Isolation Forest (Liu et al. 2008); "
                  "LOF (Breunig et al. 2000); one-class protocol and AUROC/AUPRC as in ADBench (Han et al. 2022)")
 
-    def _rows(self, ctx: RunContext, split: str, limit: int) -> tuple[np.ndarray, np.ndarray]:
-        rows = ctx.rows(split)
-        pos = ctx.subsample(len(rows), limit)
-        return rows[pos], pos
-
 
 class AnomalyDetection(_Base):
     """Detectors on the codes (and the model's own reconstruction error and bounds), ranked against planted anomalies.
@@ -137,8 +132,8 @@ class AnomalyDetection(_Base):
     def run(self, adapter: Adapter, data: Dataset, ctx: RunContext) -> TaskOutput:
         p = self.params
         conf = float(p["confidence"])
-        rows_tr, pos_tr = self._rows(ctx, "train", int(p["max_train"]))
-        rows_te, pos_te = self._rows(ctx, "test", int(p["max_test"]))
+        rows_tr, pos_tr = ctx.subsampled_rows("train", int(p["max_train"]))
+        rows_te, pos_te = ctx.subsampled_rows("test", int(p["max_test"]))
         y = data.is_anomaly[rows_te].astype(np.int64)
         n_anom = int(y.sum())
         if n_anom == 0 or n_anom == len(y):
@@ -281,7 +276,7 @@ class OneVsRestAnomaly(_Base):
         p = self.params
         conf, k = float(p["confidence"]), int(p["k"])
         rows_tr = ctx.rows("train")
-        rows_te, pos_te = self._rows(ctx, "test", int(p["max_test"]))
+        rows_te, pos_te = ctx.subsampled_rows("test", int(p["max_test"]))
         lab_tr, lab_te = data.labels[rows_tr], data.labels[rows_te]
         classes = [c for c in np.unique(lab_tr) if (lab_tr == c).sum() > k and 0 < (lab_te != c).sum() < len(lab_te)]
         if not classes:
@@ -377,8 +372,8 @@ class PyODDetection(_Base):
     def run(self, adapter: Adapter, data: Dataset, ctx: RunContext) -> TaskOutput:
         p = self.params
         conf = float(p["confidence"])
-        rows_tr, pos_tr = self._rows(ctx, "train", int(p["max_train"]))
-        rows_te, pos_te = self._rows(ctx, "test", int(p["max_test"]))
+        rows_tr, pos_tr = ctx.subsampled_rows("train", int(p["max_train"]))
+        rows_te, pos_te = ctx.subsampled_rows("test", int(p["max_test"]))
         y = data.is_anomaly[rows_te].astype(np.int64)
         if y.sum() == 0 or y.sum() == len(y):
             raise NotApplicableError(f"the test split of {data.name!r} holds {int(y.sum())} anomalies among {len(y)} rows")

@@ -237,6 +237,13 @@ class RunContext:
         (all ``n`` positions when ``n <= limit``)."""
         return np.sort(self.rng.choice(n, limit, replace=False)) if n > limit else np.arange(n)
 
+    def subsampled_rows(self, split: str, limit: int) -> tuple[np.ndarray, np.ndarray]:
+        """A seeded subsample of at most ``limit`` of a split's rows: the dataset row indices and their
+        positions within the split (to index the split's codes), both sorted."""
+        rows = self.rows(split)
+        pos = self.subsample(len(rows), limit)
+        return rows[pos], pos
+
     def torch_generator(self) -> Any:
         """A ``torch.Generator`` on the context's device, seeded from the job's seed."""
         import torch

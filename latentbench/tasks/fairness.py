@@ -97,16 +97,11 @@ class BiasAudit(Task):
             return y.astype(np.int64)
         return (y == pos).astype(np.int64)
 
-    def _rows(self, ctx: Any, split: str, limit: int) -> tuple[np.ndarray, np.ndarray]:
-        rows = ctx.rows(split)
-        pos = ctx.subsample(len(rows), limit)
-        return rows[pos], pos
-
     def run(self, adapter: Adapter, data: Dataset, ctx: RunContext) -> TaskOutput:
         p = self.params
         conf = float(p["confidence"])
-        rows_tr, pos_tr = self._rows(ctx, "train", int(p["max_train"]))
-        rows_te, pos_te = self._rows(ctx, "test", int(p["max_test"]))
+        rows_tr, pos_tr = ctx.subsampled_rows("train", int(p["max_train"]))
+        rows_te, pos_te = ctx.subsampled_rows("test", int(p["max_test"]))
         z_tr, z_te = ctx.latents("train")[pos_tr], ctx.latents("test")[pos_te]
         y_tr, y_te = self._labels(data.labels[rows_tr]), self._labels(data.labels[rows_te])
         s_tr, s_te = data.sensitive[rows_tr], data.sensitive[rows_te]

@@ -82,16 +82,11 @@ class DomainShift(Task):
     param_ranges = {"C": "(0, inf)", "C_grid": "(0, inf)", "val_fraction": "[0.05, 0.5]", "max_train": "[8, 1000000]",
                     "max_test": "[8, 1000000]", "mmd_rows": "[4, 5000]", "n_permutations": "[1, 100000]", "confidence": "(0, 1)"}
 
-    def _rows(self, ctx: Any, split: str, limit: int) -> tuple[np.ndarray, np.ndarray]:
-        rows = ctx.rows(split)
-        pos = ctx.subsample(len(rows), limit)
-        return rows[pos], pos
-
     def run(self, adapter: Adapter, data: Dataset, ctx: RunContext) -> TaskOutput:
         p = self.params
         conf = float(p["confidence"])
-        rows_tr, pos_tr = self._rows(ctx, "train", int(p["max_train"]))
-        rows_te, pos_te = self._rows(ctx, "test", int(p["max_test"]))
+        rows_tr, pos_tr = ctx.subsampled_rows("train", int(p["max_train"]))
+        rows_te, pos_te = ctx.subsampled_rows("test", int(p["max_test"]))
         d_tr, d_te = data.domain[rows_tr], data.domain[rows_te]
         for split, d in (("train", d_tr), ("test", d_te)):
             counts = [int((d == k).sum()) for k in (0, 1)]
