@@ -34,6 +34,7 @@ from .metrics.cka import CKA_KERNELS, cka_estimate
 from .progress import log
 from .provenance import git_commit, hostname, library_versions
 from .store import ResultStore
+from .tasks.context import LatentCache
 from .validation import check_param, check_seed
 
 __all__ = ["CKA_TASK", "CKA_VERSION", "DEFAULT_KERNELS", "cka_pairs"]
@@ -63,13 +64,14 @@ class _Side:
         self.rows = dataset.split(split)
         self.covered = np.asarray(adapter.coverage(dataset, self.rows), dtype=bool)
         self._codes: np.ndarray | None = None
-        self._dataset = dataset
+        self._latents = LatentCache(adapter, dataset)  # the runner's cache: the covered rows encoded once
+        self._split = split
 
     def codes(self, positions: np.ndarray) -> np.ndarray:
         """Codes of the split's rows at ``positions`` (all covered rows are encoded once, then indexed)."""
         if self._codes is None:
-            covered = np.nonzero(self.covered)[0]
-            z = np.asarray(self.adapter.encode_rows(self._dataset, self.rows[covered]), dtype=np.float64)
+            covered, z = self._latents.latents_covered(self._split)
+            z = np.asarray(z, dtype=np.float64)
             full = np.full((len(self.rows), z.shape[1]), np.nan)
             full[covered] = z
             self._codes = full

@@ -84,29 +84,35 @@ class LatentCache:
             self._store("posterior", rows, list(self.adapter.posterior_rows(self.dataset, rows)))
         self.rows_encoded[kind] += len(rows)
 
-    def _get(self, kind: str, split: str) -> Any:
-        key = (kind, split)
+    def _memo(self, key: tuple[str, str], compute: Any) -> Any:
+        """``compute()`` once per key (its time counted in :attr:`seconds`); a failure is remembered, so
+        every task asking again gets the same exception at once."""
         if key not in self._splits:
             t0 = time.perf_counter()
             try:
-                rows = np.asarray(self.dataset.split(split), dtype=np.int64)
-                if len(rows) == 0:  # nothing to share: whatever the adapter gives for no rows
-                    self._splits[key] = (self.adapter.encode_rows(self.dataset, rows) if kind == "z"
-                                         else self.adapter.posterior_rows(self.dataset, rows))
-                else:
-                    todo = self._missing(kind, rows)
-                    if len(todo):
-                        self._encode(kind, todo)
-                    at = self._pos[kind][rows]
-                    values = [a[at] for a in self._stored[kind]]
-                    self._splits[key] = values[0] if kind == "z" else (values[0], values[1])
-            except Exception as exc:  # remember the failure: every task asking again gets it at once
+                self._splits[key] = compute()
+            except Exception as exc:
                 self._splits[key] = exc
             self.seconds += time.perf_counter() - t0
         value = self._splits[key]
         if isinstance(value, Exception):
             raise value
         return value
+
+    def _get(self, kind: str, split: str) -> Any:
+        def compute() -> Any:
+            rows = np.asarray(self.dataset.split(split), dtype=np.int64)
+            if len(rows) == 0:  # nothing to share: whatever the adapter gives for no rows
+                return (self.adapter.encode_rows(self.dataset, rows) if kind == "z"
+                        else self.adapter.posterior_rows(self.dataset, rows))
+            todo = self._missing(kind, rows)
+            if len(todo):
+                self._encode(kind, todo)
+            at = self._pos[kind][rows]
+            values = [a[at] for a in self._stored[kind]]
+            return values[0] if kind == "z" else (values[0], values[1])
+
+        return self._memo((kind, split), compute)
 
     def peek(self, kind: str, split: str) -> Any:
         """An already computed value (``"z"`` or ``"posterior"``) or ``None``; never computes."""
@@ -145,27 +151,18 @@ class LatentCache:
     def latents_covered(self, split: str) -> tuple[np.ndarray, np.ndarray]:
         """Which of the split's rows the model can encode (boolean, one per row) and the codes of those
         rows only, ``(n_covered, latent_dim)``; rows already encoded (by any split) are not encoded again."""
-        key = ("z-covered", split)
-        if key not in self._splits:
-            t0 = time.perf_counter()
-            try:
-                rows = np.asarray(self.dataset.split(split), dtype=np.int64)
-                ok = np.asarray(self.adapter.coverage(self.dataset, rows), dtype=bool)
-                covered = rows[ok]
-                if not len(covered):
-                    self._splits[key] = (ok, np.zeros((0, self.adapter.latent_dim or 0)))
-                else:
-                    todo = self._missing("z", covered)
-                    if len(todo):
-                        self._encode("z", todo)
-                    self._splits[key] = (ok, self._stored["z"][0][self._pos["z"][covered]])
-            except Exception as exc:  # remember the failure, as for every split
-                self._splits[key] = exc
-            self.seconds += time.perf_counter() - t0
-        value = self._splits[key]
-        if isinstance(value, Exception):
-            raise value
-        return value
+        def compute() -> tuple[np.ndarray, np.ndarray]:
+            rows = np.asarray(self.dataset.split(split), dtype=np.int64)
+            ok = np.asarray(self.adapter.coverage(self.dataset, rows), dtype=bool)
+            covered = rows[ok]
+            if not len(covered):
+                return ok, np.zeros((0, self.adapter.latent_dim or 0))
+            todo = self._missing("z", covered)
+            if len(todo):
+                self._encode("z", todo)
+            return ok, self._stored["z"][0][self._pos["z"][covered]]
+
+        return self._memo(("z-covered", split), compute)
 
 
 class RunContext:
