@@ -271,12 +271,9 @@ class Evaluator:
         from .identity import combine_digests
 
         dataset_fp = "unavailable-" + hash_json({"dataset": task.dataset, "params": task.dataset_params})[:4]
-        model_fp = combine_digests(state, dataset_fp, "unavailable")
         params = {"estimator": task.estimator(adapter), "dataset_params": task.dataset_params}
-        base = {"model_fp": model_fp, "task": task.name, "task_version": task.version, "params_hash": hash_json(params)[:16],
-                "split_fp": dataset_fp, "seed": seed, "model": adapter.name, "family": task.family, "dataset": task.dataset,
-                "dataset_fp": dataset_fp, "split": task.split, "params": params, "run_id": self.run_id,
-                "model_id": state, "key_scheme": IDENTITY_SCHEME}
+        base = self._unloaded_job_base(adapter.name, combine_digests(state, dataset_fp, "unavailable"), state, task, seed,
+                                       dataset_fp, params)
         rows = [self._status_row(base, task, "skipped", reason, 0.0)]
         self._write(rows)
         return rows
@@ -482,11 +479,18 @@ class Evaluator:
 
         dataset_fp = "unit-" + hash_json({"dataset": task.dataset, "params": task.dataset_params})[:8]
         params = {"dataset_params": task.dataset_params, "unit_failed": True}
-        base = {"model_fp": combine_digests(str(unit.label), dataset_fp, "unit-failed"), "task": task.name,
-                "task_version": task.version, "params_hash": hash_json(params)[:16], "split_fp": dataset_fp, "seed": seed,
-                "model": unit.label, "family": task.family, "dataset": task.dataset, "dataset_fp": dataset_fp,
-                "split": task.split, "params": params, "run_id": self.run_id, "model_id": None, "key_scheme": IDENTITY_SCHEME}
+        base = self._unloaded_job_base(unit.label, combine_digests(str(unit.label), dataset_fp, "unit-failed"), None, task, seed,
+                                       dataset_fp, params)
         return [self._status_row(base, task, "failed", reason, 0.0)]
+
+    def _unloaded_job_base(self, name: Any, model_fp: str, model_id: str | None, task: Task, seed: int, dataset_fp: str,
+                           params: dict[str, Any]) -> dict[str, Any]:
+        """The key and provenance of a job whose dataset or model never loaded (a missing extra, a unit
+        that stopped): no dataset to fingerprint, so ``dataset_fp`` stands for the split too."""
+        return {"model_fp": model_fp, "task": task.name, "task_version": task.version, "params_hash": hash_json(params)[:16],
+                "split_fp": dataset_fp, "seed": seed, "model": name, "family": task.family, "dataset": task.dataset,
+                "dataset_fp": dataset_fp, "split": task.split, "params": params, "run_id": self.run_id,
+                "model_id": model_id, "key_scheme": IDENTITY_SCHEME}
 
     def _shared_job_key(self, adapter: Adapter, base: dict[str, Any]) -> dict[str, Any] | None:
         """For a null baseline (its recipe and the dataset fix its codes), the content address of a
