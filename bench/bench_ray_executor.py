@@ -10,6 +10,9 @@ Usage::
     python bench/bench_ray_executor.py                           # 3 null baselines + 3 PCAs x 4 digits tasks
     python bench/bench_ray_executor.py --workers 2 --seeds 0 1 --tasks reconstruction/digits,neighbourhood/digits
     python bench/bench_ray_executor.py --models ref:pca ref:ae-digits --suite quick   # reference models (trained on first use)
+    python bench/bench_ray_executor.py --models ref:all --suite quick --checkpoints ~/.cache/latentbench/checkpoints
+        # the ten quick references, trained beforehand: their checkpoints are copied into both fresh homes,
+        # so both sides time the suite only (the dataset-side cache still starts empty on each side)
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
 import argparse  # noqa: E402
+import shutil  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -56,6 +60,8 @@ def main() -> None:
     p.add_argument("--seeds", type=int, nargs="+", default=[0])
     p.add_argument("--workers", type=int, default=2, help="CPUs of the local Ray (one unit per CPU)")
     p.add_argument("--bootstrap-iters", type=int, default=200)
+    p.add_argument("--checkpoints", type=Path, default=None,
+                   help="a checkpoints folder copied into both sides' fresh LATENTBENCH_HOME (reference models trained beforehand)")
     a = p.parse_args()
 
     import torch
@@ -66,7 +72,14 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="lb-bench-ray-"))
     kw = dict(tasks=None if a.suite else a.tasks.split(","), suite=a.suite, seeds=a.seeds, device="cpu",
               n_bootstrap=a.bootstrap_iters, progress=False)
+    if a.models == ["ref:all"]:
+        from latentbench.models.zoo import list_reference_models
+
+        a.models = [f"ref:{s.name}" for s in list_reference_models() if s.tier == "quick"]
     models = _models(a.models)
+    if a.checkpoints is not None:
+        for side in ("home-local", "home-ray"):
+            shutil.copytree(a.checkpoints.expanduser(), tmp / side / "checkpoints")
     os.environ["LATENTBENCH_HOME"] = str(tmp / "home-local")
     t0 = time.perf_counter()
     evaluate(models, store=str(tmp / "local.db"), **kw)

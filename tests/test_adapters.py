@@ -554,6 +554,32 @@ def test_describe(tiny_vae, digits):
     assert d["name"] == "v" and d["adapter"] == "torch" and d["latent_dim"] == 2 and d["likelihood"] == "bernoulli"
     assert d["capabilities"] == ["decode", "encode", "likelihood", "posterior", "prior"]
     assert d["fingerprint"] == a.fingerprint()
+    module = tiny_vae(latent_dim=2)
+    assert d["n_parameters"] == sum(p.numel() for p in module.parameters()) > 0
+
+
+def test_n_parameters_counts_weights_not_running_statistics():
+    """The leaderboard's size column: a torch module's parameters plus its weight buffers (a
+    closed-form PPCA keeps its weights as buffers), not batch-norm statistics; a fitted PCA's
+    components and mean; ``None`` where the adapter cannot tell (a callable)."""
+    from sklearn.decomposition import PCA
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.body = nn.Sequential(nn.Linear(4, 3), nn.BatchNorm1d(3))
+            self.register_buffer("W", torch.zeros(5, 2, dtype=torch.float64))
+            self.register_buffer("steps", torch.zeros((), dtype=torch.long))  # a counter, not a weight
+
+        def encode(self, x):
+            return self.body(x)
+
+    # linear weight + bias, batch-norm weight + bias, the float buffer W; not running_mean/var, steps
+    assert adapt(Net()).n_parameters == 4 * 3 + 3 + 3 + 3 + 10
+    pca = PCA(3).fit(np.random.default_rng(0).normal(size=(40, 6)))
+    assert adapt(pca).n_parameters == 3 * 6 + 6
+    assert adapt(lambda x: x[:, :2]).n_parameters is None
+    assert "n_parameters" not in adapt(lambda x: x[:, :2], name="f").describe(fingerprint="x")
 
 
 @pytest.mark.parametrize("name", ["null:pca-whiten", "null:identity", "null:random"])

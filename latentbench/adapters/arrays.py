@@ -217,6 +217,15 @@ class TorchAdapter(Adapter):
             return state_digest({"module": self.module, "layer": self.layer, "method": self.method})
         return state_digest(self.module)
 
+    @property
+    def n_parameters(self) -> int | None:
+        """The module's parameters plus its floating-point buffers that are weights (closed-form models
+        such as probabilistic PCA keep theirs as buffers); batch-norm running statistics are not counted."""
+        n = sum(int(p.numel()) for p in self.module.parameters())
+        n += sum(int(b.numel()) for name, b in self.module.named_buffers()
+                 if b.is_floating_point() and not name.rsplit(".", 1)[-1].startswith("running_"))
+        return n
+
 
 # ====================================================================== scikit-learn
 class SklearnAdapter(Adapter):
@@ -256,6 +265,15 @@ class SklearnAdapter(Adapter):
 
     def _decode_batch(self, z: np.ndarray) -> np.ndarray:
         return self.estimator.inverse_transform(z)
+
+    @property
+    def n_parameters(self) -> int | None:
+        """``components_`` plus ``mean_`` for a linear decomposition (PCA and its kin); ``None`` otherwise."""
+        comps = getattr(self.estimator, "components_", None)
+        if not isinstance(comps, np.ndarray):
+            return None
+        mean = getattr(self.estimator, "mean_", None)
+        return int(comps.size + (mean.size if isinstance(mean, np.ndarray) else 0))
 
     def _state_digest(self) -> str:
         """``joblib.hash`` of the whole estimator (every fitted attribute of every step of a pipeline,

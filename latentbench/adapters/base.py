@@ -543,8 +543,15 @@ class Adapter:
         return {
             "name": self.name, "adapter": self.kind, "inputs": sorted(self.inputs), "capabilities": sorted(map(str, self.capabilities)),
             "latent_dim": self.latent_dim, "likelihood": self.likelihood, "fingerprint": fingerprint or self.fingerprint(),
+            **({"n_parameters": n} if (n := self.n_parameters) is not None else {}),
             **({"metadata": self.metadata} if self.metadata else {}),
         }
+
+    @property
+    def n_parameters(self) -> int | None:
+        """How many numbers the model holds (its weights), for the leaderboard's size column; ``None``
+        where the adapter cannot tell (a callable, precomputed latents)."""
+        return None
 
     def __repr__(self) -> str:
         caps = ", ".join(sorted(map(str, self.capabilities)))

@@ -122,6 +122,13 @@ class KeyedVectorsAdapter(Adapter):
         self.metadata = {"vocabulary": len(kv), "case_insensitive": self.case_insensitive, "normalize": self.normalize,
                          "subword_ngrams": self._ngrams}
 
+    @property
+    def n_parameters(self) -> int | None:
+        """The word vectors (vocabulary x dimension; a FastText model's n-gram buckets too)."""
+        n = int(np.asarray(self.kv.vectors).size)
+        ngrams = getattr(self.kv, "vectors_ngrams", None)
+        return n + (int(np.asarray(ngrams).size) if self._ngrams and ngrams is not None else 0)
+
     def _key(self, word: str) -> Any:
         """The key whose vector encodes ``word``, or ``None`` when it has none."""
         if self.case_insensitive:
@@ -485,6 +492,12 @@ class SentenceTransformerAdapter(Adapter):
                          "normalized_by_model": any(type(m).__name__ == "Normalize" for m in children),
                          "max_seq_length": getattr(model, "max_seq_length", None)}
         self.to(device)
+
+    @property
+    def n_parameters(self) -> int | None:
+        """The encoder's parameters (the transformer and any projection after it)."""
+        params = getattr(self.model, "parameters", None)
+        return sum(int(p.numel()) for p in params()) if callable(params) else None
 
     def to(self, device: str) -> SentenceTransformerAdapter:
         self.model.to(device)
