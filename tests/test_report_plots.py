@@ -145,3 +145,29 @@ def test_reconstruction_grids_prior_samples_and_factor_panels_are_drawn_from_the
     assert labels == ["input", "a", "b"]
     mosaic = fig.axes[0].images[0].get_array()
     np.testing.assert_allclose(mosaic[1:9, 1:9], inputs[0, 0] / 255.0)
+
+
+def test_bars_and_radar_are_drawn_per_benchmark_with_only_its_models(tmp_path):
+    """Two benchmarks (digits and shapes) with different models: each benchmark gets its own bars
+    and radar, and a benchmark's bars show only the models evaluated on it."""
+    from latentbench.report.leaderboard import Leaderboard
+    from latentbench.report.plots import family_bars
+
+    rng = np.random.default_rng(2)
+    store = ResultStore(tmp_path / "r.db")
+    store.add_run("run-1", argv="latentbench run", device="cpu", versions={"numpy": "9.9"}, git_commit="abc", host="h")
+    for m in ("ref:pca", "ref:vae"):
+        add_job(store, m, rng.uniform(0, 1, N), task="reconstruction/digits", family="reconstruction")
+    for m in ("ref:ae-shapes", "ref:vae-shapes", "ref:beta-shapes"):
+        add_job(store, m, rng.uniform(0, 1, N), task="reconstruction/shapes", family="reconstruction", dataset_fp="data-b", split_fp="split-b")
+    data = ReportData(store)
+    board = Leaderboard.from_rows(data.rows, data=data, n_resamples=50)
+    benches = {b.name: b for b in board.benchmarks()}
+    assert set(benches) == {"digits", "shapes"}
+    for name, models in (("digits", {"ref:pca", "ref:vae"}), ("shapes", {"ref:ae-shapes", "ref:vae-shapes", "ref:beta-shapes"})):
+        fig = family_bars(board, "reconstruction", bench=benches[name])
+        shown = {t.get_text() for ax in fig.axes for t in ax.get_xticklabels()}
+        assert shown == models, (name, shown)
+    write_report(ReportData(store), tmp_path / "rep", title="t", n_resamples=50)
+    names = {p.name for p in (tmp_path / "rep" / "plots").glob("bars-*.png")}
+    assert names == {"bars-digits-reconstruction.png", "bars-shapes-reconstruction.png"}

@@ -25,6 +25,7 @@ from ..artifacts import PRIOR_SAMPLES, RECON_INPUTS, RECON_OUTPUTS
 from .leaderboard import ARROWS, Leaderboard, LeaderboardRow, fmt, is_baseline
 
 if TYPE_CHECKING:
+    from .benchmarks import Benchmark
     from .data import ReportData
     from .seed_bands import SeedBandTable
 
@@ -70,24 +71,27 @@ def _save(fig: Any, out: Path, name: str, caption: str) -> PlotFile:
     return PlotFile(name, caption, png, svg)
 
 
-def family_bars(board: Leaderboard, family: str) -> Any | None:
+def family_bars(board: Leaderboard, family: str, *, bench: Benchmark | None = None) -> Any | None:
     """Bars with 95% intervals for every primary score of ``family`` (``None`` when no model has one).
 
     Parameters
     ----------
     board : Leaderboard
     family : str
+    bench : Benchmark, optional
+        Only this benchmark's rows and models (a plot never mixes benchmarks' models).
 
     Returns
     -------
     matplotlib.figure.Figure or None
     """
     plt = _plt()
-    rows = [r for r in board.rows if r.family == family and r.is_primary
+    source = board.rows if bench is None else bench.rows
+    rows = [r for r in source if r.family == family and r.is_primary
             and any(c.status == "ok" and c.value is not None and not is_baseline(m) for m, c in r.cells.items())]
     if not rows:
         return None
-    models = [m for m in board.models if not is_baseline(m)]
+    models = [m for m in (board.models if bench is None else bench.models) if not is_baseline(m)]
     colors = _colors(models)
     ncols = min(3, len(rows))
     nrows = math.ceil(len(rows) / ncols)
@@ -126,12 +130,13 @@ def family_bars(board: Leaderboard, family: str) -> Any | None:
         ax.grid(axis="y", alpha=0.3)
     for ax in axes.ravel()[len(rows):]:
         ax.axis("off")
-    fig.suptitle(f"{family}: primary scores with 95% intervals", fontsize=10)
+    fig.suptitle(f"{family}{'' if bench is None else f' on {bench.name}'}: primary scores with 95% intervals", fontsize=10)
     fig.tight_layout()
     return fig
 
 
-def normalized_family_scores(board: Leaderboard, *, min_models: int = 2) -> tuple[dict[str, dict[str, float]], str]:
+def normalized_family_scores(board: Leaderboard, *, min_models: int = 2,
+                             bench: Benchmark | None = None) -> tuple[dict[str, dict[str, float]], str]:
     """Per model and axis, the mean min-max-normalized primary score (1 = best model, 0 = worst).
 
     Each ranked primary row with at least ``min_models`` non-baseline values is normalized
@@ -143,9 +148,11 @@ def normalized_family_scores(board: Leaderboard, *, min_models: int = 2) -> tupl
     scores : dict of str to dict of str to float
         ``scores[model][axis]``; an axis a model has no score in is absent.
     axis_kind : {"family", "task"}
+
+    With ``bench``, only that benchmark's rows.
     """
     per_row: list[tuple[LeaderboardRow, dict[str, float]]] = []
-    for row in board.rows:
+    for row in (board.rows if bench is None else bench.rows):
         if not (row.is_primary and row.ranked):
             continue
         vals = row._ranked_values()
@@ -165,16 +172,19 @@ def normalized_family_scores(board: Leaderboard, *, min_models: int = 2) -> tupl
     return {m: {a: float(np.mean(v)) for a, v in axes.items()} for m, axes in acc.items()}, kind
 
 
-def radar(board: Leaderboard) -> tuple[Any | None, str]:
-    """A radar of normalized family scores per model; ``(None, reason)`` when there are fewer than 3 axes."""
+def radar(board: Leaderboard, *, bench: Benchmark | None = None) -> tuple[Any | None, str]:
+    """A radar of normalized family scores per model (of ``bench`` when given); ``(None, reason)``
+    when there are fewer than 3 axes."""
     plt = _plt()
-    scores, kind = normalized_family_scores(board)
-    axes_names = list(dict.fromkeys(a for m in board.models if m in scores for a in scores[m]))
+    scores, kind = normalized_family_scores(board, bench=bench)
+    pool = board.models if bench is None else bench.models
+    axes_names = list(dict.fromkeys(a for m in pool if m in scores for a in scores[m]))
+    where = "this store" if bench is None else f"benchmark {bench.name}"
     if len(axes_names) < 3:
-        return None, (f"No radar: it needs at least 3 ranked primary scores (or families) with two or more models each; "
-                      f"this store has {len(axes_names)}.")
-    models = [m for m in board.models if m in scores]
-    colors = _colors([m for m in board.models if not is_baseline(m)])
+        return None, (f"No radar{'' if bench is None else f' for {bench.name}'}: it needs at least 3 ranked primary scores "
+                      f"(or families) with two or more models each; {where} has {len(axes_names)}.")
+    models = [m for m in pool if m in scores]
+    colors = _colors([m for m in pool if not is_baseline(m)])
     angles = np.linspace(0, 2 * np.pi, len(axes_names), endpoint=False)
     fig = plt.figure(figsize=(6.4, 5.6))
     ax = fig.add_subplot(projection="polar")
@@ -191,7 +201,8 @@ def radar(board: Leaderboard) -> tuple[Any | None, str]:
     ax.set_yticks([0.25, 0.5, 0.75, 1.0], ["0.25", "0.5", "0.75", "1"], fontsize=6)
     ax.legend(loc="upper left", bbox_to_anchor=(1.12, 1.05), fontsize=7)
     what = "family" if kind == "family" else "ranked primary score (fewer than 3 families qualify, so each axis is one score)"
-    ax.set_title(f"normalized score per {'family' if kind == 'family' else 'task'} (1 = best model)", fontsize=9)
+    ax.set_title(f"{'' if bench is None else bench.name + ': '}normalized score per {'family' if kind == 'family' else 'task'} "
+                 "(1 = best model)", fontsize=9)
     return fig, (f"Radar: one axis per {what}. Each ranked primary score is min-max normalized over the models that have it "
                  "(1 = best, 0 = worst; scores with fewer than two models left out) and averaged within the axis; "
                  "a model without a score on an axis has no point there (the line breaks). Baselines are not drawn.")
@@ -632,22 +643,27 @@ def make_plots(board: Leaderboard, data: ReportData | None, out_dir: str | Path,
     out = Path(out_dir)
     plots: list[PlotFile] = []
     notes: list[str] = []
-    for family in board.families():
-        fig = family_bars(board, family)
-        if fig is not None:
-            plots.append(_save(fig, out, f"bars-{_slug(family)}",
-                               f"{family}: each primary score with its 95% interval (bold edge: best; hatched bar or diamond: tied with "
-                               "the best; grey lines: null baselines; rows with negative values, such as log-likelihoods, are drawn as points)."))
+    benches = board.benchmarks()
+    for bench in benches:  # one set of bars per benchmark: a plot never puts models of two benchmarks side by side
+        prefix = "" if len(benches) == 1 else f"{bench.slug}-"
+        for family in bench.families():
+            fig = family_bars(board, family, bench=bench)
+            if fig is not None:
+                plots.append(_save(fig, out, f"bars-{prefix}{_slug(family)}",
+                                   f"{family} on benchmark {bench.name}: each primary score with its 95% interval (bold edge: best; "
+                                   "hatched bar or diamond: tied with the best; grey lines: null baselines; rows with negative values, "
+                                   "such as log-likelihoods, are drawn as points)."))
     fig = seed_band_figure(bands) if bands else None
     if fig is not None:
         plots.append(_save(fig, out, "reference-bands",
                            "Each reference model's primary scores over its training seeds (dots: one checkpoint each, the mean "
                            "over evaluation seeds; black bar: the mean; shade: min to max): the spread of retraining a reference."))
-    fig, caption = radar(board)
-    if fig is not None:
-        plots.append(_save(fig, out, "radar", caption))
-    else:
-        notes.append(caption)
+    for bench in benches:
+        fig, caption = radar(board, bench=bench)
+        if fig is not None:
+            plots.append(_save(fig, out, "radar" if len(benches) == 1 else f"radar-{bench.slug}", caption))
+        else:
+            notes.append(caption)
     shown = set(board.models)  # plots follow the table's columns
     if data is not None:
         drawn, more = diagnostic_plots(data, shown, out)
