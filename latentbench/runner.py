@@ -41,7 +41,7 @@ from .store import JOB_KEY, ResultStore
 from .validation import check_run_options, is_tensor
 from .tasks.base import Task, TaskOutput
 from .tasks.context import LatentCache, RunContext, derive_seed
-from .tasks.dataside import DatasetSideCache
+from .tasks.dataside import DatasetSideCache, shipped_folder
 from .tasks.registry import resolve_tasks, retarget_task
 
 __all__ = ["Evaluator", "LatentCache", "ModelSpec", "RunContext", "Unit", "compute_unit", "derive_seed", "evaluate"]
@@ -194,6 +194,9 @@ class Evaluator:
             rows += self._run_model(self._adapter(name, model), bar)
         for _ in bar:  # drain the bar
             pass
+        if self.dataside.from_shipped["baseline-job"]:
+            log(f"  {self.dataside.from_shipped['baseline-job']} null-baseline job(s) read from the rows shipped with the package "
+                "(the same code and library versions computed them; LATENTBENCH_SHIPPED_BASELINES=0 or --force recomputes)")
         return Results(rows, store_path=self.store.path)
 
     def plan(self, models: Mapping[str, Any] | Any) -> list[dict[str, Any]]:
@@ -425,6 +428,7 @@ class Evaluator:
         w = copy.copy(self)
         w.tasks, w.store, w.executor, w._limited, w._latent_samples = list(tasks), None, None, {}, set()
         w._dataside_folder = None if self.dataside.folder is None else str(self.dataside.folder)
+        w._dataside_shipped = self.dataside.shipped is not None  # the worker's own copy of the package's shipped rows
         w._home = str(latentbench_home())
         w.dataside = None
         return w
@@ -691,7 +695,8 @@ def compute_unit(unit: Unit) -> Iterator[tuple[Any, ...]]:
     import os
 
     w = copy.copy(unit.evaluator)
-    w.dataside = DatasetSideCache(w._dataside_folder) if w._dataside_folder else DatasetSideCache()
+    w.dataside = (DatasetSideCache(w._dataside_folder, shipped=shipped_folder() if w._dataside_shipped else None)
+                  if w._dataside_folder else DatasetSideCache())
     w._events, w._stored, w._latent_samples, w._limited = [], unit.stored, set(), {}
     before = os.environ.get("LATENTBENCH_HOME")
     os.environ["LATENTBENCH_HOME"] = w._home  # the driver's checkpoints and caches (a shared path on a cluster)

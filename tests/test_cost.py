@@ -247,11 +247,13 @@ def test_readme_speed_section_is_generated_from_the_benchmark_json(monkeypatch):
     assert "39-65x" not in readme
 
 
-def test_null_baseline_results_are_reused_across_stores(tmp_path):
+def test_null_baseline_results_are_reused_across_stores(tmp_path, monkeypatch):
     """A null baseline's jobs depend only on the dataset and the task: a run on a fresh store finds
     them under LATENTBENCH_HOME/dataside and computes none again, with the same rows (values,
     intervals, messages) and artifacts; --force recomputes them."""
     from latentbench.models.baselines import make_baseline
+
+    monkeypatch.setenv("LATENTBENCH_SHIPPED_BASELINES", "0")  # the home's cache alone (the shipped rows: below)
     from latentbench.runner import Evaluator
     from latentbench.store import ResultStore
 
@@ -271,3 +273,44 @@ def test_null_baseline_results_are_reused_across_stores(tmp_path):
     forced = Evaluator(tasks, store=str(tmp_path / "c.db"), n_bootstrap=20, device="cpu", force=True)
     forced.run({"null:random": make_baseline("null:random")})
     assert forced.dataside.computed["baseline-job"] == ran
+
+
+def test_shipped_baseline_rows_were_written_by_this_code():
+    """The null baselines' rows shipped in latentbench/_dataside are read only while the code that
+    computes a baseline's numbers is the code that wrote them; a change to it retires them, and
+    this test says to regenerate them (so the first run on a fresh machine stays cheap)."""
+    from latentbench.tasks.dataside import shipped_status, source_digest
+
+    folder, why = shipped_status()
+    assert folder is not None, f"{why} (source digest now {source_digest()})"
+
+
+def test_a_fresh_home_reads_the_shipped_baseline_rows_equal_to_a_recomputation(tmp_path):
+    """A first run in an empty LATENTBENCH_HOME reads a null baseline's job from the rows shipped
+    with the package (nothing computed) and they equal, value for value, the rows computed here
+    (--force); with LATENTBENCH_SHIPPED_BASELINES=0 it computes them."""
+    import json
+
+    from latentbench.models.baselines import make_baseline
+    from latentbench.provenance import library_versions
+    from latentbench.runner import Evaluator, _latentbench_version
+    from latentbench.tasks.dataside import shipped_status
+
+    folder, why = shipped_status()
+    if folder is None:
+        pytest.skip(f"no usable shipped rows: {why}")
+    shipped_versions = json.loads((folder / "manifest.json").read_text())["versions"]
+    here = {**library_versions(), "latentbench": _latentbench_version()}
+    if shipped_versions != here:  # part of every entry's key: another environment computes its own
+        diff = {k: (shipped_versions.get(k), here.get(k)) for k in set(shipped_versions) | set(here) if shipped_versions.get(k) != here.get(k)}
+        pytest.skip(f"library versions differ from the shipped rows' ({diff}): their keys cannot match here")
+    tasks = [get_task("neighbourhood/digits")]  # as the standard suite runs it (the shipped rows' key)
+    first = Evaluator(tasks, store=str(tmp_path / "a.db"), device="cpu")
+    got = first.run({"null:random": make_baseline("null:random")})
+    assert first.dataside.from_shipped["baseline-job"] == 1 and first.dataside.computed["baseline-job"] == 0
+    assert all(r["status"] == "ok" for r in got) and all(r.get("cached") for r in got)
+    forced = Evaluator(tasks, store=str(tmp_path / "b.db"), device="cpu", force=True)
+    again = forced.run({"null:random": make_baseline("null:random")})
+    assert forced.dataside.computed["baseline-job"] == 1
+    keep = ("task", "metric", "value", "ci_low", "ci_high", "status", "message", "n", "model_fp", "params_hash", "split_fp")
+    assert sorted(tuple(r[k] for k in keep) for r in got) == sorted(tuple(r[k] for k in keep) for r in again)

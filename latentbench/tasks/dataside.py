@@ -14,10 +14,21 @@ the parameters and the draws (``key``), the way the results store keys results:
 
 :attr:`DatasetSideCache.computed` counts the computations per kind, so a test can check that a
 second model recomputes nothing.
+
+**Shipped baseline rows.** The null baselines' job rows on the built-in suites' datasets are also
+shipped inside the package (``latentbench/_dataside/``, written by ``python bench/ship_baselines.py``):
+a read-only folder consulted after ``$LATENTBENCH_HOME/dataside`` misses, for ``baseline-job``
+entries only, so that a first run on a fresh machine does not pay for the baselines. An entry is
+found only under its full content address (the store's job key, the Python and numeric libraries'
+versions, the device: see the runner), and the folder is used only while the code that computes a
+baseline's numbers is byte for byte the code that wrote it (:func:`source_digest` equals the
+manifest's); otherwise the baselines are computed as before. ``LATENTBENCH_SHIPPED_BASELINES=0``
+turns it off; ``--force`` recomputes anyway.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import tempfile
@@ -33,10 +44,52 @@ from ..exceptions import LatentBenchError
 from ..paths import latentbench_home
 from ..safeio import read_npz
 
-__all__ = ["DatasetSideCache", "FORMAT"]
+__all__ = ["DatasetSideCache", "FORMAT", "SHIPPED_KINDS", "shipped_folder", "shipped_status", "source_digest"]
 
 #: Bumped when the stored layout or any input-side computation changes meaning; part of every key.
 FORMAT = 1
+
+#: The kinds of entry read from the shipped folder (the null baselines' job rows).
+SHIPPED_KINDS = frozenset({"baseline-job"})
+
+#: The package's files that compute a baseline's rows: a change to any of them retires the shipped rows.
+SOURCE_PARTS = ("metrics", "tasks", "data", "adapters", "models/baselines.py", "stats.py", "identity.py", "runner.py",
+                "validation.py", "constants.py", "artifacts.py")
+
+_PACKAGE = Path(__file__).resolve().parent.parent
+
+
+def source_digest() -> str:
+    """A digest of the package's Python files that compute a null baseline's rows (:data:`SOURCE_PARTS`)."""
+    h = hashlib.sha256()
+    for part in SOURCE_PARTS:
+        root = _PACKAGE / part
+        files = sorted(root.rglob("*.py")) if root.is_dir() else [root]
+        for f in files:
+            h.update(f.relative_to(_PACKAGE).as_posix().encode() + b"\0" + f.read_bytes() + b"\0")
+    return h.hexdigest()[:32]
+
+
+def shipped_status(folder: str | Path | None = None) -> tuple[Path | None, str]:
+    """The shipped baseline folder if it can be used, else ``None``; and why, in words."""
+    folder = Path(folder) if folder is not None else _PACKAGE / "_dataside"
+    if os.environ.get("LATENTBENCH_SHIPPED_BASELINES", "1").strip().lower() in ("0", "false", "no", "off"):
+        return None, "turned off by LATENTBENCH_SHIPPED_BASELINES=0"
+    try:
+        manifest = json.loads((folder / "manifest.json").read_text())
+    except (OSError, ValueError):
+        return None, f"no shipped baseline rows in {folder}"
+    if manifest.get("format") != FORMAT:
+        return None, f"the shipped baseline rows have format {manifest.get('format')!r}, this code reads {FORMAT}"
+    if manifest.get("source_digest") != source_digest():
+        return None, ("the code that computes the baselines changed since the shipped rows were written "
+                      "(regenerate them: python bench/ship_baselines.py)")
+    return folder, f"{manifest.get('n_entries', '?')} shipped baseline jobs, written by {manifest.get('generated_by', '?')}"
+
+
+def shipped_folder() -> Path | None:
+    """The shipped baseline folder, or ``None`` where it cannot be used (see :func:`shipped_status`)."""
+    return shipped_status()[0]
 
 
 class DatasetSideCache:
@@ -46,19 +99,24 @@ class DatasetSideCache:
     ----------
     folder : str, Path or None, default=None
         Where entries persist; ``None`` keeps them in memory only (for this object's life).
+    shipped : str, Path or None, default=None
+        A read-only folder of entries of :data:`SHIPPED_KINDS` consulted after ``folder`` misses
+        (the package's shipped baseline rows; see the module docstring).
     """
 
-    def __init__(self, folder: str | Path | None = None) -> None:
+    def __init__(self, folder: str | Path | None = None, *, shipped: str | Path | None = None) -> None:
         self.folder = Path(folder) if folder is not None else None
+        self.shipped = Path(shipped) if shipped is not None else None
         self._memory: dict[str, Any] = {}
         self.computed: Counter[str] = Counter()  # kind -> computations
-        self.loaded: Counter[str] = Counter()  # kind -> entries read from disk
+        self.loaded: Counter[str] = Counter()  # kind -> entries read from disk (the home or the shipped folder)
+        self.from_shipped: Counter[str] = Counter()  # kind -> entries read from the shipped folder
         self.reused: Counter[str] = Counter()  # kind -> entries served from memory
 
     @classmethod
     def default(cls) -> DatasetSideCache:
-        """The cache under ``$LATENTBENCH_HOME/dataside``."""
-        return cls(latentbench_home() / "dataside")
+        """The cache under ``$LATENTBENCH_HOME/dataside``, with the package's shipped baseline rows behind it."""
+        return cls(latentbench_home() / "dataside", shipped=shipped_folder())
 
     def peek(self, kind: str, key: Mapping[str, Any]) -> Any:
         """The value stored for ``(kind, key)`` (memory, then disk), or ``None``; never computes."""
@@ -68,6 +126,11 @@ class DatasetSideCache:
             return self._memory[digest]
         path = self._path(kind, digest)
         value = _read(path) if path is not None and path.exists() else _MISSING
+        if value is _MISSING and self.shipped is not None and kind in SHIPPED_KINDS:
+            shipped = self.shipped / f"{kind}-{digest}.npz"
+            value = _read(shipped) if shipped.exists() else _MISSING
+            if value is not _MISSING:
+                self.from_shipped[kind] += 1
         if value is _MISSING:
             return None
         self.loaded[kind] += 1
