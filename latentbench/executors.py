@@ -14,7 +14,7 @@ from typing import Any, Protocol
 
 from .exceptions import InputValidationError, MissingOptionalDependencyError
 
-__all__ = ["EXECUTORS", "Executor", "RayExecutor", "make_executor", "unit_failure_reason"]
+__all__ = ["EXECUTORS", "Executor", "LocalExecutor", "RayExecutor", "make_executor", "unit_failure_reason"]
 
 EXECUTORS = ("local", "ray")
 RAY_INSTALL = "pip install 'latentbench[distributed]'"
@@ -26,10 +26,26 @@ class Executor(Protocol):
     def map_units(self, compute: Callable[[Any], Iterator[Any]], units: Sequence[Any]) -> Iterator[tuple[int, Any]]: ...
 
 
-def make_executor(executor: Any) -> Executor | None:
-    """``None`` for ``"local"`` (the runner's own loop), a :class:`RayExecutor` for ``"ray"``, or the object given."""
+class LocalExecutor:
+    """The default: every unit in this process, one after another, in the planned order.
+
+    ``compute(unit)`` runs here, so the unit shares this process's memory (the dataset-side cache,
+    the models already loaded); an exception raised by a unit stops the run as it would without
+    any executor (a job's own failure is recorded by the runner and never reaches here).
+    """
+
+    in_process = True
+
+    def map_units(self, compute: Callable[[Any], Iterator[Any]], units: Sequence[Any]) -> Iterator[tuple[int, Any]]:
+        for i, unit in enumerate(units):
+            for event in compute(unit):
+                yield i, event
+
+
+def make_executor(executor: Any) -> Executor:
+    """A :class:`LocalExecutor` for ``"local"`` (or ``None``), a :class:`RayExecutor` for ``"ray"``, or the object given."""
     if executor is None or executor == "local":
-        return None
+        return LocalExecutor()
     if executor == "ray":
         return RayExecutor()
     if isinstance(executor, str):

@@ -98,11 +98,12 @@ class Evaluator:
         ``<task>[limit=N]`` and its dataset has another fingerprint.
     progress : bool, default=True
         Show a progress bar of the jobs (on stderr; nothing when messages are silenced).
-    executor : {"local", "ray"} or RayExecutor, default="local"
-        Where jobs run: ``"local"`` in this process, one model after another; ``"ray"`` (or a
-        :class:`~latentbench.executors.RayExecutor` with an address and resources) as one Ray task per
-        (model, dataset) unit. The driver alone writes the store, each job as it arrives, and the
-        numbers are the same (see :func:`compute_unit`).
+    executor : {"local", "ray"}, LocalExecutor or RayExecutor, default="local"
+        Where the (model, dataset) units run: ``"local"`` (:class:`~latentbench.executors.LocalExecutor`)
+        in this process, one after another; ``"ray"`` (or a :class:`~latentbench.executors.RayExecutor`
+        with an address and resources) as one Ray task per unit. Either way the run is planned here
+        (:meth:`plan`), each unit is computed by :func:`compute_unit`, and this process alone writes
+        the store, each job as it arrives: the numbers are the same.
     """
 
     def __init__(self, tasks: Sequence[Task], *, dataset: str | Dataset | None = None, seeds: Iterable[int] = (0,), device: str = "auto",
@@ -145,7 +146,7 @@ class Evaluator:
         self.dataside = DatasetSideCache.default() if self.store.path not in (None, ":memory:") else DatasetSideCache()
         self._versions: dict[str, str] | None = None
         self.executor = make_executor(executor)
-        if self.executor is not None and getattr(self.executor, "device", "") is None:
+        if getattr(self.executor, "device", "") is None:
             self.executor.device = self.device  # a GPU per unit when the run is on cuda
         # set on a worker's copy only (see compute_unit): events instead of store writes, and what is stored already
         self._events: list[tuple[Any, ...]] | None = None
@@ -185,19 +186,11 @@ class Evaluator:
         """
         models = _as_model_mapping(models)
         self._record_run()
-        if self.executor is not None:
-            return self._run_units(models)
-        rows: list[dict[str, Any]] = []
-        n_jobs = len(models) * len(self.tasks) * len(self.seeds)
-        bar = progress(range(n_jobs), total=n_jobs, desc="jobs", unit="job") if self.show_progress else iter(range(n_jobs))
-        for name, model in models.items():
-            rows += self._run_model(self._adapter(name, model), bar)
-        for _ in bar:  # drain the bar
-            pass
+        results = self._run_units(models)
         if self.dataside.from_shipped["baseline-job"]:
             log(f"  {self.dataside.from_shipped['baseline-job']} null-baseline job(s) read from the rows shipped with the package "
                 "(the same code and library versions computed them; LATENTBENCH_SHIPPED_BASELINES=0 or --force recomputes)")
-        return Results(rows, store_path=self.store.path)
+        return results
 
     def plan(self, models: Mapping[str, Any] | Any) -> list[dict[str, Any]]:
         """What :meth:`run` would do, without running, fitting, training or writing anything.
@@ -237,13 +230,6 @@ class Evaluator:
             return f"latents in {adapter.source} are for dataset {adapter.dataset_name!r}, not {dataset.name!r}"
         return adapter.input_mismatch(dataset) or binding_problem(
             adapter.name, adapter.metadata.get("dataset"), adapter.metadata.get("dataset_fingerprint"), dataset)
-
-    def _run_model(self, adapter: Adapter, bar: Any) -> list[dict[str, Any]]:
-        rows: list[dict[str, Any]] = []
-        for job_rows in self._jobs(adapter):
-            next(bar, None)
-            rows += job_rows
-        return rows
 
     def _jobs(self, adapter: Adapter) -> Iterator[list[dict[str, Any]]]:
         """Each job's rows (task x seed, in order) of one model, as each finishes."""
@@ -430,6 +416,9 @@ class Evaluator:
         w._dataside_folder = None if self.dataside.folder is None else str(self.dataside.folder)
         w._dataside_shipped = self.dataside.shipped is not None  # the worker's own copy of the package's shipped rows
         w._home = str(latentbench_home())
+        # in this process (LocalExecutor): the driver's own dataset-side cache, so every model of the
+        # run shares it in memory even when the store (and so the cache) is not on disk
+        w._shared_dataside = self.dataside if getattr(self.executor, "in_process", False) else None
         w.dataside = None
         return w
 
@@ -439,7 +428,7 @@ class Evaluator:
         n_jobs = sum(len(u.tasks) * len(u.seeds) for u in units)
         bar = progress(range(n_jobs), total=n_jobs, desc="jobs", unit="job") if self.show_progress else iter(range(n_jobs))
         done: list[set[tuple[str, int]]] = [set() for _ in units]
-        rows: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+        rows: dict[tuple[Any, ...], list[dict[str, Any]]] = {}  # (unit, job key) -> the job's rows
         for i, event in self.executor.map_units(compute_unit, units):
             unit = units[i]
             if isinstance(event, BaseException):  # the unit stopped: every job it had not finished is failed
@@ -452,7 +441,7 @@ class Evaluator:
                         if (task.name, seed) not in done[i]:
                             got = self._unit_failed_rows(unit, task, seed, reason)
                             self.store.write_job(got)
-                            rows[tuple(got[0][k] for k in JOB_KEY)] = got
+                            rows[(i, *(got[0][k] for k in JOB_KEY))] = got
                             done[i].add((task.name, seed))
                             next(bar, None)
                 continue
@@ -470,7 +459,7 @@ class Evaluator:
                 if any(r.get("cached") for r in got):  # a null baseline's rows reused from the dataset-side cache
                     got = [{**r, "cached": True} for r in got]
             done[i].add((key["task"], int(key["seed"])))
-            rows[tuple(key[k] for k in JOB_KEY)] = got
+            rows[(i, *(key[k] for k in JOB_KEY))] = got  # by unit too: one model under two names keeps both
             next(bar, None)
         for _ in bar:  # drain the bar
             pass
@@ -630,7 +619,7 @@ def evaluate(model: Any, tasks: str | Task | Sequence[str | Task] | None = None,
     task_list = resolve_tasks(tasks, suite=suite)
     dev = resolve_device(device)
     ref = dataset.name if isinstance(dataset, Dataset) else dataset
-    remote = make_executor(executor) is not None
+    remote = not getattr(make_executor(executor), "in_process", False)
 
     def load(spec: str) -> Any:  # on a worker for a remote executor, here for the local one
         return ModelSpec(spec, dataset=ref) if remote else load_model(spec, device=dev, dataset=ref)
@@ -695,8 +684,12 @@ def compute_unit(unit: Unit) -> Iterator[tuple[Any, ...]]:
     import os
 
     w = copy.copy(unit.evaluator)
-    w.dataside = (DatasetSideCache(w._dataside_folder, shipped=shipped_folder() if w._dataside_shipped else None)
-                  if w._dataside_folder else DatasetSideCache())
+    if w._shared_dataside is not None:
+        w.dataside = w._shared_dataside
+    elif w._dataside_folder:
+        w.dataside = DatasetSideCache(w._dataside_folder, shipped=shipped_folder() if w._dataside_shipped else None)
+    else:
+        w.dataside = DatasetSideCache()
     w._events, w._stored, w._latent_samples, w._limited = [], unit.stored, set(), {}
     before = os.environ.get("LATENTBENCH_HOME")
     os.environ["LATENTBENCH_HOME"] = w._home  # the driver's checkpoints and caches (a shared path on a cluster)

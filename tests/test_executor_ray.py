@@ -169,6 +169,36 @@ def test_plan_groups_jobs_into_units_of_one_model_and_one_dataset():
     assert JOB_KEY[0] == "model_fp"
 
 
+def test_the_default_local_executor_computes_every_unit_in_process_through_compute_unit(monkeypatch):
+    """The default is a LocalExecutor: the same plan / compute / persist as Ray, with each unit's
+    compute_unit run in this process (one call per model and dataset), the driver's dataset-side
+    cache shared by every unit, and the same rows as a direct call of the runner's job loop."""
+    import latentbench.runner as runner
+    from latentbench.executors import LocalExecutor
+
+    calls = []
+    real = runner.compute_unit
+
+    def counting(unit):
+        calls.append((unit.label, unit.tasks[0].dataset))
+        yield from real(unit)
+
+    monkeypatch.setattr(runner, "compute_unit", counting)
+    tasks = resolve_tasks(["reconstruction/digits", "neighbourhood/digits", "reconstruction/digits-binary"])
+    ev = Evaluator(tasks, device="cpu", n_bootstrap=50)
+    assert isinstance(ev.executor, LocalExecutor)
+    res = ev.run({"a": ModelSpec("null:pca-whiten").load("cpu"), "b": ModelSpec("null:random").load("cpu")})
+    assert calls == [("a", "digits"), ("a", "digits-binary"), ("b", "digits"), ("b", "digits-binary")]
+    assert {(r["model"], r["task"]) for r in res} == {(m, t.name) for m in "ab" for t in tasks}
+    assert ev.dataside.computed["knn-input"] == 1  # the input side once, in the driver's cache, for both models
+    direct = Evaluator(tasks, device="cpu", n_bootstrap=50)
+    direct._events, direct._stored = [], frozenset()
+    adapter = direct._adapter("a", ModelSpec("null:pca-whiten").load("cpu"))
+    rows = [r for job in direct._jobs(adapter) for r in job]
+    keep = ("task", "metric", "value", "ci_low", "ci_high", "status")
+    assert sorted(tuple(r[k] for k in keep) for r in rows) == sorted(tuple(r[k] for k in keep) for r in res if r["model"] == "a")
+
+
 def test_an_unreachable_address_is_one_line_at_once():
     from latentbench.executors import _check_reachable
 
