@@ -13,6 +13,7 @@ import math
 import os
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -303,6 +304,9 @@ def _parser() -> argparse.ArgumentParser:
     rp.add_argument("--all-training-seeds", action="store_true",
                     help="a column for every training seed of a reference model (default: its lowest seed, the others in the bands section)")
     rp.add_argument("--export", metavar="FILE.json", help="also write the rows, runs, models and artifacts used as a JSON export")
+    rp.add_argument("--benchmark", action="append", default=[], metavar="NAME=DATASET[,DATASET...]", type=_benchmark_group,
+                    help="declare a benchmark that groups several datasets into one table (repeatable); by default the "
+                         f"datasets of the suites {', '.join(GROUPED_SUITES)} are one benchmark each, and every other dataset is its own")
     _add_common(rp)
 
     cp = sub.add_parser("compare", help="place one model among the reference models, with paired tests (never recomputes)")
@@ -704,11 +708,44 @@ def _report_command_line(args: argparse.Namespace) -> str:
         parts += ["--alpha", str(args.alpha)]
     if args.bootstrap_iters != 2000:
         parts += ["--bootstrap-iters", str(args.bootstrap_iters)]
+    for name, datasets in args.benchmark:
+        parts += ["--benchmark", f"{name}={','.join(datasets)}"]
     if args.no_plots:
         parts.append("--no-plots")
     if args.all_training_seeds:
         parts.append("--all-training-seeds")
     return " ".join(shlex.quote(p) for p in [*parts, "--out", args.out])
+
+
+#: Suites whose datasets form one benchmark each in a report (many small datasets, one question).
+GROUPED_SUITES = ("text", "anomaly", "transfer")
+
+
+def _benchmark_group(text: str) -> tuple[str, list[str]]:
+    name, sep, datasets = text.partition("=")
+    members = [d.strip() for d in datasets.split(",") if d.strip()]
+    if not sep or not name.strip() or not members:
+        raise argparse.ArgumentTypeError(f"expected NAME=DATASET[,DATASET...], got {text!r}")
+    return name.strip(), members
+
+
+def _benchmark_groups(declared: Sequence[tuple[str, list[str]]]) -> dict[str, list[str]]:
+    """The report's benchmarks: the declared groups, then one per grouped suite for its datasets that
+    are not declared and that no other suite uses (``digits`` stays its own benchmark although an
+    anomaly task reads it)."""
+    from .tasks.registry import get_suite, get_task, list_suites
+
+    groups: dict[str, list[str]] = {name: list(ds) for name, ds in declared}
+    taken = {d for ds in groups.values() for d in ds}
+    taken |= {get_task(t).dataset for suite in list_suites() if suite.name not in GROUPED_SUITES for t in suite.tasks}
+    for suite in GROUPED_SUITES:
+        if suite in groups:
+            continue
+        members = [d for d in dict.fromkeys(get_task(t).dataset for t in get_suite(suite).tasks) if d not in taken]
+        if members:
+            groups[suite] = members
+            taken.update(members)
+    return groups
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
@@ -732,7 +769,8 @@ def _cmd_report(args: argparse.Namespace) -> int:
               "run that command again to regenerate every file).", *args.note]
     result = write_report(data, args.out, title=title, header=header, models=args.models, alpha=args.alpha,
                           n_resamples=args.bootstrap_iters, plots=plots, export=args.export, suite_tasks=tasks,
-                          training_seeds="all" if args.all_training_seeds else "first")
+                          training_seeds="all" if args.all_training_seeds else "first",
+                          benchmarks=_benchmark_groups(args.benchmark))
     print(result.markdown)
     log(f"wrote {len(result.paths)} files into {args.out} in {result.seconds:.1f} s")
     return 0

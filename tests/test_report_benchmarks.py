@@ -93,3 +93,20 @@ def test_html_has_a_tab_per_benchmark_and_a_truthful_initial_sort(two_datasets):
     order = [m for m in parsed.rows if m.startswith("ref:") and m in ("ref:a", "ref:b", "ref:c")]
     assert order == ["ref:a", "ref:b", "ref:c"]
     assert page.count("<button type=\"button\">") >= 2 * 5  # every header sorts from the keyboard
+
+
+def test_report_groups_the_text_anomaly_and_transfer_datasets_into_one_benchmark_each(capsys):
+    """By default the report makes one benchmark of each of the text, anomaly and transfer suites'
+    datasets (many small datasets, one question), leaves a dataset another suite uses (digits) its
+    own, and takes --benchmark NAME=DS,DS declarations first; a malformed one is a usage error."""
+    from latentbench.cli import _benchmark_groups, main
+
+    groups = _benchmark_groups([])
+    assert groups["text"] == ["google-analogies", "wordsim353", "simlex999"]
+    assert "digits" not in {d for ds in groups.values() for d in ds}
+    assert {"digits-shift", "shapes-shift"} <= set(groups["transfer"]) and "shapes-anomaly" in groups["anomaly"]
+    mine = _benchmark_groups([("words", ["wordsim353", "simlex999"])])
+    assert mine["words"] == ["wordsim353", "simlex999"] and mine["text"] == ["google-analogies"]
+    with pytest.raises(SystemExit) as exc:
+        main(["report", "--benchmark", "nodatasets", "--out", "x"])
+    assert exc.value.code == 2 and "NAME=DATASET" in capsys.readouterr().err
