@@ -311,15 +311,25 @@ def _child_run(argv: list[str], env: dict[str, str]) -> dict[str, float]:
     return {"seconds": seconds, "cpu_s": usage.ru_utime + usage.ru_stime, "peak_mib": usage.ru_maxrss / 1024}
 
 
+def _fresh_home(checkpoints: Path | None) -> Path:
+    """A new LATENTBENCH_HOME holding only a copy of ``checkpoints`` (reference models trained beforehand)."""
+    import shutil
+
+    home = Path(tempfile.mkdtemp(prefix="lb-bench-home-"))
+    if checkpoints is not None:
+        shutil.copytree(checkpoints.expanduser(), home / "checkpoints")
+    return home
+
+
 def run_suite(suite: str, model: str, second: str | None, code: Path, home: Path | None, tasks: str | None = None,
-              baselines: bool = True) -> dict[str, Any]:
-    home = home or Path(tempfile.mkdtemp(prefix="lb-bench-home-"))
+              baselines: bool = True, checkpoints: Path | None = None, shipped: bool = True) -> dict[str, Any]:
+    home = home or _fresh_home(checkpoints)
     store = Path(tempfile.mkdtemp(prefix="lb-bench-store-")) / "results.db"
     env = {**os.environ, "PYTHONPATH": str(code), "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
-           "LATENTBENCH_HOME": str(home)}
+           "LATENTBENCH_HOME": str(home), "LATENTBENCH_SHIPPED_BASELINES": "1" if shipped else "0"}
     cli = [sys.executable, "-c", "import sys; from latentbench.cli import main; sys.exit(main())", "run"]
     out: dict[str, Any] = {"suite": suite, "code": str(code), "model": model, "second": second, "home": str(home),
-                           "load_before": _load()}
+                           "load_before": _load(), "shipped_baselines": shipped}
     print(f"suite {suite!r}, code {code}, one thread, LATENTBENCH_HOME {home}, fresh store {store}")
     what = ["--tasks", tasks] if tasks else ["--suite", suite]
     out["tasks"] = tasks
@@ -339,22 +349,30 @@ def run_suite(suite: str, model: str, second: str | None, code: Path, home: Path
 NULL_BASELINES = ("null:random", "null:identity", "null:pca-whiten")
 
 
-def run_budget(suite: str, model: str, code: Path, home: Path | None, tasks: str | None = None) -> dict[str, Any]:
-    """The baselines' budget: CPU seconds of one model on the suite and of each null baseline, cold
-    (a fresh LATENTBENCH_HOME, the model run first so the dataset side is already computed, as in a
-    run) and warm (the same home, a fresh store: the baselines' job rows come from the home).
+def run_budget(suite: str, model: str, code: Path, home: Path | None, tasks: str | None = None,
+               checkpoints: Path | None = None) -> dict[str, Any]:
+    """The baselines' budget: CPU seconds of one model on the suite and of each null baseline in
+    three states of LATENTBENCH_HOME:
+
+    * ``cold``: a fresh home with the package's shipped baseline rows turned off
+      (``LATENTBENCH_SHIPPED_BASELINES=0``), the model run first so the dataset side is already
+      computed, as in a run: every baseline number computed here;
+    * ``warm``: the same home, a fresh store: the baselines' job rows come from the home;
+    * ``shipped``: another fresh home, shipped rows on (what a first run on a new machine gets,
+      when its code and library versions are the package's).
 
     The issue-17 budget holds when the baselines together cost at most twice the model. CPU time of
     each child process (``getrusage``), not wall time: the development machine is shared.
     """
-    home = home or Path(tempfile.mkdtemp(prefix="lb-bench-home-"))
-    env = {**os.environ, "PYTHONPATH": str(code), "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
-           "LATENTBENCH_HOME": str(home)}
+    home = home or _fresh_home(checkpoints)
+    base_env = {**os.environ, "PYTHONPATH": str(code), "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
     cli = [sys.executable, "-c", "import sys; from latentbench.cli import main; sys.exit(main())", "run"]
     what = ["--tasks", tasks] if tasks else ["--suite", suite]
     out: dict[str, Any] = {"suite": suite, "tasks": tasks, "code": str(code), "model": model, "home": str(home), "load_before": _load()}
     print(f"budget of {suite if not tasks else tasks!r}, code {code}, one thread, LATENTBENCH_HOME {home}")
-    for state in ("cold", "warm"):
+    states = {"cold": (home, "0"), "warm": (home, "0"), "shipped": (_fresh_home(None), "1")}
+    for state, (state_home, shipped) in states.items():
+        env = {**base_env, "LATENTBENCH_HOME": str(state_home), "LATENTBENCH_SHIPPED_BASELINES": shipped}
         store = Path(tempfile.mkdtemp(prefix="lb-bench-store-")) / "results.db"
         runs: dict[str, Any] = {}
         for name in ((model,) if state == "cold" else ()) + NULL_BASELINES:
@@ -362,7 +380,7 @@ def run_budget(suite: str, model: str, code: Path, home: Path | None, tasks: str
             print(f"  {state} {name}: {runs[name]['cpu_s']:.1f} CPU s ({runs[name]['seconds']:.1f} s wall)", flush=True)
         out[state] = runs
     model_s = out["cold"][model]["cpu_s"]
-    for state in ("cold", "warm"):
+    for state in states:
         total = sum(out[state][b]["cpu_s"] for b in NULL_BASELINES)
         out[f"{state}_ratio"] = total / model_s
         print(f"  baselines {state}: {total:.1f} CPU s = {total / model_s:.2f}x the model (budget 2x: "
@@ -396,26 +414,31 @@ def render_readme(results: dict[str, Any]) -> str:
             what = f"`{r['suite']}`" if not r.get("tasks") else f"tasks `{r['tasks']}`"
             lines.append(f"| {r.get('label', r['code'])} | {what} ({r['model']}; then {r.get('second') or '-'}) | "
                          f"{r.get('home_state', 'fresh')} | {first['seconds']:.0f} s, {first['peak_mib']:.0f} MiB"
-                         f"{' (+ baselines)' if r.get('baselines', not r.get('tasks')) else ''} | {two} | "
+                         f"{' (+ baselines)' if r.get('baselines', not r.get('tasks')) else ''}"
+                         f"{'' if 'shipped_baselines' not in r else (', shipped baseline rows on' if r['shipped_baselines'] else ', every baseline computed')}"
+                         f" | {two} | "
                          f"{r['load_before']:.1f} -> {r['load_after']:.1f}{'; ' + r['note'] if r.get('note') else ''} |")
     budgets = results.get("budgets", [])
     if budgets:
         lines += ["", "The null baselines' budget (`--budget`): CPU seconds of each child process, one thread; cold is a "
-                  "fresh LATENTBENCH_HOME with the model run first (the dataset side already computed), warm the same "
-                  "home with a fresh store (the baselines' job rows come from the home). Budget: the baselines together "
-                  "at most 2x the model.", "",
-                  "| code | tasks | model | " + " | ".join(f"{b} cold / warm" for b in NULL_BASELINES)
-                  + " | baselines cold / warm | budget (2x) cold / warm |",
+                  "fresh LATENTBENCH_HOME with the model run first (the dataset side already computed) and the shipped "
+                  "baseline rows turned off, warm the same home with a fresh store (the baselines' job rows come from the "
+                  "home), shipped another fresh home with the rows shipped in the package on (what a first run on a new "
+                  "machine with the package's library versions gets; rows measured before they existed have no shipped "
+                  "column). Budget: the baselines together at most 2x the model.", "",
+                  "| code | tasks | model | " + " | ".join(f"{b} cold / warm / shipped" for b in NULL_BASELINES)
+                  + " | baselines cold / warm / shipped | budget (2x) cold / warm / shipped |",
                   "|---|---|---|" + "---:|" * len(NULL_BASELINES) + "---:|---|"]
         for r in budgets:
             model = r["model"]
+            states = [s for s in ("cold", "warm", "shipped") if s in r]
             what = f"`{r['suite']}`" if not r.get("tasks") else f"`{r['tasks']}`"
-            cells = [f"{r['cold'][b]['cpu_s']:.0f} / {r['warm'][b]['cpu_s']:.0f}" for b in NULL_BASELINES]
-            tot = [sum(r[s][b]["cpu_s"] for b in NULL_BASELINES) for s in ("cold", "warm")]
+            cells = [" / ".join(f"{r[s][b]['cpu_s']:.0f}" for s in states) for b in NULL_BASELINES]
+            tot = [sum(r[s][b]["cpu_s"] for b in NULL_BASELINES) for s in states]
             verdict = " / ".join(f"{t / r['cold'][model]['cpu_s']:.1f}x {'holds' if t <= 2 * r['cold'][model]['cpu_s'] else 'NOT met'}"
                                  for t in tot)
             lines.append(f"| {r.get('label', r['code'])} | {what} | {model}: {r['cold'][model]['cpu_s']:.0f} | " + " | ".join(cells)
-                         + f" | {tot[0]:.0f} / {tot[1]:.0f} | {verdict}{'; ' + _cell(r['note']) if r.get('note') else ''} |")
+                         + f" | {' / '.join(f'{t:.0f}' for t in tot)} | {verdict}{'; ' + _cell(r['note']) if r.get('note') else ''} |")
     lines += ["", END]
     return "\n".join(lines)
 
@@ -451,6 +474,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--budget", action="store_true", help="with --suite: the null baselines' CPU cost, cold and warm, against --model's")
     p.add_argument("--label", help="what the suite row is called in the README (default: the code's path)")
     p.add_argument("--home-state", default="fresh", help="how LATENTBENCH_HOME was before the run, for the README (fresh, warm)")
+    p.add_argument("--checkpoints", type=Path, help="with --suite: copy this checkpoints folder into the fresh LATENTBENCH_HOME "
+                                                    "(reference models trained beforehand, so training is not timed)")
+    p.add_argument("--no-shipped", action="store_true", help="with --suite: LATENTBENCH_SHIPPED_BASELINES=0 (every baseline computed)")
     args = p.parse_args(argv)
 
     if args.readme:
@@ -464,14 +490,15 @@ def main(argv: list[str] | None = None) -> int:
             print(f"--device {args.device}: torch sees no CUDA GPU", file=sys.stderr)
             return 2
     if args.suite and args.budget:
-        res = run_budget(args.suite, args.model, args.code.resolve(), args.home, args.tasks)
+        res = run_budget(args.suite, args.model, args.code.resolve(), args.home, args.tasks, args.checkpoints)
         res.update(label=args.label or str(args.code))
         previous = json.loads(args.json.read_text()) if args.json.exists() else {}
         previous.setdefault("budgets", []).append(res)
         args.json.write_text(json.dumps(previous, indent=1) + "\n")
         return 0
     if args.suite:
-        res = run_suite(args.suite, args.model, args.second, args.code.resolve(), args.home, args.tasks, not args.no_baselines)
+        res = run_suite(args.suite, args.model, args.second, args.code.resolve(), args.home, args.tasks, not args.no_baselines,
+                        args.checkpoints, not args.no_shipped)
         res.update(label=args.label or str(args.code), home_state=args.home_state)
         previous = json.loads(args.json.read_text()) if args.json.exists() else {}
         previous.setdefault("suites", []).append(res)
