@@ -269,6 +269,7 @@ def test_audit_from_precomputed_latents_with_z_auxiliary_in_the_file(tmp_path):
     md = report.to_markdown()
     assert "Inversion risk: HIGH" in md and "lower bound" in md and "## Not tested" in md
     assert "Membership signal 'reconstruction': the model does not decode" in md
+    assert "WEAT 1-10): it tests models of words, so it did not run here" in md  # an array model: said why, and how to run it
 
 
 def test_audit_from_precomputed_latents_with_auxiliary_pairs_in_a_second_file(tmp_path):

@@ -81,3 +81,4 @@ def test_audit_of_a_word_model_runs_the_association_tests(sets, tmp_path):
     md = (tmp_path / "audit.md").read_text()
     assert "word-embedding association tests (WEAT" in md and "| weat1 |" in md and "| weat10 |" in md
     assert "WEAT1 (`weat/weat1`): effect size d = " in md
+    assert "it tests models of words, so it did not run here" not in md  # it did run: no "not tested" line for it

@@ -30,8 +30,11 @@ ALWAYS_UNTESTED = (
     "Whether the data or its labels are fair: the audit measures what the latent space adds to the bias its inputs already "
     "carry (amplification), not the bias of the inputs.",
     "Downstream tasks other than the dataset's label, and probes other than the one named in the settings.",
-    "Word-embedding association (WEAT): it needs target and attribute word sets (`latentbench.metrics.fairness.weat`).",
 )
+
+#: Said when no WEAT task ran (a model of images or other arrays).
+WEAT_NOT_RUN = ("Word-embedding association (WEAT 1-10): it tests models of words, so it did not run here; "
+                "`latentbench audit MODEL` on a word or sentence model runs the `audit-text` suite.")
 
 
 #: Plain words for every metric the fairness and privacy tasks store (the raw name is in the hover and in brackets).
@@ -501,7 +504,8 @@ def build_audit_report(rows: Sequence[Mapping[str, Any]], *, model: str, dataset
     for name, t in sorted(tasks.items()):
         if t["status"] == "ok":
             blocks += [("h3", name), ("ul", weat_settings(t) if is_weat(t) else _settings(t))]
-    blocks += [("h2", "Not tested"), ("ul", not_tested + list(ALWAYS_UNTESTED))]
+    weat_line = [] if any(is_weat(t) for t in tasks.values()) else [WEAT_NOT_RUN]
+    blocks += [("h2", "Not tested"), ("ul", not_tested + list(ALWAYS_UNTESTED) + weat_line)]
     return AuditReport(f"Latent-space audit: {model} on {dataset}", blocks)
 
 
