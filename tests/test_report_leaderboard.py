@@ -302,10 +302,14 @@ def test_every_html_number_equals_the_stored_value(mixed_store):
 
     data = ReportData(mixed_store)
     board = Leaderboard.from_rows(data.rows, data=data)
-    page = parse_html(render_html(board, title="t"))
+    html_text = render_html(board, title="t")
+    page = parse_html(html_text)
     first = page.first_score  # model, metadata, mean ranks, then one column per leaderboard row
     cols = page.heads[first:]
     assert len(cols) == len(board.rows)
+    # the settings a column's cells share are said once, in its header's hover; library versions once per run
+    assert 'title="reconstruction/digits (v1) · mse · lower is better\nestimator: Fake v1' in html_text
+    assert "numpy 9.9" in html_text.split('id="runs"')[1]
     checked = 0
     for r in data.rows:
         if r["status"] != "ok" or r["value"] is None:
@@ -315,7 +319,8 @@ def test_every_html_number_equals_the_stored_value(mixed_store):
         assert float(attrs["data-v"]) == r["value"]  # the exact stored float
         assert text.startswith(fmt(r["value"]))
         assert f"value: {r['value']!r}" in attrs["title"] and "n: 300" in attrs["title"] and "device: cpu" in attrs["title"]
-        assert "numpy 9.9" in attrs["title"] and "estimator: Fake v1" in attrs["title"] and "k=1" in attrs["title"]
+        assert "run: run-1; library versions: the run's row in Runs" in attrs["title"]
+        assert "the column header's hover" in attrs["title"] or "estimator: Fake v1" in attrs["title"]
         checked += 1
     assert checked == 13
 

@@ -119,17 +119,22 @@ def test_active_and_inactive_units_are_one_verdict_apart_from_the_low_kl_count()
     assert "collapsed_dims" not in {r["metric"] for r in res.rows}
 
 
-def test_reference_export_with_old_collapsed_dims_rows_still_renders():
-    # reports/reference holds rows written before the rename; the report must not depend on the
-    # current task declaring a stored metric
-    from pathlib import Path
+def test_reference_export_with_old_collapsed_dims_rows_still_renders(tmp_path):
+    # stores and exports written before the rename hold `collapsed_dims` rows; the report must not
+    # depend on the current task declaring a stored metric
+    import numpy as np
+    from test_report_leaderboard import add_job
 
-    from latentbench.report.data import load_report_data
+    from latentbench.report.data import ReportData
     from latentbench.report.html import render_html
     from latentbench.report.leaderboard import Leaderboard
+    from latentbench.store import ResultStore
 
-    export = Path(__file__).resolve().parent.parent / "reports" / "reference" / "cpu_quick_results.json"
-    data = load_report_data(export, tasks=["collapse/digits", "collapse/shapes", "topology/digits"])
+    store = ResultStore(tmp_path / "old.db")
+    store.add_run("run-1", argv="latentbench run", device="cpu", versions={"numpy": "9.9"}, git_commit="abc", host="h")
+    for m, v in (("ref:vae", 3.0), ("ref:pca", 0.0)):
+        add_job(store, m, np.full(50, v), task="collapse/digits", family="collapse", metric="collapsed_dims", direction="lower")
+    data = ReportData(store)
     board = Leaderboard.from_rows(data.rows, data=data)
     md = board.to_markdown()
     assert "collapse/digits (v1) · collapsed_dims" in md

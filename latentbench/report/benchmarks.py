@@ -117,11 +117,14 @@ def split_benchmarks(board: Leaderboard, groups: Mapping[str, Iterable[str]] | N
 
 
 def _job(board: Leaderboard, bench_rows: Sequence[LeaderboardRow], model: str) -> dict[str, Any]:
-    for r in bench_rows:
-        c = r.cells.get(model)
-        if c is not None and c.jobs:
-            return c.jobs[0]
-    return {}
+    """A job of ``model`` in these rows, preferring one whose model identity has a stored description
+    (a job skipped on a dataset the model was not trained for has an identity with none)."""
+    jobs = [j for r in bench_rows if (c := r.cells.get(model)) is not None for j in c.jobs]
+    if board.data is not None:
+        for j in jobs:
+            if board.data.model_description(j.get("model_fp", "")):
+                return j
+    return jobs[0] if jobs else {}
 
 
 def model_metadata(board: Leaderboard, bench: Benchmark, model: str) -> dict[str, str]:

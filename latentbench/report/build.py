@@ -64,14 +64,15 @@ def describe_provenance(data: ReportData, board: Leaderboard) -> list[str]:
            + (f" at commit {', '.join(commits)}" if commits else "") + "."]
     refs = []
     tiers, train_devices = set(), set()
-    fps = {}
+    fps: dict[str, list[str]] = {}  # every identity of the model: a job skipped on another dataset has one with no record
     for r in board.rows:
         for m, c in r.cells.items():
             for j in c.jobs:
-                if m.startswith("ref:"):
-                    fps.setdefault(m, j.get("model_fp"))
-    for m, fp in sorted(fps.items()):
-        meta = (data.model_description(fp or "") or {}).get("metadata", {}) or {}
+                if m.startswith("ref:") and j.get("model_fp") not in fps.setdefault(m, []):
+                    fps[m].append(j.get("model_fp"))
+    for m, fp_list in sorted(fps.items()):
+        metas = ((data.model_description(fp or "") or {}).get("metadata", {}) or {} for fp in fp_list)
+        meta = next((x for x in metas if x), {})
         if not meta:
             refs.append(f"{m} (no training record)")
             continue

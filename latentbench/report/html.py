@@ -179,7 +179,22 @@ def _inline_md(s: str) -> str:
     return re.sub(r"\*\*([^*]+)\*\*", r"<b>\1</b>", s)
 
 
-def _provenance_text(board: Leaderboard, row: LeaderboardRow, model: str) -> str:
+#: Provenance lines that a column's cells usually share (said once, in the column header's hover).
+_SHARED_PREFIXES = ("estimator: ", "parameters: ", "standardization: ", "dataset: ")
+
+
+def _column_settings(board: Leaderboard, row: LeaderboardRow, models: Sequence[str]) -> list[str]:
+    """The estimator, parameter, standardization and dataset lines every model of ``models`` with a
+    cell in ``row`` has in common: said once in the column header's hover instead of in every cell."""
+    lines = [[ln for ln in _provenance_text(board, row, m).split("\n") if ln.startswith(_SHARED_PREFIXES)]
+             for m in models if m in row.cells]
+    if len(lines) < 2:
+        return []
+    return [ln for ln in lines[0] if all(ln in other for other in lines[1:])]
+
+
+def _provenance_text(board: Leaderboard, row: LeaderboardRow, model: str, shared: Sequence[str] = ()) -> str:
+    """The hover text of a cell; lines in ``shared`` (the column's settings, in its header) are left out."""
     c = row.cells[model]
     p = board.provenance(row, model)
     lines = [f"{model} · {row.task} (v{row.task_version}) · {row.metric} ({row.direction})"]
@@ -201,26 +216,29 @@ def _provenance_text(board: Leaderboard, row: LeaderboardRow, model: str) -> str
             lines.append(f"note: {c.message}")
     lines.append(f"n: {p['n'] if p['n'] is not None else '–'}; seeds: {', '.join(map(str, p['seeds'])) or '–'}; "
                  f"seconds: {fmt(p['seconds'], 3) if p['seconds'] is not None else '–'}")
-    lines.append(f"device: {', '.join(p['device']) or '–'}; commit: {', '.join(p['git_commit']) or '–'}; run: {', '.join(p['run_ids']) or '–'}")
-    if p["versions"]:
+    lines.append(f"device: {', '.join(p['device']) or '–'}; commit: {', '.join(p['git_commit']) or '–'}; run: {', '.join(p['run_ids']) or '–'}"
+                 + ("; library versions: the run's row in Runs" if p["versions"] and board.data is not None and p["run_ids"] else ""))
+    if p["versions"] and (board.data is None or not p["run_ids"]):  # else once per run in the Runs table, not in every cell
         lines.append("versions: " + ", ".join(f"{k} {v}" for k, v in sorted(p["versions"].items())))
     if p["training"]:
         lines.append("training: " + ", ".join(f"{k}={v}" for k, v in p["training"].items()))
     if c.tie_note:
         lines.append(c.tie_note)
+    if shared:
+        lines = [ln for ln in lines if ln not in shared]
+        lines.insert(1 if c.status == "ok" else 2, "(estimator, parameters and dataset: the column header's hover)")
     return "\n".join(lines)
 
 
-def _cell_html(board: Leaderboard, row: LeaderboardRow, model: str, rank: float | None = None) -> str:
+def _cell_html(board: Leaderboard, row: LeaderboardRow, model: str, rank: float | None = None, shared: Sequence[str] = ()) -> str:
     cls = ["secondary"] if not row.is_primary else []
     attrs = f' data-family="{_e(row.family)}"'
     if rank is not None:
         attrs += f' data-rank="{rank!r}"'
     if model not in row.cells:
-        return (f'<td class="{" ".join(cls)}"{attrs} data-v="" title="no result with this task version, data and estimator '
-                f'(a result kept apart is in another column)">–</td>')
+        return f'<td class="{" ".join(cls)}"{attrs} data-v="" title="no result here (see Notes)">–</td>'
     c = row.cells[model]
-    title = _e(_provenance_text(board, row, model))
+    title = _e(_provenance_text(board, row, model, shared))
     if trained_elsewhere(c):  # as in the Markdown: a dash, the reason on hover
         cls.append("skipped")
         body, v = "–", ""
@@ -247,15 +265,15 @@ def _cell_html(board: Leaderboard, row: LeaderboardRow, model: str, rank: float 
 
 
 def _inline_png(path: Path) -> bytes:
-    """The PNG to inline: reduced to a 256-colour palette when that makes it smaller (plots have few colours;
-    the PNG and SVG files beside the page keep every colour)."""
+    """The PNG to inline: reduced to a 64-colour palette when that makes it smaller (plots have few colours,
+    and colour maps keep 64 steps; the PNG and SVG files beside the page keep every colour)."""
     raw = path.read_bytes()
     try:
         from PIL import Image
     except ImportError:  # pragma: no cover - Pillow comes with matplotlib
         return raw
     with Image.open(io.BytesIO(raw)) as im:
-        pal = im.convert("RGB").quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+        pal = im.convert("RGB").quantize(colors=64, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
     buf = io.BytesIO()
     pal.save(buf, format="PNG", optimize=True)
     return buf.getvalue() if buf.tell() < len(raw) else raw
@@ -314,6 +332,8 @@ def _benchmark_html(board: Leaderboard, bench: Benchmark, active: bool) -> list[
     for f in fams:
         out.append(_sort_head(f"{_e(f)}<span class=\"task\">mean rank</span>", first="ascending", family=f, cls="famrank",
                               title=f"mean rank over the ranked primary {f} scores of this benchmark"))
+    everyone = [*bench.ordered_models(), *bench.baselines]
+    settings = {row.key: _column_settings(board, row, everyone) for row in rows}
     for row in rows:
         first = "descending" if row.direction == "higher" else "ascending"
         cls = ("" if row.is_primary else "secondary") + (" ranked" if row.key in ranked else "")
@@ -323,6 +343,8 @@ def _benchmark_html(board: Leaderboard, bench: Benchmark, active: bool) -> list[
             tip += f" · kept apart: {row.extra_label}"
         if row.tie_summary:
             tip += f" · † {row.tie_summary}"
+        if settings[row.key]:
+            tip += "\n" + "\n".join(settings[row.key])
         label = f'<span class="task">{_e(row.label)}</span>{_e(row.metric_label)}{" †" if row.tie_summary else ""}'
         out.append(_sort_head(label, first=first, title=tip, cls=cls.strip(), family=row.family,
                               extra=f' data-dir="{row.direction}"'))
@@ -350,7 +372,7 @@ def _benchmark_html(board: Leaderboard, bench: Benchmark, active: bool) -> list[
                 cells += [f'<td class="famrank" data-family="{_e(f)}" data-v=""></td>' for f in fams]
             for row in rows:
                 rank = row.ranks().get(m) if row.key in ranked else None
-                cells.append(_cell_html(board, row, m, rank))
+                cells.append(_cell_html(board, row, m, rank, settings[row.key]))
             out.append(f'<tr data-model="{_e(m)}">' + "".join(cells) + "</tr>")
         out.append("</tbody>")
     out.append("</table></div></section>")
@@ -415,7 +437,9 @@ def render_html(board: Leaderboard, *, title: str, header: Sequence[str] = (), p
     for i, b in enumerate(benches):
         out += _benchmark_html(board, b, i == 0)
     out.append('<h2 id="notes">Notes</h2><ul class="notes">' + "".join(f"<li>{_inline_md(n)}</li>" for n in board.legend()))
-    out.append("<li>–: the model was trained on another dataset than the task&#39;s, or reads another kind of input (its reason is on hover).</li>")
+    out.append("<li>–: the model was trained on another dataset than the task&#39;s, or reads another kind of input (its reason is on hover); "
+               "a dash whose hover says &quot;no result here&quot;: the store holds no result of this model with this task version, "
+               "data and estimator (a result kept apart is in another column).</li>")
     if board.kept_apart:
         out.append("<li>Kept apart (never one column): " + _e("; ".join(board.kept_apart)) + ".</li>")
     out += [f"<li>{_inline_md(n)}</li>" for n in board.notes]

@@ -615,6 +615,10 @@ def diagnostic_plots(data: ReportData, shown: set[str], out: Path) -> tuple[list
     return plots, notes
 
 
+#: Null baselines whose codes are a linear map of the inputs (their projections are not drawn).
+LINEAR_BASELINES = frozenset({"null:random", "null:pca-whiten"})
+
+
 def _slug(s: str) -> str:
     return "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in s).strip("-")
 
@@ -681,6 +685,10 @@ def make_plots(board: Leaderboard, data: ReportData | None, out_dir: str | Path,
             notes.append(f"No traversal of null:identity on {t['task']}: its latent dimensions are pixels, so a sweep only brightens "
                          "one pixel.")
             continue
+        if t["model"] in LINEAR_BASELINES:
+            notes.append(f"No traversal of {t['model']} on {t['task']}: its latent dimensions are random or principal directions "
+                         "of the pixels (a reference PCA's traversal shows the latter).")
+            continue
         m = t["model"]
         extra = {name: {mm: a for (mm, task), a in by_name.items() if task == t["task"]} for name, by_name in stored.items()}
         names = [str(n) for n in np.atleast_1d(extra["traversal_factor_names"].get(m, np.array([], dtype=str)))]
@@ -715,6 +723,11 @@ def make_plots(board: Leaderboard, data: ReportData | None, out_dir: str | Path,
         notes.append("Projections not drawn (--no-projections).")
         return plots, notes
     samples = [s for s in data.latent_samples() if s["model"] in shown] if data is not None else []
+    linear = sorted({s["model"] for s in samples} & LINEAR_BASELINES)
+    if linear:  # their pictures are linear maps of null:identity's (the inputs'): page weight without information
+        samples = [s for s in samples if s["model"] not in LINEAR_BASELINES]
+        notes.append(f"No projections of {' and '.join(linear)}: a random projection and a whitening of the inputs; "
+                     "null:identity's projection shows the inputs themselves.")
     if not samples:
         notes.append("No latent projections: the store holds no latent samples (artifact `latents/z`). The report never "
                      "encodes data itself; projections appear once the runner stores a small latent sample per model and dataset.")
