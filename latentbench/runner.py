@@ -429,6 +429,8 @@ class Evaluator:
         bar = progress(range(n_jobs), total=n_jobs, desc="jobs", unit="job") if self.show_progress else iter(range(n_jobs))
         done: list[set[tuple[str, int]]] = [set() for _ in units]
         rows: dict[tuple[Any, ...], list[dict[str, Any]]] = {}  # (unit, job key) -> the job's rows
+        written: dict[tuple[Any, ...], int] = {}  # job key -> the unit whose rows this run stored (the earliest planned wins)
+        described: dict[str, int] = {}  # model identity -> the unit whose description this run stored
         for i, event in self.executor.map_units(compute_unit, units):
             unit = units[i]
             if isinstance(event, BaseException):  # the unit stopped: every job it had not finished is failed
@@ -447,17 +449,25 @@ class Evaluator:
                 continue
             kind = event[0]
             if kind == "model":
-                self.store.add_model(*event[1:])
+                if described.get(event[1], i) >= i:
+                    described[event[1]] = i
+                    self.store.add_model(*event[1:])
                 continue
             if kind == "cached":
                 key = event[1]
                 got = [{**r, "model": event[2], "cached": True} for r in self.store.job_rows(key)]
             else:
                 got, artifacts = event[1], event[2]
-                self.store.write_job([{k: v for k, v in r.items() if k != "cached"} for r in got], artifacts)
                 key = {k: got[0][k] for k in JOB_KEY}
-                if any(r.get("cached") for r in got):  # a null baseline's rows reused from the dataset-side cache
-                    got = [{**r, "cached": True} for r in got]
+                jk = tuple(key[k] for k in JOB_KEY)
+                if written.get(jk, i) < i:  # the same model under an earlier name, computed in parallel (Ray): the earlier
+                    # name's rows stay, as in one process, where this unit would have found them stored
+                    got = [{**r, "model": unit.label, "cached": True} for r in self.store.job_rows(key)]
+                else:
+                    written[jk] = i
+                    self.store.write_job([{k: v for k, v in r.items() if k != "cached"} for r in got], artifacts)
+                    if any(r.get("cached") for r in got):  # a null baseline's rows reused from the dataset-side cache
+                        got = [{**r, "cached": True} for r in got]
             done[i].add((key["task"], int(key["seed"])))
             rows[(i, *(key[k] for k in JOB_KEY))] = got  # by unit too: one model under two names keeps both
             next(bar, None)

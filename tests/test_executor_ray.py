@@ -67,6 +67,27 @@ def test_ray_stores_the_same_values_as_the_local_runner_job_by_job_and_a_rerun_r
     assert _stored(tmp_path / "ray.db") == b
 
 
+def test_one_model_under_two_names_is_stored_under_the_first_name_on_ray_as_locally(ray_local, tmp_path):
+    """Two names for one model (three seeds of a closed-form PCA are one model): one process finds the
+    first name's rows stored for the second; Ray computes both units in parallel, and the driver
+    keeps the earlier-planned name's rows and description in the store, whatever order the units
+    finish in."""
+    pca = _pca()
+    models = {"first": pca, "second": pca}
+    kw = dict(tasks=TASKS[:1], device="cpu", n_bootstrap=50, limit=LIMIT, progress=False)
+    local = evaluate(models, store=str(tmp_path / "local.db"), **kw)
+    remote = evaluate(models, store=str(tmp_path / "ray.db"), executor="ray", **kw)
+    for db in ("local.db", "ray.db"):
+        with ResultStore(tmp_path / db, create=False) as s:
+            assert {r["model"] for r in s.rows()} == {"first"}, db
+            assert {m["name"] for m in s.models()} == {"first"}, db
+    for res in (local, remote):
+        assert {r["model"] for r in res.rows} == {"first", "second"}  # both names in the results, the second's as cached
+        vals = {m: sorted((r["metric"], r["value"]) for r in res.rows if r["model"] == m) for m in ("first", "second")}
+        assert vals["first"] == vals["second"]  # one model: the same numbers under both names (Ray may have computed both)
+    assert _stored(tmp_path / "local.db") == _stored(tmp_path / "ray.db")
+
+
 def test_a_unit_whose_model_fails_is_recorded_as_failed_and_the_others_are_stored(ray_local, tmp_path):
     db = tmp_path / "r.db"
     res = evaluate({"pca": _pca(), "broken": "no_such_package_xyz.models:factory"}, tasks=TASKS[:2], seeds=[0], device="cpu",
