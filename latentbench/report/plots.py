@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -561,13 +561,17 @@ def diagnostic_plots(data: ReportData, shown: set[str], out: Path) -> tuple[list
                 acc[a["task"]].append(a)
         return acc
 
-    for task, items in sorted(by_task("kl_per_dim").items()):
-        fig = kl_per_dim_figure(items, task=task)
-        if fig is not None:
-            plots.append(_save(fig, out, f"kl-per-dim-{_slug(task)}",
-                               f"{task}: the KL divergence of each latent dimension from the prior (nats, one panel per model). "
-                               "Grey bars below the dotted line (0.01 nats) are collapsed dimensions that carry no information; "
-                               "a healthy VAE spends its KL on a few dimensions, a β-VAE on fewer."))
+    def per_task(artifact: str, figure: Any, prefix: str, caption: Callable[[str], str]) -> None:
+        """One plot per task from the stored artifact ``artifact`` of every shown model."""
+        for task, items in sorted(by_task(artifact).items()):
+            fig = figure(items, task=task)
+            if fig is not None:
+                plots.append(_save(fig, out, f"{prefix}-{_slug(task)}", caption(task)))
+
+    per_task("kl_per_dim", kl_per_dim_figure, "kl-per-dim", lambda task: (
+        f"{task}: the KL divergence of each latent dimension from the prior (nats, one panel per model). "
+        "Grey bars below the dotted line (0.01 nats) are collapsed dimensions that carry no information; "
+        "a healthy VAE spends its KL on a few dimensions, a β-VAE on fewer."))
     for task, items in sorted(by_task("importance_matrix").items()):
         fig, more = importance_heatmaps(items, task=task)
         notes += more
@@ -576,13 +580,10 @@ def diagnostic_plots(data: ReportData, shown: set[str], out: Path) -> tuple[list
                                f"{task}: the DCI importance matrix of each model (rows: latent dimensions, columns: ground-truth "
                                "factors; darker: more important; each panel scaled to its own maximum). A disentangled code has one "
                                "dark cell per row (disentanglement) and per column (completeness), as in Locatello et al. (2019)."))
-    for task, items in sorted(by_task("mig_per_factor").items()):
-        fig = mig_per_factor_figure(items, task=task)
-        if fig is not None:
-            plots.append(_save(fig, out, f"mig-per-factor-{_slug(task)}",
-                               f"{task}: the mutual-information gap of each factor (the gap between the two latents most informative "
-                               "about it, over the factor's entropy). A factor with a high bar is captured by one latent; the overall "
-                               "MIG is their mean. Hatched bars: null baselines."))
+    per_task("mig_per_factor", mig_per_factor_figure, "mig-per-factor", lambda task: (
+        f"{task}: the mutual-information gap of each factor (the gap between the two latents most informative "
+        "about it, over the factor's entropy). A factor with a high bar is captured by one latent; the overall "
+        "MIG is their mean. Hatched bars: null baselines."))
     radius, dim = by_task("scale_curve/radius"), by_task("scale_curve/dimension")
     for task in sorted(set(radius) & set(dim)):
         dims = {a["model"]: a["array"] for a in dim[task]}
@@ -601,13 +602,10 @@ def diagnostic_plots(data: ReportData, shown: set[str], out: Path) -> tuple[list
                                f"{task}: {len(inputs[task][0]['array'])} fixed test inputs (top row, the same for every model "
                                "and seed) and each model's reconstruction decode(encode(x)) of them, one row per model. Look for "
                                "blur, lost strokes or shapes, and reconstructions that all look alike (a decoder that ignores its code)."))
-    for task, items in sorted(by_task(PRIOR_SAMPLES).items()):
-        fig = prior_samples_figure(items, task=task)
-        if fig is not None:
-            plots.append(_save(fig, out, f"prior-samples-{_slug(task)}",
-                               f"{task}: decode(z) for draws z ~ p(z) from each model's prior, one row per model (seeded by the "
-                               "job's seed). A generative model's samples look like data; blurred or broken samples mean the "
-                               "aggregate posterior does not fill the prior (regions the decoder never saw)."))
+    per_task(PRIOR_SAMPLES, prior_samples_figure, "prior-samples", lambda task: (
+        f"{task}: decode(z) for draws z ~ p(z) from each model's prior, one row per model (seeded by the "
+        "job's seed). A generative model's samples look like data; blurred or broken samples mean the "
+        "aggregate posterior does not fill the prior (regions the decoder never saw)."))
     if not inputs and not by_task(PRIOR_SAMPLES):
         notes.append("No reconstruction grids or prior samples: the store holds no `recon/inputs` or `prior/samples` artifacts "
                      "(the reconstruction task stores them on image data since it stored per-example errors only; rerun it to "
