@@ -148,7 +148,7 @@ class Evaluator:
         self.executor = make_executor(executor)
         if getattr(self.executor, "device", "") is None:
             self.executor.device = self.device  # a GPU per unit when the run is on cuda
-        # set on a worker's copy only (see compute_unit): events instead of store writes, and what is stored already
+        # set on each unit's copy (see compute_unit): the events handed to the driver, and what the store had at planning
         self._events: list[tuple[Any, ...]] | None = None
         self._stored: frozenset[tuple[Any, ...]] = frozenset()
 
@@ -316,11 +316,9 @@ class Evaluator:
     def _run_job(self, adapter: Adapter, model_fp: str, state: str, task: Task, dataset: Dataset, cache: LatentCache,
                  seed: int, bind_error: str | None) -> list[dict[str, Any]]:
         base = self._job_base(adapter, model_fp, state, task, dataset, seed)
-        if not self.force and self._is_stored(base):
-            if self._events is not None:  # on a worker: the driver reads the stored rows
-                self._events.append(("cached", {k: base[k] for k in JOB_KEY}, adapter.name))
-                return [{**base, "cached": True}]
-            return [{**r, "model": adapter.name, "cached": True} for r in self.store.job_rows(base)]
+        if not self.force and self._is_stored(base):  # the driver reads the stored rows
+            self._events.append(("cached", {k: base[k] for k in JOB_KEY}, adapter.name))
+            return [{**base, "cached": True}]
         if isinstance(bind_error, _BindFailure):
             rows = [self._status_row(base, task, "failed", str(bind_error), 0.0)]
             self._write(rows)
@@ -335,7 +333,7 @@ class Evaluator:
             got = self.dataside.peek("baseline-job", shared)
             if got is not None:
                 rows = [{**r, "run_id": self.run_id} for r in got["rows"]]
-                self._write([{**r, "cached": True} for r in rows] if self._events is not None else rows, got["artifacts"])
+                self._write([{**r, "cached": True} for r in rows], got["artifacts"])
                 return [{**r, "cached": True} for r in rows]
         ctx = RunContext(cache=cache, task=task, seed=seed, device=self.device, n_bootstrap=self.n_bootstrap,
                          time_limit=self.time_limit, dataside=self.dataside)
@@ -372,24 +370,19 @@ class Evaluator:
             self.dataside.put("baseline-job", shared, {"rows": rows, "artifacts": artifacts})
         return rows
 
-    # ------------------------------------------------------------------ where results go: store or driver
+    # ------------------------------------------------------------------ where results go: to the driver
+    # Jobs run in a unit's copy of the evaluator (compute_unit, under any executor): they hand their
+    # rows and the model's description to the driver as events; the driver alone writes the store.
     def _write(self, rows: list[dict[str, Any]], artifacts: Mapping[str, np.ndarray] | None = None) -> None:
-        """A finished job: written to the store at once, or (on a worker) handed to the driver."""
-        if self._events is not None:
-            self._events.append(("job", rows, dict(artifacts or {})))
-        else:
-            self.store.write_job(rows, artifacts)
+        """A finished job, handed to the driver."""
+        self._events.append(("job", rows, dict(artifacts or {})))
 
     def _add_model(self, model_fp: str, name: str, kind: str, description: Mapping[str, Any]) -> None:
-        if self._events is not None:
-            self._events.append(("model", model_fp, name, kind, dict(description)))
-        else:
-            self.store.add_model(model_fp, name, kind, description)
+        self._events.append(("model", model_fp, name, kind, dict(description)))
 
     def _is_stored(self, base: Mapping[str, Any]) -> bool:
-        if self._events is not None:
-            return tuple(base[k] for k in JOB_KEY) in self._stored
-        return self.store.job_status(base) == "ok"
+        """Whether the store had the job when the run was planned (the unit's ``stored`` keys)."""
+        return tuple(base[k] for k in JOB_KEY) in self._stored
 
     # ------------------------------------------------------------------ plan / compute / persist
     def _plan_units(self, models: Mapping[Any, Any]) -> list[Unit]:
@@ -687,7 +680,8 @@ def compute_unit(unit: Unit) -> Iterator[tuple[Any, ...]]:
 
     Yields ``("model", model_fp, name, kind, description)`` once the model's identity on the dataset
     is known, then per job ``("job", rows, artifacts)`` or ``("cached", job_key)`` (the store had it:
-    the driver reads it). Never opens the store; the dataset-side cache is the one under
+    the driver reads it). Never opens the store. The dataset-side cache is the driver's own under the
+    in-process :class:`~latentbench.executors.LocalExecutor`; elsewhere the one under
     ``$LATENTBENCH_HOME`` when the driver's store is on disk (else one in memory for the unit).
     """
     import copy
